@@ -1,0 +1,18 @@
+/**
+ * Three projects: unit tests beside the code (no I/O), integration tests against the real Redis, Kafka and
+ * PostgreSQL, and end-to-end tests over HTTP through the gateway. Workspace packages resolve to their sources,
+ * so tests never need a build first (only `npm run generate`).
+ */
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+const moduleNameMapper = { '^@flash-sale/(errors|config|logging|ids|grpc-kit|kafka-kit|contracts|db|testing|observability)$': '<rootDir>/packages/$1/src' };
+const common = { transform, moduleNameMapper, testEnvironment: 'node', testPathIgnorePatterns: ['/node_modules/', '/dist/'] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{packages,services,gateway}/**/src/**/*.test.ts', '<rootDir>/gateway/src/**/*.test.ts'] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{packages,services}/*/test/**/*.int.test.ts', '<rootDir>/gateway/test/**/*.int.test.ts'], testTimeout: 60_000 },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'], testTimeout: 120_000 },
+  ],
+};

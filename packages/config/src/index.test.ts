@@ -1,0 +1,40 @@
+import { ConfigError, env, loadConfig, z } from './index';
+
+const schema = z.object({
+  GRPC_PORT: env.port(50051),
+  KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  JWT_SECRET: env.secret(),
+});
+
+describe('loadConfig', () => {
+  it('when variables are missing, then defaults apply and the result is frozen', () => {
+    const config = loadConfig(schema, { JWT_SECRET: 'x'.repeat(16) });
+    expect(config).toEqual({
+      GRPC_PORT: 50051,
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      JWT_SECRET: 'x'.repeat(16),
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.KAFKA_BROKERS)).toBe(true);
+  });
+
+  it('when a variable is bad, then the error names it', () => {
+    const attempt = () => loadConfig(schema, { GRPC_PORT: 'eighty', REDIS_URL: 'http://x', JWT_SECRET: 'short' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('GRPC_PORT');
+      expect(message).toContain('REDIS_URL');
+      expect(message).toContain('JWT_SECRET');
+    }
+  });
+
+  it('when a list is given, then it is split and trimmed', () => {
+    const config = loadConfig(schema, { KAFKA_BROKERS: 'a:1, b:2,', JWT_SECRET: 'y'.repeat(16) });
+    expect(config.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+  });
+});

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not satisfy a service's config schema; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment once, at start-up, against a zod object schema whose keys are variable names.
+ * The result is typed and deeply frozen; nothing else in a service reads `process.env`.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): Readonly<z.output<S>> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    );
+  }
+  return deepFreeze(result.data);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** Reusable variable schemas, so every service spells the common ones the same way. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  host: (fallback = '127.0.0.1') => z.string().min(1).default(fallback),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  url: (protocols: string[], fallback?: string) => {
+    const base = z
+      .string()
+      .url()
+      .refine((value) => protocols.some((p) => value.startsWith(`${p}://`)), {
+        message: `must start with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+      });
+    return fallback === undefined ? base : base.default(fallback);
+  },
+  list: (fallback: string) =>
+    z
+      .string()
+      .default(fallback)
+      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .pipe(z.array(z.string()).min(1, 'must name at least one entry')),
+  durationMs: (fallback: number) => z.coerce.number().int().min(0).default(fallback),
+  positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  secret: () => z.string().min(16, 'must be at least 16 characters'),
+};
+
+/** Variables every service reads: log level, shutdown grace. */
+export const commonEnv = {
+  LOG_LEVEL: env.logLevel(),
+  SHUTDOWN_GRACE_MS: env.durationMs(10_000),
+};
+
+export { z };

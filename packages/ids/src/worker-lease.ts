@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { MAX_WORKER_ID } from './snowflake';
+
+const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+export interface WorkerLeaseOptions {
+  /** Who holds it, for operators reading Redis (e.g. service name and pod). */
+  holder: string;
+  ttlMs?: number;
+  keyPrefix?: string;
+  onLost?: (workerId: number) => void;
+}
+
+/**
+ * A Snowflake worker id leased in Redis (`SET NX PX`, renewed at a third of its TTL), so that no two running
+ * processes share one without anybody configuring ids by hand. When a renewal finds the lease gone (Redis
+ * flushed, process paused past its TTL) the lease is marked lost and `workerId()` throws: issuing ids that
+ * another process may also issue would be worse than failing the call.
+ */
+export class WorkerLease {
+  private timer: NodeJS.Timeout | undefined;
+  private lost = false;
+  private renewedAt = Date.now();
+  private readonly token = randomUUID();
+
+  private constructor(
+    private readonly redis: Redis,
+    readonly id: number,
+    private readonly key: string,
+    private readonly options: Required<Omit<WorkerLeaseOptions, 'onLost'>> & Pick<WorkerLeaseOptions, 'onLost'>,
+  ) {}
+
+  static async acquire(redis: Redis, options: WorkerLeaseOptions): Promise<WorkerLease> {
+    const full = { ttlMs: 30_000, keyPrefix: 'flashsale:snowflake-worker:', ...options };
+    const start = Math.floor(Math.random() * (MAX_WORKER_ID + 1));
+    for (let offset = 0; offset <= MAX_WORKER_ID; offset += 1) {
+      const id = (start + offset) % (MAX_WORKER_ID + 1);
+      const key = `${full.keyPrefix}${id}`;
+      const lease = new WorkerLease(redis, id, key, full);
+      const ok = await redis.set(key, `${full.holder}:${lease.token}`, 'PX', full.ttlMs, 'NX');
+      if (ok === 'OK') {
+        lease.renewedAt = Date.now();
+        lease.schedule();
+        return lease;
+      }
+    }
+    throw new Error('no free Snowflake worker id: all 1024 are leased');
+  }
+
+  /** The leased id; throws once the lease is lost. */
+  workerId = (): number => {
+    // A lease not renewed within its TTL may already belong to someone else, even if Redis never said so.
+    if (this.lost || Date.now() - this.renewedAt > this.options.ttlMs) {
+      throw new Error(`Snowflake worker lease ${this.id} was lost`);
+    }
+    return this.id;
+  };
+
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (!this.lost) await this.redis.eval(RELEASE, 1, this.key, this.value());
+  }
+
+  private value() {
+    return `${this.options.holder}:${this.token}`;
+  }
+
+  private schedule() {
+    this.timer = setInterval(() => void this.renew(), Math.max(10, Math.floor(this.options.ttlMs / 3)));
+    this.timer.unref();
+  }
+
+  private async renew() {
+    try {
+      const renewed = await this.redis.eval(RENEW, 1, this.key, this.value(), this.options.ttlMs);
+      if (renewed === 1) {
+        this.renewedAt = Date.now();
+        return;
+      }
+      this.lost = true;
+      if (this.timer) clearInterval(this.timer);
+      this.options.onLost?.(this.id);
+    } catch {
+      // Redis unreachable: the lease still holds until its TTL; the next tick tries again.
+    }
+  }
+}

@@ -1,0 +1,18 @@
+/** Kafka topic names. `infra/topics.json` creates them (partitions, config); a test keeps the two in step. */
+export const Topics = {
+  /** Reservations accepted by inventory, keyed by order id: the order service turns each into an order. */
+  OrderRequested: 'order.requested',
+  /** Order state changes (created, paid, expired, cancelled, refunded), keyed by order id. */
+  OrderEvents: 'order.events',
+  /** Payment outcomes, keyed by order id so they stay in order with the order's own events. */
+  PaymentEvents: 'payment.events',
+  /** Payment deadlines, consumed when due (Kafka has no delayed delivery). */
+  OrderDeadlines: 'order.deadlines',
+  /** Stock signals (sold out, available again), keyed by promotion id. */
+  InventoryEvents: 'inventory.events',
+  OrderRequestedDlq: 'order.requested.dlq',
+  OrderEventsDlq: 'order.events.dlq',
+  PaymentEventsDlq: 'payment.events.dlq',
+} as const;
+
+export type TopicName = (typeof Topics)[keyof typeof Topics];

@@ -1,0 +1,44 @@
+import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+
+const EXPORTERS = ['none', 'otlp', 'console'] as const;
+type ExporterName = (typeof EXPORTERS)[number];
+
+function spanProcessor(name: ExporterName) {
+  if (name === 'otlp') return new tracing.BatchSpanProcessor(new OTLPTraceExporter());
+  if (name === 'console') return new tracing.SimpleSpanProcessor(new tracing.ConsoleSpanExporter());
+  // Spans still exist (so trace ids propagate and reach logs); they are just not sent anywhere.
+  return new tracing.NoopSpanProcessor();
+}
+
+/** Starts the OpenTelemetry Node SDK; returns it so tests and shutdown can stop it. */
+export function startTracing(environment: NodeJS.ProcessEnv): NodeSDK {
+  const exporter = (environment.OTEL_TRACES_EXPORTER ?? 'none') as ExporterName;
+  if (!EXPORTERS.includes(exporter)) {
+    process.stderr.write(`Invalid configuration:\n  OTEL_TRACES_EXPORTER: must be one of ${EXPORTERS.join(', ')}\n`);
+    process.exit(78);
+  }
+  const sdk = new NodeSDK({
+    spanProcessors: [spanProcessor(exporter)],
+    instrumentations: [
+      new HttpInstrumentation(),
+      new ExpressInstrumentation(),
+      new GrpcInstrumentation(),
+      new IORedisInstrumentation(),
+      new PgInstrumentation(),
+      new KafkaJsInstrumentation(),
+      // Our logger adds trace ids itself; this only keeps pino's own correlation consistent.
+      new PinoInstrumentation({ disableLogSending: true }),
+    ],
+  });
+  sdk.start();
+  process.once('beforeExit', () => void sdk.shutdown());
+  return sdk;
+}
