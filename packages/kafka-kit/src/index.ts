@@ -2,3 +2,5 @@ export * from './consumer';
 export * from './kafka';
 export * from './producer';
 export * from './topics';
+export * from './outbox-relay';
+export * from './pump-loop';

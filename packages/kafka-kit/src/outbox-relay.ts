@@ -1,0 +1,99 @@
+import type { Producer } from 'kafkajs';
+import type { Logger } from '@flash-sale/logging';
+import { PumpLoop } from './pump-loop';
+
+/** The part of a Prisma client (or transaction) the relay needs: raw SQL. */
+export interface RawSql {
+  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
+  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+}
+
+export interface TransactionalSql extends RawSql {
+  $transaction<T>(fn: (tx: RawSql) => Promise<T>, options?: { timeout?: number; maxWait?: number }): Promise<T>;
+}
+
+interface OutboxRow {
+  id: bigint;
+  topic: string;
+  key: string;
+  payload: Uint8Array;
+}
+
+export interface PgOutboxRelayOptions {
+  /** Schema-qualified outbox table, e.g. `"orders"."outbox"`. */
+  table: string;
+  batchSize?: number;
+  idleSleepMs?: number;
+  /** Published rows are deleted after this long. */
+  retentionMs?: number;
+}
+
+/**
+ * Publishes a service's transactional outbox table to Kafka. One relay per service is active at a time (a
+ * transaction-scoped advisory lock), so events leave in id order; rows are marked published only after Kafka
+ * acknowledged them, inside the same transaction, so a crash re-sends rather than loses (consumers dedupe).
+ */
+export class PgOutboxRelay {
+  private readonly loop: PumpLoop;
+  private passes = 0;
+
+  constructor(
+    private readonly db: TransactionalSql,
+    private readonly producer: Producer,
+    logger: Logger,
+    private readonly options: PgOutboxRelayOptions,
+  ) {
+    this.loop = new PumpLoop(() => this.pass(), logger, { name: `outbox ${options.table}`, idleMs: options.idleSleepMs ?? 50 });
+  }
+
+  start = () => this.loop.start();
+  /** Asks for a pass now (after a write), instead of at the next tick. */
+  nudge = () => this.loop.nudge();
+  stop = () => this.loop.stop();
+
+  /** One batch: returns how many events were published (0 also when another relay holds the lock). */
+  async pumpOnce(): Promise<number> {
+    const { table } = this.options;
+    return this.db.$transaction(
+      async (tx) => {
+        const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(
+          'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
+          `outbox-relay:${table}`,
+        );
+        if (!lock?.locked) return 0;
+        const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
+          `SELECT id, topic, key, payload FROM ${table} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+          this.options.batchSize ?? 500,
+        );
+        if (rows.length === 0) return 0;
+        await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
+        await tx.$executeRawUnsafe(
+          `UPDATE ${table} SET published_at = now() WHERE id = ANY($1::bigint[])`,
+          rows.map((row) => row.id.toString()),
+        );
+        return rows.length;
+      },
+      { timeout: 30_000, maxWait: 5_000 },
+    );
+  }
+
+  private async pass() {
+    if (++this.passes % 1_000 === 0) await this.purge();
+    return this.pumpOnce();
+  }
+
+  private async purge() {
+    const cutoff = new Date(Date.now() - (this.options.retentionMs ?? 24 * 3600 * 1000));
+    await this.db.$executeRawUnsafe(`DELETE FROM ${this.options.table} WHERE published_at < $1`, cutoff);
+  }
+}
+
+function groupByTopic(rows: OutboxRow[]) {
+  const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+  for (const row of rows) {
+    const messages = byTopic.get(row.topic) ?? [];
+    messages.push({ key: row.key, value: Buffer.from(row.payload), headers: { 'event-id': row.id.toString() } });
+    byTopic.set(row.topic, messages);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}

@@ -1,0 +1,62 @@
+import type { Logger } from '@flash-sale/logging';
+
+export interface PumpLoopOptions {
+  name: string;
+  /** Pause after a pass that found nothing to do. */
+  idleMs: number;
+  /** Pause after a pass that failed, before trying again. */
+  errorMs?: number;
+}
+
+/**
+ * Runs `pass` over and over: straight on while it finds work, after `idleMs` when it found none, after
+ * `errorMs` when it threw (logged, never fatal). `nudge()` cuts a pause short when new work is known to exist.
+ */
+export class PumpLoop {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly pass: () => Promise<number>,
+    private readonly logger: Logger,
+    private readonly options: PumpLoopOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  nudge(): void {
+    this.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run() {
+    while (this.running) {
+      try {
+        if ((await this.pass()) === 0) await this.pause(this.options.idleMs);
+      } catch (error) {
+        this.logger.error({ err: error, loop: this.options.name }, 'pass failed; retrying');
+        await this.pause(this.options.errorMs ?? 1_000);
+      }
+    }
+  }
+
+  private pause(ms: number) {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

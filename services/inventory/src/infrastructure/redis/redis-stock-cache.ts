@@ -1,0 +1,86 @@
+import type { Redis } from 'ioredis';
+import type { Rejection, Reservation, ReservationStatus } from '../../domain/reservation';
+import { orderIndexKey, saleKeys } from '../../domain/sale-keys';
+import { SALE_RETENTION_MS, type SaleTerms } from '../../domain/sale';
+import type { ReserveRequest, ReserveResult, StockCache } from '../../application/ports';
+import { CONFIRM, PREPARE, RELEASE, RESERVE } from './scripts';
+
+type ScriptReply = string[];
+
+/** ioredis calls each script by SHA (EVALSHA) and falls back to EVAL on NOSCRIPT, e.g. after SCRIPT FLUSH. */
+interface ScriptedRedis extends Redis {
+  flashReserve(...args: (string | number)[]): Promise<ScriptReply>;
+  flashRelease(...args: (string | number)[]): Promise<number>;
+  flashConfirm(...args: (string | number)[]): Promise<number>;
+  flashPrepare(...args: (string | number)[]): Promise<number>;
+}
+
+const STATUS: Record<string, ReservationStatus> = { R: 'RESERVED', X: 'RELEASED', C: 'CONFIRMED' };
+
+export class RedisStockCache implements StockCache {
+  private readonly redis: ScriptedRedis;
+
+  constructor(redis: Redis) {
+    redis.defineCommand('flashReserve', { numberOfKeys: 6, lua: RESERVE });
+    redis.defineCommand('flashRelease', { numberOfKeys: 3, lua: RELEASE });
+    redis.defineCommand('flashConfirm', { numberOfKeys: 1, lua: CONFIRM });
+    redis.defineCommand('flashPrepare', { numberOfKeys: 2, lua: PREPARE });
+    this.redis = redis as ScriptedRedis;
+  }
+
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const k = saleKeys(request.promotionId);
+    const reply = await this.redis.flashReserve(
+      k.meta, k.stock, k.users, k.idempotency, k.reservations, k.outbox,
+      request.userId, request.idempotencyKey, request.quantity, request.orderId, request.eventId, request.promotionId,
+    );
+    const [outcome, orderId, amount, left, at] = reply;
+    if (outcome !== 'RESERVED' && outcome !== 'REPLAYED') return { outcome: 'REJECTED', rejection: outcome as Rejection };
+    // The index lives outside the promotion's slot (it is looked up by order id alone), so it is written after
+    // the script; a replay rewrites it, and the order row soon makes it unnecessary.
+    await this.redis.set(orderIndexKey(orderId!), request.promotionId, 'PX', SALE_RETENTION_MS);
+    return { outcome, orderId: orderId!, amountCents: BigInt(amount!), stockLeft: Number(left), reservedAtMs: Number(at) };
+  }
+
+  async prepare(terms: SaleTerms, available: number): Promise<number> {
+    const k = saleKeys(terms.promotionId);
+    return this.redis.flashPrepare(
+      k.meta, k.stock,
+      terms.startsAt.getTime(), terms.endsAt.getTime(), terms.perUserLimit, terms.priceCents.toString(),
+      terms.paymentTimeoutSeconds, terms.totalStock, available, terms.endsAt.getTime() + SALE_RETENTION_MS,
+    );
+  }
+
+  async available(promotionId: string): Promise<number | undefined> {
+    const value = await this.redis.get(saleKeys(promotionId).stock);
+    return value === null ? undefined : Number(value);
+  }
+
+  async findReservation(orderId: string): Promise<Reservation | undefined> {
+    const promotionId = await this.redis.get(orderIndexKey(orderId));
+    if (!promotionId) return undefined;
+    const raw = await this.redis.hget(saleKeys(promotionId).reservations, orderId);
+    if (!raw) return undefined;
+    const record = JSON.parse(raw) as { u: string; q: number; a: number; t: number; s: string };
+    return {
+      orderId,
+      promotionId,
+      userId: record.u,
+      quantity: record.q,
+      amountCents: BigInt(record.a),
+      status: STATUS[record.s] ?? 'RESERVED',
+      reservedAtMs: record.t,
+    };
+  }
+
+  async release(promotionId: string, orderId: string): Promise<boolean | undefined> {
+    const k = saleKeys(promotionId);
+    return toOutcome(await this.redis.flashRelease(k.stock, k.users, k.reservations, orderId));
+  }
+
+  async confirm(promotionId: string, orderId: string): Promise<boolean | undefined> {
+    return toOutcome(await this.redis.flashConfirm(saleKeys(promotionId).reservations, orderId));
+  }
+}
+
+const toOutcome = (reply: number) => (reply === -1 ? undefined : reply === 1);

@@ -1,0 +1,26 @@
+import { notFound, precondition } from '@flash-sale/errors';
+import { assertCancellable, type Order, type Viewer } from '../domain/order';
+import type { OrderRepository } from './ports';
+
+/** The buyer gives up an unpaid order; inventory releases its stock when it sees OrderCancelled. */
+export class CancelOrder {
+  constructor(private readonly orders: OrderRepository) {}
+
+  async execute(id: string, viewer: Viewer): Promise<Order> {
+    const order = await this.orders.find(id);
+    if (!order) throw notFound('ORDER_NOT_FOUND', `order ${id} does not exist`, { order_id: id });
+    assertCancellable(order, viewer);
+    const result = await this.orders.transition({
+      orderId: id,
+      from: ['AWAITING_PAYMENT'],
+      to: 'CANCELLED',
+      change: { kind: 'CANCELLED' },
+    });
+    if ('applied' in result) return result.applied;
+    // Paid or expired between our read and our update: the conditional update lost, as it should.
+    const now = await this.orders.find(id);
+    throw precondition('ORDER_NOT_CANCELLABLE', `order ${id} is ${now?.status ?? 'gone'} and cannot be cancelled`, {
+      order_id: id,
+    });
+  }
+}

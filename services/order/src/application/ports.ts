@@ -1,0 +1,48 @@
+import type { Order, OrderRequest, OrderStatus } from '../domain/order';
+
+/** A state change, as announced on `order.events`. */
+export type OrderChange =
+  | { kind: 'CREATED' }
+  | { kind: 'PAID'; paymentId: string }
+  | { kind: 'EXPIRED' }
+  | { kind: 'CANCELLED' }
+  | { kind: 'REFUNDED'; paymentId: string };
+
+export interface Transition {
+  orderId: string;
+  /** The update applies only while the order is in one of these states (the race arbiter). */
+  from: OrderStatus[];
+  to: OrderStatus;
+  change: OrderChange;
+  patch?: { paidAt?: Date; paymentId?: string };
+  /** The consumed event that causes it; recorded in the same transaction so a redelivery is a no-op. */
+  causedBy?: string;
+}
+
+export type TransitionResult = { applied: Order } | { notInState: true } | { duplicate: true };
+
+export interface OrderRepository {
+  /**
+   * In one transaction: inserts an order for each request whose order id is new, records every request's event
+   * id as processed, and writes an OrderCreated event for each order inserted. Returns the orders inserted now.
+   */
+  createRequested(requests: OrderRequest[]): Promise<Order[]>;
+  find(id: string): Promise<Order | undefined>;
+  listForUser(userId: string, page: { pageSize: number; afterId?: string }): Promise<{ orders: Order[]; nextAfterId?: string }>;
+  /** Applies a conditional state change and writes its event to the outbox, atomically. */
+  transition(transition: Transition): Promise<TransitionResult>;
+}
+
+/** A reservation that has no order row yet, as inventory reports it. */
+export interface PendingReservation {
+  orderId: string;
+  promotionId: string;
+  userId: string;
+  quantity: number;
+  amountCents: bigint;
+  reservedAt: Date;
+}
+
+export interface ReservationLookup {
+  find(orderId: string): Promise<PendingReservation | undefined>;
+}

@@ -1,0 +1,45 @@
+import { orderFromRequest, type Order, type OrderRequest } from '../domain/order';
+import type { OrderChange, OrderRepository, Transition, TransitionResult } from '../application/ports';
+
+/** The repository contract in memory, for unit tests of the use cases. */
+export class InMemoryOrderRepository implements OrderRepository {
+  readonly orders = new Map<string, Order>();
+  readonly processed = new Set<string>();
+  readonly outbox: { orderId: string; change: OrderChange }[] = [];
+
+  async createRequested(requests: OrderRequest[]): Promise<Order[]> {
+    const created: Order[] = [];
+    for (const request of requests) {
+      this.processed.add(request.eventId);
+      if (this.orders.has(request.orderId)) continue;
+      const order = orderFromRequest(request);
+      this.orders.set(order.id, order);
+      this.outbox.push({ orderId: order.id, change: { kind: 'CREATED' } });
+      created.push(order);
+    }
+    return created;
+  }
+
+  async find(id: string) {
+    const order = this.orders.get(id);
+    return order ? { ...order } : undefined;
+  }
+
+  async listForUser(userId: string, page: { pageSize: number; afterId?: string }) {
+    const mine = [...this.orders.values()]
+      .filter((order) => order.userId === userId && (!page.afterId || BigInt(order.id) < BigInt(page.afterId)))
+      .sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
+    return { orders: mine.slice(0, page.pageSize) };
+  }
+
+  async transition(transition: Transition): Promise<TransitionResult> {
+    if (transition.causedBy && this.processed.has(transition.causedBy)) return { duplicate: true };
+    const order = this.orders.get(transition.orderId);
+    if (!order || !transition.from.includes(order.status)) return { notInState: true };
+    const updated = { ...order, ...transition.patch, status: transition.to };
+    this.orders.set(order.id, updated);
+    if (transition.causedBy) this.processed.add(transition.causedBy);
+    this.outbox.push({ orderId: order.id, change: transition.change });
+    return { applied: updated };
+  }
+}
