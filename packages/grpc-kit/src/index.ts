@@ -6,3 +6,4 @@ export * from './options';
 export * from './server';
 export * from './status-details';
 export * from './unary';
+export * from './health-client';

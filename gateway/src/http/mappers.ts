@@ -1,0 +1,52 @@
+import { orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
+
+/** Enum value -> contract name: `ORDER_STATUS_PAID` -> `PAID`. */
+function enumName(toJson: (value: number) => string, value: number, prefix: string): string {
+  return toJson(value).replace(prefix, '');
+}
+
+const iso = (value: Date | undefined) => value?.toISOString();
+const cents = (value: string) => Number(value);
+
+export function promotionJson(p: promotionV1.Promotion) {
+  return {
+    id: p.promotionId,
+    itemId: p.itemId,
+    title: p.title,
+    priceCents: cents(p.priceCents),
+    stock: p.stock,
+    perUserLimit: p.perUserLimit,
+    startsAt: iso(p.startsAt),
+    endsAt: iso(p.endsAt),
+    paymentTimeoutSeconds: p.paymentTimeoutSeconds,
+    status: enumName(promotionV1.promotionStatusToJSON, p.status, 'PROMOTION_STATUS_'),
+    availableStock: p.availableStock,
+    createdAt: iso(p.createTime),
+  };
+}
+
+export function orderJson(o: orderV1.Order) {
+  return {
+    id: o.orderId,
+    promotionId: o.promotionId,
+    userId: o.userId,
+    quantity: o.quantity,
+    amountCents: cents(o.amountCents),
+    status: enumName(orderV1.orderStatusToJSON, o.status, 'ORDER_STATUS_'),
+    createdAt: iso(o.createTime),
+    ...(o.expireTime ? { expiresAt: iso(o.expireTime) } : {}),
+    ...(o.paidTime ? { paidAt: iso(o.paidTime) } : {}),
+    ...(o.paymentId ? { paymentId: o.paymentId } : {}),
+  };
+}
+
+export function paymentJson(p: paymentV1.Payment) {
+  const status = enumName(paymentV1.paymentStatusToJSON, p.status, 'PAYMENT_STATUS_');
+  // The contract speaks of the order's state after paying: a captured payment means PAID.
+  return {
+    status: status === 'SUCCEEDED' ? 'PAID' : status,
+    paymentId: p.paymentId,
+    orderId: p.orderId,
+    amountCents: cents(p.amountCents),
+  };
+}
