@@ -43,6 +43,10 @@ export interface PendingReservation {
   reservedAt: Date;
 }
 
+export interface IdGeneratorPort {
+  next(): string;
+}
+
 export interface ReservationLookup {
   find(orderId: string): Promise<PendingReservation | undefined>;
 }

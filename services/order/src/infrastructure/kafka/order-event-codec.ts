@@ -1,0 +1,34 @@
+import { orderEventsV1 } from '@flash-sale/contracts';
+import type { Order } from '../../domain/order';
+import type { OrderChange } from '../../application/ports';
+
+/** Encodes an order's change as the `OrderEvent` published on `order.events`, keyed by order id. */
+export function encodeOrderEvent(eventId: string, order: Order, change: OrderChange, at: Date): Uint8Array {
+  return orderEventsV1.OrderEvent.encode(
+    orderEventsV1.OrderEvent.fromPartial({
+      eventId,
+      orderId: order.id,
+      promotionId: order.promotionId,
+      userId: order.userId,
+      quantity: order.quantity,
+      amountCents: order.amountCents.toString(),
+      occurTime: at,
+      kind: kindOf(change, order),
+    }),
+  ).finish();
+}
+
+function kindOf(change: OrderChange, order: Order): orderEventsV1.OrderEvent['kind'] {
+  switch (change.kind) {
+    case 'CREATED':
+      return { $case: 'orderCreated', value: { expireTime: order.expiresAt } };
+    case 'PAID':
+      return { $case: 'orderPaid', value: { paymentId: change.paymentId } };
+    case 'EXPIRED':
+      return { $case: 'orderExpired', value: {} };
+    case 'CANCELLED':
+      return { $case: 'orderCancelled', value: {} };
+    case 'REFUNDED':
+      return { $case: 'orderRefunded', value: { paymentId: change.paymentId } };
+  }
+}

@@ -1,0 +1,120 @@
+import { Topics } from '@flash-sale/kafka-kit';
+import { orderFromRequest, type Order, type OrderRequest } from '../../domain/order';
+import type { IdGeneratorPort, OrderChange, OrderRepository, Transition, TransitionResult } from '../../application/ports';
+import type { Order as OrderRow, Prisma, PrismaClient } from '../../generated/prisma/client';
+import { encodeOrderEvent } from '../kafka/order-event-codec';
+
+/** Thrown inside a transaction to roll it back when the conditional update found the order in another state. */
+class NotInState extends Error {}
+
+export class PrismaOrderRepository implements OrderRepository {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly ids: IdGeneratorPort,
+    private readonly onOutboxWrite: () => void = () => undefined,
+  ) {}
+
+  async createRequested(requests: OrderRequest[]): Promise<Order[]> {
+    const created = await this.db.$transaction(async (tx) => {
+      const rows = await tx.order.createManyAndReturn({
+        data: requests.map((request) => toRow(orderFromRequest(request))),
+        skipDuplicates: true,
+      });
+      await tx.processedEvent.createMany({
+        data: requests.map((request) => ({ eventId: BigInt(request.eventId) })),
+        skipDuplicates: true,
+      });
+      const orders = rows.map(toOrder);
+      const now = new Date();
+      await tx.outboxEvent.createMany({
+        data: orders.map((order) => this.outboxRow(order, { kind: 'CREATED' }, now)),
+      });
+      return orders;
+    });
+    if (created.length > 0) this.onOutboxWrite();
+    return created;
+  }
+
+  async find(id: string): Promise<Order | undefined> {
+    const row = await this.db.order.findUnique({ where: { id: BigInt(id) } });
+    return row ? toOrder(row) : undefined;
+  }
+
+  async listForUser(userId: string, page: { pageSize: number; afterId?: string }) {
+    const rows = await this.db.order.findMany({
+      where: { userId, ...(page.afterId ? { id: { lt: BigInt(page.afterId) } } : {}) },
+      orderBy: { id: 'desc' },
+      take: page.pageSize + 1,
+    });
+    const orders = rows.slice(0, page.pageSize).map(toOrder);
+    const last = orders[orders.length - 1];
+    return { orders, ...(rows.length > page.pageSize && last ? { nextAfterId: last.id } : {}) };
+  }
+
+  async transition(transition: Transition): Promise<TransitionResult> {
+    try {
+      const result = await this.db.$transaction(async (tx) => {
+        if (transition.causedBy) {
+          const fresh = await tx.processedEvent.createMany({ data: [{ eventId: BigInt(transition.causedBy) }], skipDuplicates: true });
+          if (fresh.count === 0) return { duplicate: true } as const;
+        }
+        const id = BigInt(transition.orderId);
+        const updated = await tx.order.updateMany({
+          where: { id, status: { in: transition.from as OrderRow['status'][] } },
+          data: {
+            status: transition.to as OrderRow['status'],
+            ...(transition.patch?.paidAt ? { paidAt: transition.patch.paidAt } : {}),
+            ...(transition.patch?.paymentId ? { paymentId: BigInt(transition.patch.paymentId) } : {}),
+          },
+        });
+        if (updated.count === 0) throw new NotInState();
+        const order = toOrder(await tx.order.findUniqueOrThrow({ where: { id } }));
+        await tx.outboxEvent.create({ data: this.outboxRow(order, transition.change, new Date()) });
+        return { applied: order } as const;
+      });
+      if ('applied' in result) this.onOutboxWrite();
+      return result;
+    } catch (error) {
+      if (error instanceof NotInState) return { notInState: true };
+      throw error;
+    }
+  }
+
+  private outboxRow(order: Order, change: OrderChange, at: Date): Prisma.OutboxEventCreateManyInput {
+    const id = this.ids.next();
+    return {
+      id: BigInt(id),
+      topic: Topics.OrderEvents,
+      key: order.id,
+      payload: Buffer.from(encodeOrderEvent(id, order, change, at)),
+    };
+  }
+}
+
+function toRow(order: Order): Prisma.OrderCreateManyInput {
+  return {
+    id: BigInt(order.id),
+    promotionId: BigInt(order.promotionId),
+    userId: order.userId,
+    quantity: order.quantity,
+    amountCents: order.amountCents,
+    status: order.status as OrderRow['status'],
+    createdAt: order.createdAt,
+    expiresAt: order.expiresAt,
+  };
+}
+
+function toOrder(row: OrderRow): Order {
+  return {
+    id: row.id.toString(),
+    promotionId: row.promotionId.toString(),
+    userId: row.userId,
+    quantity: row.quantity,
+    amountCents: row.amountCents,
+    status: row.status,
+    createdAt: row.createdAt,
+    expiresAt: row.expiresAt,
+    ...(row.paidAt ? { paidAt: row.paidAt } : {}),
+    ...(row.paymentId !== null ? { paymentId: row.paymentId.toString() } : {}),
+  };
+}

@@ -1,0 +1,111 @@
+import { Topics } from '@flash-sale/kafka-kit';
+import type { Payment } from '../../domain/payment';
+import type { ChargeResult, IdGenerator, PaymentRepository } from '../../application/ports';
+import { Prisma, type Payment as PaymentRow, type PrismaClient } from '../../generated/prisma/client';
+import { encodePaymentEvent } from '../kafka/payment-event-codec';
+
+const UNIQUE_VIOLATION = 'P2002';
+
+export class PrismaPaymentRepository implements PaymentRepository {
+  constructor(
+    private readonly db: PrismaClient,
+    private readonly ids: IdGenerator,
+    private readonly onOutboxWrite: () => void = () => undefined,
+  ) {}
+
+  async findByOrder(orderId: string) {
+    const row = await this.db.payment.findUnique({ where: { orderId: BigInt(orderId) } });
+    return row ? toPayment(row) : undefined;
+  }
+
+  async find(id: string) {
+    const row = await this.db.payment.findUnique({ where: { id: BigInt(id) } });
+    return row ? toPayment(row) : undefined;
+  }
+
+  async start(payment: Payment): Promise<boolean> {
+    try {
+      await this.db.payment.create({
+        data: {
+          id: BigInt(payment.id),
+          orderId: BigInt(payment.orderId),
+          userId: payment.userId,
+          amountCents: payment.amountCents,
+          status: 'PENDING',
+          idempotencyKey: payment.idempotencyKey,
+          createdAt: payment.createdAt,
+        },
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === UNIQUE_VIOLATION) return false;
+      throw error;
+    }
+  }
+
+  async retry(paymentId: string, idempotencyKey: string): Promise<boolean> {
+    const updated = await this.db.payment.updateMany({
+      where: { id: BigInt(paymentId), status: 'FAILED' },
+      data: { status: 'PENDING', idempotencyKey, failureReason: null, completedAt: null },
+    });
+    return updated.count === 1;
+  }
+
+  async complete(paymentId: string, result: ChargeResult, at: Date): Promise<Payment> {
+    const id = BigInt(paymentId);
+    const payment = await this.db.$transaction(async (tx) => {
+      const updated = await tx.payment.updateMany({
+        where: { id, status: 'PENDING' },
+        data: result.ok
+          ? { status: 'SUCCEEDED', providerReference: result.reference, completedAt: at }
+          : { status: 'FAILED', failureReason: result.reason, completedAt: at },
+      });
+      const row = toPayment(await tx.payment.findUniqueOrThrow({ where: { id } }));
+      // Only the attempt that moved it out of PENDING announces it; a concurrent one returns the stored result.
+      if (updated.count === 1) await tx.outboxEvent.create({ data: this.outboxRow(row, at) });
+      return { row, announced: updated.count === 1 };
+    });
+    if (payment.announced) this.onOutboxWrite();
+    return payment.row;
+  }
+
+  async markRefunded(paymentId: string, reason: string, at: Date, causedBy: string): Promise<Payment | undefined> {
+    const id = BigInt(paymentId);
+    const result = await this.db.$transaction(async (tx) => {
+      const fresh = await tx.processedEvent.createMany({ data: [{ eventId: BigInt(causedBy) }], skipDuplicates: true });
+      if (fresh.count === 0) return undefined;
+      const updated = await tx.payment.updateMany({ where: { id, status: 'SUCCEEDED' }, data: { status: 'REFUNDED', refundedAt: at } });
+      if (updated.count === 0) return undefined;
+      const row = toPayment(await tx.payment.findUniqueOrThrow({ where: { id } }));
+      await tx.outboxEvent.create({ data: this.outboxRow(row, at, reason) });
+      return row;
+    });
+    if (result) this.onOutboxWrite();
+    return result;
+  }
+
+  private outboxRow(payment: Payment, at: Date, refundReason?: string): Prisma.OutboxEventCreateInput {
+    const id = this.ids.next();
+    return {
+      id: BigInt(id),
+      topic: Topics.PaymentEvents,
+      key: payment.orderId,
+      payload: Buffer.from(encodePaymentEvent(id, payment, at, refundReason)),
+    };
+  }
+}
+
+function toPayment(row: PaymentRow): Payment {
+  return {
+    id: row.id.toString(),
+    orderId: row.orderId.toString(),
+    userId: row.userId,
+    amountCents: row.amountCents,
+    status: row.status,
+    idempotencyKey: row.idempotencyKey,
+    createdAt: row.createdAt,
+    ...(row.providerReference ? { providerReference: row.providerReference } : {}),
+    ...(row.failureReason ? { failureReason: row.failureReason } : {}),
+    ...(row.refundedAt ? { refundedAt: row.refundedAt } : {}),
+  };
+}
