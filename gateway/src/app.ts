@@ -35,7 +35,12 @@ const requestId: RequestHandler = (req, res, next) => {
 
 /** POSTs with a body must say it is JSON. */
 const jsonOnly: RequestHandler = (req, _res, next) => {
-  if (req.method === 'POST' && req.headers['content-length'] !== '0' && req.headers['content-type'] && !req.is('application/json')) {
+  if (
+    req.method === 'POST' &&
+    req.headers['content-length'] !== '0' &&
+    req.headers['content-type'] &&
+    !req.is('application/json')
+  ) {
     throw httpProblem(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the request body as application/json');
   }
   next();

@@ -11,7 +11,10 @@ const schema = z.object({
   ORDER_ADDR: z.string().min(1).default('127.0.0.1:50053'),
   PAYMENT_ADDR: z.string().min(1).default('127.0.0.1:50054'),
   UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must look like 16kb').default('16kb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/, 'must look like 16kb')
+    .default('16kb'),
 });
 
 export type GatewayConfig = Readonly<z.output<typeof schema>>;

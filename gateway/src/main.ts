@@ -67,6 +67,10 @@ if (require.main === module) {
   runMain(async () => {
     const config = loadGatewayConfig();
     const gateway = await startGateway(config);
-    stopOnSignals(gateway.stop, createLogger({ service: 'gateway', level: config.LOG_LEVEL }), config.SHUTDOWN_GRACE_MS + 5_000);
+    stopOnSignals(
+      gateway.stop,
+      createLogger({ service: 'gateway', level: config.LOG_LEVEL }),
+      config.SHUTDOWN_GRACE_MS + 5_000,
+    );
   });
 }

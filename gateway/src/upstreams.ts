@@ -34,7 +34,12 @@ export interface CallScope {
 type Method<Req, Res> = Parameters<typeof callUnary<Req, Res>>[0];
 
 /** Calls an upstream with the caller's identity and the request id in metadata, and a deadline. */
-export function invoke<Req, Res>(client: Client, method: Method<Req, Res>, request: Req, scope: CallScope): Promise<Res> {
+export function invoke<Req, Res>(
+  client: Client,
+  method: Method<Req, Res>,
+  request: Req,
+  scope: CallScope,
+): Promise<Res> {
   const metadata = new Metadata();
   metadata.set('x-request-id', scope.requestId);
   if (scope.principal) callerMetadata(scope.principal, metadata);

@@ -43,7 +43,9 @@ export function createJwtVerifier(options: JwtVerifierOptions) {
       });
       const userId = payload.sub ?? '';
       if (!USER_ID.test(userId)) throw new AuthError(401, 'INVALID_TOKEN', 'token subject is not a valid user id');
-      const roles = Array.isArray(payload.roles) ? payload.roles.filter((role): role is string => typeof role === 'string') : [];
+      const roles = Array.isArray(payload.roles)
+        ? payload.roles.filter((role): role is string => typeof role === 'string')
+        : [];
       return { userId, roles, isAdmin: roles.includes('admin') };
     } catch (error) {
       if (error instanceof AuthError) throw error;

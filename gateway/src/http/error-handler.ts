@@ -35,7 +35,8 @@ export function sendProblem(res: Parameters<RequestHandler>[1], body: Problem): 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const body = { ...problemOf(error), instance: req.originalUrl.split('?')[0], requestId: stateOf(req).requestId };
-    if (body.status >= 500) logger.error({ err: error, requestId: body.requestId, path: body.instance }, 'request failed');
+    if (body.status >= 500)
+      logger.error({ err: error, requestId: body.requestId, path: body.instance }, 'request failed');
     if (res.headersSent) return;
     sendProblem(res, body);
   };

@@ -35,7 +35,12 @@ export function problemFromFailure(failure: CallFailure): Problem {
   const detail = failure.info ? failure.message : defaultDetail(httpStatus);
   // Services name fields as in proto (snake_case); HTTP clients know them in JSON spelling (camelCase).
   const field = failure.info?.metadata.field?.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
-  return problem(BY_CODE[code] ?? httpStatus, code, detail, field ? { errors: [{ field, message: failure.message }] } : {});
+  return problem(
+    BY_CODE[code] ?? httpStatus,
+    code,
+    detail,
+    field ? { errors: [{ field, message: failure.message }] } : {},
+  );
 }
 
 function defaultDetail(httpStatus: number): string {

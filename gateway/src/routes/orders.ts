@@ -13,9 +13,15 @@ export function orderRoutes(upstreams: Upstreams, auth: AuthMiddleware, timeoutM
 
   router.get('/v1/orders', auth.user, async (req, res) => {
     const query = parse(listOrdersQuery, req.query, 'query');
-    const request = orderV1.ListOrdersRequest.fromPartial({ pageSize: query.pageSize ?? 0, pageToken: query.pageToken ?? '' });
+    const request = orderV1.ListOrdersRequest.fromPartial({
+      pageSize: query.pageSize ?? 0,
+      pageToken: query.pageToken ?? '',
+    });
     const reply = await invoke(order, order.listOrders, request, scopeOf(req, timeoutMs));
-    res.json({ orders: reply.orders.map(orderJson), ...(reply.nextPageToken ? { nextPageToken: reply.nextPageToken } : {}) });
+    res.json({
+      orders: reply.orders.map(orderJson),
+      ...(reply.nextPageToken ? { nextPageToken: reply.nextPageToken } : {}),
+    });
   });
 
   router.get('/v1/orders/:id', auth.user, async (req, res) => {

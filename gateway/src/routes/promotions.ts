@@ -1,7 +1,14 @@
 import { Router } from 'express';
 import { inventoryV1, promotionV1 } from '@flash-sale/contracts';
 import { promotionJson } from '../http/mappers';
-import { createPromotionBody, idParam, listPromotionsQuery, parse, purchaseBody, requireIdempotencyKey } from '../http/validation';
+import {
+  createPromotionBody,
+  idParam,
+  listPromotionsQuery,
+  parse,
+  purchaseBody,
+  requireIdempotencyKey,
+} from '../http/validation';
 import { invoke, type Upstreams } from '../upstreams';
 import type { AuthMiddleware } from './auth-middleware';
 import { scopeOf } from './context';
@@ -32,7 +39,10 @@ export function promotionRoutes(upstreams: Upstreams, auth: AuthMiddleware, time
       status: query.status ? promotionV1.promotionStatusFromJSON(`PROMOTION_STATUS_${query.status}`) : 0,
     });
     const reply = await invoke(promotion, promotion.listPromotions, request, scopeOf(req, timeoutMs));
-    res.json({ promotions: reply.promotions.map(promotionJson), ...(reply.nextPageToken ? { nextPageToken: reply.nextPageToken } : {}) });
+    res.json({
+      promotions: reply.promotions.map(promotionJson),
+      ...(reply.nextPageToken ? { nextPageToken: reply.nextPageToken } : {}),
+    });
   });
 
   router.get('/v1/promotions/:id', auth.optional, async (req, res) => {

@@ -12,12 +12,13 @@ export class ConfigError extends Error {
  * Parses the environment once, at start-up, against a zod object schema whose keys are variable names.
  * The result is typed and deeply frozen; nothing else in a service reads `process.env`.
  */
-export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): Readonly<z.output<S>> {
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<z.output<S>> {
   const result = schema.safeParse(env);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`));
   }
   return deepFreeze(result.data);
 }
@@ -48,7 +49,12 @@ export const env = {
     z
       .string()
       .default(fallback)
-      .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean))
+      .transform((value) =>
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.string()).min(1, 'must name at least one entry')),
   durationMs: (fallback: number) => z.coerce.number().int().min(0).default(fallback),
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
@@ -62,3 +68,20 @@ export const commonEnv = {
 };
 
 export { z };
+
+/** Variables of the gRPC services, with local defaults; each service picks the ones it uses. */
+export const serviceEnv = {
+  GRPC_HOST: env.host(),
+  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  KAFKA_BROKERS: env.list('127.0.0.1:9092'),
+  /** Names this process in leases and consumer ids; Kubernetes sets it from the pod name. */
+  POD_NAME: z.string().min(1).default(`local-${process.pid}`),
+  /** Apply pending migrations at start-up (the Helm chart runs them in a Job instead and sets this false). */
+  MIGRATE_ON_START: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
+};
+
+/** A PostgreSQL URL naming the service's schema, e.g. postgresql://orders:orders@127.0.0.1:5432/flashsale?schema=orders. */
+export const databaseUrl = (fallback: string) => env.url(['postgresql', 'postgres'], fallback);

@@ -21,15 +21,23 @@ export class QueryStock {
 
   async stock(promotionId: string): Promise<StockView> {
     const sale = await this.sales.find(promotionId);
-    if (!sale) throw notFound('PROMOTION_NOT_FOUND', `promotion ${promotionId} has no stock`, { promotion_id: promotionId });
+    if (!sale)
+      throw notFound('PROMOTION_NOT_FOUND', `promotion ${promotionId} has no stock`, { promotion_id: promotionId });
     const truth = availableFromTruth(sale.totalStock, sale.sold);
     const available = (await this.cache.available(promotionId)) ?? truth;
-    return { promotionId, total: sale.totalStock, available, sold: sale.sold, reserved: Math.max(0, truth - available) };
+    return {
+      promotionId,
+      total: sale.totalStock,
+      available,
+      sold: sale.sold,
+      reserved: Math.max(0, truth - available),
+    };
   }
 
   async reservation(orderId: string): Promise<Reservation> {
     const reservation = await this.cache.findReservation(orderId);
-    if (!reservation) throw notFound('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, { order_id: orderId });
+    if (!reservation)
+      throw notFound('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, { order_id: orderId });
     return reservation;
   }
 }

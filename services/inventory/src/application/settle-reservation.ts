@@ -25,7 +25,8 @@ export class SettleReservation {
 
   private async find(orderId: string): Promise<Reservation> {
     const reservation = await this.cache.findReservation(orderId);
-    if (!reservation) throw notFound('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, { order_id: orderId });
+    if (!reservation)
+      throw notFound('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, { order_id: orderId });
     return reservation;
   }
 }

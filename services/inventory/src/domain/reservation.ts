@@ -26,12 +26,7 @@ export interface ReserveCommand {
 
 /** Why the reserve script said no. Each maps to one domain error below. */
 export type Rejection =
-  | 'NOT_PREHEATED'
-  | 'SALE_NOT_STARTED'
-  | 'SALE_ENDED'
-  | 'PURCHASE_LIMIT_REACHED'
-  | 'SOLD_OUT'
-  | 'INSUFFICIENT_STOCK';
+  'NOT_PREHEATED' | 'SALE_NOT_STARTED' | 'SALE_ENDED' | 'PURCHASE_LIMIT_REACHED' | 'SOLD_OUT' | 'INSUFFICIENT_STOCK';
 
 /** Checks what can be checked without Redis; throws an `invalid` error naming the field. */
 export function validateReserve(command: ReserveCommand): void {

@@ -19,7 +19,8 @@ export const SALE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 export function validateTerms(terms: SaleTerms): void {
   const bad = (field: string, message: string) => invalid('INVALID_SALE_TERMS', `${field} ${message}`, { field });
   // The bound keeps amounts (price x quantity) exact in Redis Lua numbers, which are doubles.
-  if (terms.priceCents < 0n || terms.priceCents > MAX_PRICE_CENTS) throw bad('price_cents', `must be 0 to ${MAX_PRICE_CENTS}`);
+  if (terms.priceCents < 0n || terms.priceCents > MAX_PRICE_CENTS)
+    throw bad('price_cents', `must be 0 to ${MAX_PRICE_CENTS}`);
   if (!Number.isInteger(terms.totalStock) || terms.totalStock < 0) throw bad('stock', 'must be a whole number >= 0');
   if (!Number.isInteger(terms.perUserLimit) || terms.perUserLimit < 1) throw bad('per_user_limit', 'must be >= 1');
   if (!(terms.endsAt.getTime() > terms.startsAt.getTime())) throw bad('ends_at', 'must be after starts_at');

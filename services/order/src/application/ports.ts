@@ -28,7 +28,10 @@ export interface OrderRepository {
    */
   createRequested(requests: OrderRequest[]): Promise<Order[]>;
   find(id: string): Promise<Order | undefined>;
-  listForUser(userId: string, page: { pageSize: number; afterId?: string }): Promise<{ orders: Order[]; nextAfterId?: string }>;
+  listForUser(
+    userId: string,
+    page: { pageSize: number; afterId?: string },
+  ): Promise<{ orders: Order[]; nextAfterId?: string }>;
   /** Applies a conditional state change and writes its event to the outbox, atomically. */
   transition(transition: Transition): Promise<TransitionResult>;
 }

@@ -47,7 +47,11 @@ export interface Viewer {
 }
 
 /** Owners and admins see an order; anybody else is told it does not exist (no probing of other users' ids). */
-export function assertVisible<T extends Pick<Order, 'id' | 'userId'>>(order: T | undefined, viewer: Viewer, id: string): T {
+export function assertVisible<T extends Pick<Order, 'id' | 'userId'>>(
+  order: T | undefined,
+  viewer: Viewer,
+  id: string,
+): T {
   if (!order || (order.userId !== viewer.userId && !viewer.isAdmin)) {
     throw notFound('ORDER_NOT_FOUND', `order ${id} does not exist`, { order_id: id });
   }

@@ -45,7 +45,15 @@ describe('PayOrder', () => {
 
   it('when a payment crashed after its PENDING row, then a retry with its key completes the same payment', async () => {
     const { pay, payments, charge } = setup();
-    await payments.start({ id: '77', orderId: '5', userId: 'alice', amountCents: 1_234n, status: 'PENDING', idempotencyKey: 'k1', createdAt: new Date() });
+    await payments.start({
+      id: '77',
+      orderId: '5',
+      userId: 'alice',
+      amountCents: 1_234n,
+      status: 'PENDING',
+      idempotencyKey: 'k1',
+      createdAt: new Date(),
+    });
     const payment = await pay.execute(command);
     expect(payment).toMatchObject({ id: '77', status: 'SUCCEEDED' });
     expect(charge).toHaveBeenCalledTimes(1);
@@ -72,6 +80,8 @@ describe('PayOrder', () => {
 
   it('when the key is malformed, then INVALID_IDEMPOTENCY_KEY', async () => {
     const { pay } = setup();
-    await expect(pay.execute({ ...command, idempotencyKey: 'has space' })).rejects.toMatchObject({ code: 'INVALID_IDEMPOTENCY_KEY' });
+    await expect(pay.execute({ ...command, idempotencyKey: 'has space' })).rejects.toMatchObject({
+      code: 'INVALID_IDEMPOTENCY_KEY',
+    });
   });
 });

@@ -26,7 +26,11 @@ export class PayOrder {
     validateIdempotencyKey(command.idempotencyKey);
     const payment = await this.attempt(command);
     if (payment.status !== 'PENDING') return this.settled(payment);
-    const result = await this.provider.charge({ paymentId: payment.id, orderId: payment.orderId, amountCents: payment.amountCents });
+    const result = await this.provider.charge({
+      paymentId: payment.id,
+      orderId: payment.orderId,
+      amountCents: payment.amountCents,
+    });
     return this.settled(await this.payments.complete(payment.id, result, this.clock()));
   }
 

@@ -35,7 +35,8 @@ export function validateIdempotencyKey(key: string): void {
 
 /** Only the buyer pays, and only an order that awaits payment. */
 export function assertPayable(order: PayableOrder | undefined, userId: string, orderId: string): PayableOrder {
-  if (!order || order.userId !== userId) throw notFound('ORDER_NOT_FOUND', `order ${orderId} does not exist`, { order_id: orderId });
+  if (!order || order.userId !== userId)
+    throw notFound('ORDER_NOT_FOUND', `order ${orderId} does not exist`, { order_id: orderId });
   if (order.status !== 'AWAITING_PAYMENT') {
     throw precondition('ORDER_NOT_PAYABLE', `order ${orderId} is ${order.status} and cannot be paid`, {
       order_id: orderId,

@@ -23,9 +23,16 @@ export class QueryPromotions {
   async list(query: { status?: PromotionStatus; pageSize?: number; afterId?: string }) {
     const now = this.clock();
     const pageSize = Math.min(Math.max(query.pageSize || DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
-    const page = await this.promotions.list({ now, pageSize, ...(query.status ? { window: query.status } : {}), ...(query.afterId ? { afterId: query.afterId } : {}) });
+    const page = await this.promotions.list({
+      now,
+      pageSize,
+      ...(query.status ? { window: query.status } : {}),
+      ...(query.afterId ? { afterId: query.afterId } : {}),
+    });
     const views: PromotionView[] = await Promise.all(
-      page.promotions.map(async (promotion) => toView(promotion, now, await this.inventory.availableStock(promotion.id))),
+      page.promotions.map(async (promotion) =>
+        toView(promotion, now, await this.inventory.availableStock(promotion.id)),
+      ),
     );
     return {
       promotions: query.status ? views.filter((view) => view.status === query.status) : views,

@@ -29,8 +29,7 @@ const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** Checks a new promotion's fields; the first bad one throws an `invalid` error naming it. */
 export function validateNewPromotion(input: NewPromotion, now: Date): NewPromotion {
-  const bad = (field: string, message: string) =>
-    invalid('INVALID_PROMOTION', `${field} ${message}`, { field });
+  const bad = (field: string, message: string) => invalid('INVALID_PROMOTION', `${field} ${message}`, { field });
   if (!ITEM_ID.test(input.itemId)) throw bad('item_id', 'must be 1-64 letters, digits or . _ : -');
   const title = input.title.trim();
   if (title.length < 1 || title.length > 200) throw bad('title', 'must be 1-200 characters');
@@ -61,7 +60,11 @@ export function validateNewPromotion(input: NewPromotion, now: Date): NewPromoti
 }
 
 /** A promotion's status at `now`, given the units still available (undefined: unknown, treated as in stock). */
-export function statusAt(promotion: Pick<Promotion, 'startsAt' | 'endsAt'>, now: Date, available?: number): PromotionStatus {
+export function statusAt(
+  promotion: Pick<Promotion, 'startsAt' | 'endsAt'>,
+  now: Date,
+  available?: number,
+): PromotionStatus {
   if (now < promotion.startsAt) return 'SCHEDULED';
   if (now >= promotion.endsAt) return 'ENDED';
   return available === 0 ? 'SOLD_OUT' : 'ACTIVE';

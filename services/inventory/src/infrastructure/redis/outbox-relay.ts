@@ -88,14 +88,27 @@ export class OutboxRelay {
 
   private async readNew(stream: string): Promise<StreamEntry[]> {
     const reply = (await this.redis.xreadgroup(
-      'GROUP', GROUP, this.options.consumer, 'COUNT', this.options.batchSize ?? 500, 'STREAMS', stream, '>',
+      'GROUP',
+      GROUP,
+      this.options.consumer,
+      'COUNT',
+      this.options.batchSize ?? 500,
+      'STREAMS',
+      stream,
+      '>',
     )) as [string, StreamEntry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }
 
   private async claimStale(stream: string): Promise<StreamEntry[]> {
     const reply = (await this.redis.xautoclaim(
-      stream, GROUP, this.options.consumer, this.options.claimIdleMs ?? 30_000, '0-0', 'COUNT', this.options.batchSize ?? 500,
+      stream,
+      GROUP,
+      this.options.consumer,
+      this.options.claimIdleMs ?? 30_000,
+      '0-0',
+      'COUNT',
+      this.options.batchSize ?? 500,
     )) as [string, StreamEntry[], string[]];
     return reply[1].filter((entry) => entry[1] !== null);
   }
@@ -108,7 +121,11 @@ export class OutboxRelay {
       messages: entries.map(([, fields]) => toMessage(fields)),
     });
     const ids = entries.map(([id]) => id);
-    await this.redis.multi().xack(stream, GROUP, ...ids).xdel(stream, ...ids).exec();
+    await this.redis
+      .multi()
+      .xack(stream, GROUP, ...ids)
+      .xdel(stream, ...ids)
+      .exec();
     return entries.length;
   }
 }

@@ -31,23 +31,47 @@ export class RedisStockCache implements StockCache {
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     const k = saleKeys(request.promotionId);
     const reply = await this.redis.flashReserve(
-      k.meta, k.stock, k.users, k.idempotency, k.reservations, k.outbox,
-      request.userId, request.idempotencyKey, request.quantity, request.orderId, request.eventId, request.promotionId,
+      k.meta,
+      k.stock,
+      k.users,
+      k.idempotency,
+      k.reservations,
+      k.outbox,
+      request.userId,
+      request.idempotencyKey,
+      request.quantity,
+      request.orderId,
+      request.eventId,
+      request.promotionId,
     );
     const [outcome, orderId, amount, left, at] = reply;
-    if (outcome !== 'RESERVED' && outcome !== 'REPLAYED') return { outcome: 'REJECTED', rejection: outcome as Rejection };
+    if (outcome !== 'RESERVED' && outcome !== 'REPLAYED')
+      return { outcome: 'REJECTED', rejection: outcome as Rejection };
     // The index lives outside the promotion's slot (it is looked up by order id alone), so it is written after
     // the script; a replay rewrites it, and the order row soon makes it unnecessary.
     await this.redis.set(orderIndexKey(orderId!), request.promotionId, 'PX', SALE_RETENTION_MS);
-    return { outcome, orderId: orderId!, amountCents: BigInt(amount!), stockLeft: Number(left), reservedAtMs: Number(at) };
+    return {
+      outcome,
+      orderId: orderId!,
+      amountCents: BigInt(amount!),
+      stockLeft: Number(left),
+      reservedAtMs: Number(at),
+    };
   }
 
   async prepare(terms: SaleTerms, available: number): Promise<number> {
     const k = saleKeys(terms.promotionId);
     return this.redis.flashPrepare(
-      k.meta, k.stock,
-      terms.startsAt.getTime(), terms.endsAt.getTime(), terms.perUserLimit, terms.priceCents.toString(),
-      terms.paymentTimeoutSeconds, terms.totalStock, available, terms.endsAt.getTime() + SALE_RETENTION_MS,
+      k.meta,
+      k.stock,
+      terms.startsAt.getTime(),
+      terms.endsAt.getTime(),
+      terms.perUserLimit,
+      terms.priceCents.toString(),
+      terms.paymentTimeoutSeconds,
+      terms.totalStock,
+      available,
+      terms.endsAt.getTime() + SALE_RETENTION_MS,
     );
   }
 

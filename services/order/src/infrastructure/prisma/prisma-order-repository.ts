@@ -1,6 +1,12 @@
 import { Topics } from '@flash-sale/kafka-kit';
 import { orderFromRequest, type Order, type OrderRequest } from '../../domain/order';
-import type { IdGeneratorPort, OrderChange, OrderRepository, Transition, TransitionResult } from '../../application/ports';
+import type {
+  IdGeneratorPort,
+  OrderChange,
+  OrderRepository,
+  Transition,
+  TransitionResult,
+} from '../../application/ports';
 import type { Order as OrderRow, Prisma, PrismaClient } from '../../generated/prisma/client';
 import { encodeOrderEvent } from '../kafka/order-event-codec';
 
@@ -55,7 +61,10 @@ export class PrismaOrderRepository implements OrderRepository {
     try {
       const result = await this.db.$transaction(async (tx) => {
         if (transition.causedBy) {
-          const fresh = await tx.processedEvent.createMany({ data: [{ eventId: BigInt(transition.causedBy) }], skipDuplicates: true });
+          const fresh = await tx.processedEvent.createMany({
+            data: [{ eventId: BigInt(transition.causedBy) }],
+            skipDuplicates: true,
+          });
           if (fresh.count === 0) return { duplicate: true } as const;
         }
         const id = BigInt(transition.orderId);

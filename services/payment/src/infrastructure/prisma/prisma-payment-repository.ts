@@ -74,7 +74,10 @@ export class PrismaPaymentRepository implements PaymentRepository {
     const result = await this.db.$transaction(async (tx) => {
       const fresh = await tx.processedEvent.createMany({ data: [{ eventId: BigInt(causedBy) }], skipDuplicates: true });
       if (fresh.count === 0) return undefined;
-      const updated = await tx.payment.updateMany({ where: { id, status: 'SUCCEEDED' }, data: { status: 'REFUNDED', refundedAt: at } });
+      const updated = await tx.payment.updateMany({
+        where: { id, status: 'SUCCEEDED' },
+        data: { status: 'REFUNDED', refundedAt: at },
+      });
       if (updated.count === 0) return undefined;
       const row = toPayment(await tx.payment.findUniqueOrThrow({ where: { id } }));
       await tx.outboxEvent.create({ data: this.outboxRow(row, at, reason) });

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# `npm test`: lint, type check, unit, integration (real Redis, Kafka, PostgreSQL) and end-to-end tests.
+# Starts the local infrastructure when it is not running; leaves it running for the next run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$PWD/packages/db/bin/schema-engine-unavailable}"
+
+step "generate (protobuf contracts, Prisma clients)"
+npm run --silent generate
+
+step "lint (eslint, prettier, buf lint)"
+npm run --silent lint
+
+step "type check"
+npx tsc -p tsconfig.check.json
+
+step "infrastructure"
+bash scripts/infra.sh up
+
+step "unit, integration and end-to-end tests"
+mkdir -p .cache
+status=0
+npx jest --runInBand --json --outputFile=.cache/jest-results.json "$@" || status=$?
+# One closing line in the plain form CI reads, whatever the runner printed above it.
+node -e '
+  const r = require("./.cache/jest-results.json");
+  const skipped = r.numPendingTests + r.numTodoTests;
+  const failed = r.numFailedTests + r.numRuntimeErrorTestSuites;
+  console.log(`${r.numPassedTests} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' || true
+exit "$status"

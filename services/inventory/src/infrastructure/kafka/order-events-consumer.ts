@@ -1,0 +1,41 @@
+import type { KafkaMessage } from 'kafkajs';
+import { orderEventsV1 } from '@flash-sale/contracts';
+import { isDomainError } from '@flash-sale/errors';
+import type { Logger } from '@flash-sale/logging';
+import type { SettleReservation } from '../../application/settle-reservation';
+
+/**
+ * Settles reservations from order events: a paid order confirms its stock, an expired or cancelled one
+ * releases it. Both are idempotent per order, so redelivery and replays change nothing.
+ */
+export function orderEventsHandler(settle: SettleReservation, logger: Logger) {
+  return async (messages: KafkaMessage[]): Promise<void> => {
+    for (const message of messages) {
+      const event = decode(message, logger);
+      if (!event?.kind) continue;
+      const settlement =
+        event.kind.$case === 'orderPaid'
+          ? settle.confirm(event.orderId)
+          : event.kind.$case === 'orderExpired' || event.kind.$case === 'orderCancelled'
+            ? settle.release(event.orderId)
+            : undefined;
+      await settlement?.catch((error: unknown) => {
+        // A reservation Redis no longer knows cannot be settled here; the reconciler rebuilds from the truth.
+        if (isDomainError(error) && error.kind === 'not_found') {
+          logger.warn({ orderId: event.orderId, event: event.kind?.$case }, 'no reservation to settle');
+          return;
+        }
+        throw error;
+      });
+    }
+  };
+}
+
+function decode(message: KafkaMessage, logger: Logger): orderEventsV1.OrderEvent | undefined {
+  try {
+    return message.value ? orderEventsV1.OrderEvent.decode(message.value) : undefined;
+  } catch (error) {
+    logger.error({ err: error, offset: message.offset }, 'undecodable order event skipped');
+    return undefined;
+  }
+}
