@@ -37,3 +37,13 @@ export const permissionDenied = (code: string, message: string) => new DomainErr
 export const unauthenticated = (code: string, message: string) => new DomainError('unauthenticated', code, message);
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;
+
+const DECIMAL_ID = /^[1-9][0-9]{0,18}$/;
+
+/** Ids are Snowflake ids as decimal strings; anything else is rejected before it reaches a query. */
+export function assertId(value: string, field: string): string {
+  if (!DECIMAL_ID.test(value) || BigInt(value) >= 2n ** 63n) {
+    throw invalid('INVALID_ID', `${field} must be a positive decimal id`, { field });
+  }
+  return value;
+}

@@ -9,10 +9,18 @@ import {
 } from '@grpc/grpc-js';
 import { CLIENT_OPTIONS } from './options';
 
-type ClientConstructor<C extends Client> = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: ChannelOptions) => C;
+type ClientConstructor<C extends Client> = new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+  options?: ChannelOptions,
+) => C;
 
 /** One channel per upstream, created once and reused for every call. */
-export function createClient<C extends Client>(Ctor: ClientConstructor<C>, address: string, options: ChannelOptions = {}): C {
+export function createClient<C extends Client>(
+  Ctor: ClientConstructor<C>,
+  address: string,
+  options: ChannelOptions = {},
+): C {
   return new Ctor(address, credentials.createInsecure(), { ...CLIENT_OPTIONS, ...options });
 }
 
@@ -30,7 +38,12 @@ export interface CallSettings {
 }
 
 /** Calls a unary method of a ts-proto grpc-js client and returns a promise, with a deadline. */
-export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, client: Client, request: Req, settings: CallSettings): Promise<Res> {
+export function callUnary<Req, Res>(
+  method: UnaryMethod<Req, Res>,
+  client: Client,
+  request: Req,
+  settings: CallSettings,
+): Promise<Res> {
   return new Promise<Res>((resolve, reject) => {
     method.call(
       client,

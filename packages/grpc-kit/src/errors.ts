@@ -26,11 +26,14 @@ export function toStatus(error: unknown): Partial<StatusObject> & { code: status
   }
   const code = STATUS_BY_KIND[error.kind];
   const metadata = new Metadata();
-  metadata.set(DETAILS_KEY, encodeStatusDetails(code, error.message, {
-    reason: error.code,
-    domain: ERROR_DOMAIN,
-    metadata: { ...error.details },
-  }));
+  metadata.set(
+    DETAILS_KEY,
+    encodeStatusDetails(code, error.message, {
+      reason: error.code,
+      domain: ERROR_DOMAIN,
+      metadata: { ...error.details },
+    }),
+  );
   return { code, details: error.message, metadata };
 }
 
@@ -44,7 +47,11 @@ export interface CallFailure {
 export function readFailure(error: Partial<ServiceError>): CallFailure {
   const raw = error.metadata?.get(DETAILS_KEY)[0];
   const info = raw instanceof Buffer ? decodeErrorInfo(raw) : undefined;
-  return { code: error.code ?? status.UNKNOWN, message: error.details ?? error.message ?? '', ...(info ? { info } : {}) };
+  return {
+    code: error.code ?? status.UNKNOWN,
+    message: error.details ?? error.message ?? '',
+    ...(info ? { info } : {}),
+  };
 }
 
 export const isServiceError = (error: unknown): error is ServiceError =>

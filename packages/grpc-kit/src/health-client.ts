@@ -10,7 +10,11 @@ type HealthClient = Client & {
     callback: (error: ServiceError | null, response: { status: string }) => void,
   ): void;
 };
-type HealthClientConstructor = new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options: object) => HealthClient;
+type HealthClientConstructor = new (
+  address: string,
+  creds: ReturnType<typeof credentials.createInsecure>,
+  options: object,
+) => HealthClient;
 
 let constructor: HealthClientConstructor | undefined;
 

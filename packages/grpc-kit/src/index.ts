@@ -7,3 +7,4 @@ export * from './server';
 export * from './status-details';
 export * from './unary';
 export * from './health-client';
+export * from './shutdown-sequence';

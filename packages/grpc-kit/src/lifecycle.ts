@@ -41,7 +41,9 @@ export function runMain(main: () => Promise<void>): void {
       process.stderr.write(`${(error as Error).message}\n`);
       process.exit(78);
     }
-    process.stderr.write(`start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `start-up failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(1);
   });
 }

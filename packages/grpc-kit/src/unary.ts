@@ -15,7 +15,11 @@ export type UnaryHandler<Req, Res> = (request: Req, context: CallContext) => Pro
  * Adapts an async handler to grpc-js: maps thrown errors through {@link toStatus} and logs each call exactly
  * once with its method, status and duration. Handlers therefore need no try/catch and no logging of their own.
  */
-export function unary<Req, Res>(method: string, logger: Logger, handler: UnaryHandler<Req, Res>): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(
+  method: string,
+  logger: Logger,
+  handler: UnaryHandler<Req, Res>,
+): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const started = process.hrtime.bigint();
     const controller = new AbortController();

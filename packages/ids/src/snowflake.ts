@@ -76,8 +76,3 @@ export function decompose(id: string | bigint): SnowflakeParts {
     sequence: Number(value & BigInt(MAX_SEQUENCE)),
   };
 }
-
-/** True for a decimal string that can be a Snowflake id (positive, fits in 63 bits). */
-export function isSnowflakeId(value: string): boolean {
-  return /^[1-9][0-9]{0,18}$/.test(value) && BigInt(value) < 2n ** 63n;
-}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { MAX_WORKER_ID } from './snowflake';
+import { MAX_WORKER_ID, Snowflake } from './snowflake';
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
@@ -87,4 +87,14 @@ export class WorkerLease {
       // Redis unreachable: the lease still holds until its TTL; the next tick tries again.
     }
   }
+}
+
+/** Leases a worker id for `holder` and returns a Snowflake generator bound to it, with the lease to release. */
+export async function leaseSnowflake(
+  redis: Redis,
+  holder: string,
+  onLost: (workerId: number) => void,
+): Promise<{ ids: Snowflake; lease: WorkerLease }> {
+  const lease = await WorkerLease.acquire(redis, { holder, onLost });
+  return { ids: new Snowflake(lease.workerId), lease };
 }

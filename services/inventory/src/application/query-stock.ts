@@ -1,4 +1,4 @@
-import { notFound } from '@flash-sale/errors';
+import { assertId, notFound } from '@flash-sale/errors';
 import type { Reservation } from '../domain/reservation';
 import { availableFromTruth } from '../domain/sale';
 import type { SaleRepository, StockCache } from './ports';
@@ -20,6 +20,7 @@ export class QueryStock {
   ) {}
 
   async stock(promotionId: string): Promise<StockView> {
+    assertId(promotionId, 'promotion_id');
     const sale = await this.sales.find(promotionId);
     if (!sale)
       throw notFound('PROMOTION_NOT_FOUND', `promotion ${promotionId} has no stock`, { promotion_id: promotionId });
@@ -35,6 +36,7 @@ export class QueryStock {
   }
 
   async reservation(orderId: string): Promise<Reservation> {
+    assertId(orderId, 'order_id');
     const reservation = await this.cache.findReservation(orderId);
     if (!reservation)
       throw notFound('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, { order_id: orderId });

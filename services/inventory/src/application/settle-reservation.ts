@@ -1,4 +1,4 @@
-import { notFound } from '@flash-sale/errors';
+import { assertId, notFound } from '@flash-sale/errors';
 import type { Reservation } from '../domain/reservation';
 import type { SaleRepository, StockCache } from './ports';
 
@@ -24,6 +24,7 @@ export class SettleReservation {
   }
 
   private async find(orderId: string): Promise<Reservation> {
+    assertId(orderId, 'order_id');
     const reservation = await this.cache.findReservation(orderId);
     if (!reservation)
       throw notFound('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, { order_id: orderId });

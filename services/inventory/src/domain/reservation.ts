@@ -1,4 +1,4 @@
-import { invalid, notFound, precondition, type DomainError } from '@flash-sale/errors';
+import { assertId, invalid, notFound, precondition, type DomainError } from '@flash-sale/errors';
 
 /** Largest quantity one purchase may ask for, whatever the per-user limit: a guard against absurd input. */
 export const MAX_QUANTITY_PER_PURCHASE = 100;
@@ -40,9 +40,7 @@ export function validateReserve(command: ReserveCommand): void {
       field: 'idempotency_key',
     });
   }
-  if (!/^[1-9][0-9]{0,18}$/.test(command.promotionId)) {
-    throw invalid('INVALID_PROMOTION_ID', 'promotion id must be a positive decimal id', { field: 'promotion_id' });
-  }
+  assertId(command.promotionId, 'promotion_id');
 }
 
 export function rejectionError(rejection: Rejection, promotionId: string): DomainError {

@@ -1,4 +1,4 @@
-import { invalid } from '@flash-sale/errors';
+import { assertId, invalid } from '@flash-sale/errors';
 
 /** What inventory needs to know of a promotion to sell it. */
 export interface SaleTerms {
@@ -18,6 +18,9 @@ export const SALE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 export function validateTerms(terms: SaleTerms): void {
   const bad = (field: string, message: string) => invalid('INVALID_SALE_TERMS', `${field} ${message}`, { field });
+  assertId(terms.promotionId, 'promotion_id');
+  if (Number.isNaN(terms.startsAt.getTime())) throw bad('starts_at', 'must be a time');
+  if (Number.isNaN(terms.endsAt.getTime())) throw bad('ends_at', 'must be a time');
   // The bound keeps amounts (price x quantity) exact in Redis Lua numbers, which are doubles.
   if (terms.priceCents < 0n || terms.priceCents > MAX_PRICE_CENTS)
     throw bad('price_cents', `must be 0 to ${MAX_PRICE_CENTS}`);

@@ -1,4 +1,4 @@
-import { notFound, precondition } from '@flash-sale/errors';
+import { assertId, notFound, precondition } from '@flash-sale/errors';
 import { assertCancellable, type Order, type Viewer } from '../domain/order';
 import type { OrderRepository } from './ports';
 
@@ -7,6 +7,7 @@ export class CancelOrder {
   constructor(private readonly orders: OrderRepository) {}
 
   async execute(id: string, viewer: Viewer): Promise<Order> {
+    assertId(id, 'order_id');
     const order = await this.orders.find(id);
     if (!order) throw notFound('ORDER_NOT_FOUND', `order ${id} does not exist`, { order_id: id });
     assertCancellable(order, viewer);

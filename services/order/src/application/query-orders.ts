@@ -1,3 +1,4 @@
+import { assertId } from '@flash-sale/errors';
 import { assertVisible, type Order, type Viewer } from '../domain/order';
 import type { OrderRepository, ReservationLookup } from './ports';
 
@@ -15,6 +16,7 @@ export class QueryOrders {
 
   /** An order, or PENDING for an accepted reservation whose order row is not written yet. */
   async get(id: string, viewer: Viewer): Promise<OrderView> {
+    assertId(id, 'order_id');
     const order = await this.orders.find(id);
     if (order) return assertVisible(order, viewer, id);
     const reservation = assertVisible(

@@ -1,4 +1,4 @@
-import { precondition } from '@flash-sale/errors';
+import { assertId, precondition } from '@flash-sale/errors';
 import { assertPayable, earlierAttempt, validateIdempotencyKey, type Payment } from '../domain/payment';
 import type { IdGenerator, OrderLookup, PaymentProvider, PaymentRepository } from './ports';
 
@@ -23,6 +23,7 @@ export class PayOrder {
   ) {}
 
   async execute(command: PayCommand): Promise<Payment> {
+    assertId(command.orderId, 'order_id');
     validateIdempotencyKey(command.idempotencyKey);
     const payment = await this.attempt(command);
     if (payment.status !== 'PENDING') return this.settled(payment);

@@ -1,4 +1,4 @@
-import { notFound } from '@flash-sale/errors';
+import { assertId, notFound } from '@flash-sale/errors';
 import type { Clock, InventoryPort, PromotionRepository } from './ports';
 import { toView, type PromotionView } from './promotion-view';
 
@@ -11,6 +11,7 @@ export class PreheatPromotion {
   ) {}
 
   async execute(id: string): Promise<PromotionView> {
+    assertId(id, 'promotion_id');
     const promotion = await this.promotions.find(id);
     if (!promotion) throw notFound('PROMOTION_NOT_FOUND', `promotion ${id} does not exist`, { promotion_id: id });
     const available = await this.inventory.prepareSale(promotion);

@@ -1,4 +1,4 @@
-import { notFound } from '@flash-sale/errors';
+import { assertId, notFound } from '@flash-sale/errors';
 import type { PromotionStatus } from '../domain/promotion';
 import type { Clock, InventoryPort, PromotionRepository } from './ports';
 import { toView, type PromotionView } from './promotion-view';
@@ -14,6 +14,7 @@ export class QueryPromotions {
   ) {}
 
   async get(id: string): Promise<PromotionView> {
+    assertId(id, 'promotion_id');
     const promotion = await this.promotions.find(id);
     if (!promotion) throw notFound('PROMOTION_NOT_FOUND', `promotion ${id} does not exist`, { promotion_id: id });
     return toView(promotion, this.clock(), await this.inventory.availableStock(id));
