@@ -4,15 +4,35 @@
  * so tests never need a build first (only `npm run generate`).
  */
 const transform = {
-  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  '^.+\\.ts$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
 };
-const moduleNameMapper = { '^@flash-sale/(errors|config|logging|ids|grpc-kit|kafka-kit|contracts|db|testing|observability)$': '<rootDir>/packages/$1/src' };
-const common = { transform, moduleNameMapper, testEnvironment: 'node', testPathIgnorePatterns: ['/node_modules/', '/dist/'] };
+const moduleNameMapper = {
+  '^@flash-sale/(errors|config|logging|ids|grpc-kit|kafka-kit|contracts|db|testing|observability)$':
+    '<rootDir>/packages/$1/src',
+};
+const common = {
+  transform,
+  moduleNameMapper,
+  testEnvironment: 'node',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
 
 module.exports = {
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{packages,services,gateway}/**/src/**/*.test.ts', '<rootDir>/gateway/src/**/*.test.ts'] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/{packages,services}/*/test/**/*.int.test.ts', '<rootDir>/gateway/test/**/*.int.test.ts'], testTimeout: 60_000 },
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{packages,services,gateway}/**/src/**/*.test.ts', '<rootDir>/gateway/src/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{packages,services}/*/test/**/*.int.test.ts', '<rootDir>/gateway/test/**/*.int.test.ts'],
+      testTimeout: 60_000,
+    },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'], testTimeout: 120_000 },
   ],
 };

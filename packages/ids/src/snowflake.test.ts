@@ -3,7 +3,6 @@ import {
   Snowflake,
   compose,
   decompose,
-  isSnowflakeId,
   SNOWFLAKE_EPOCH_MS,
 } from './snowflake';
 

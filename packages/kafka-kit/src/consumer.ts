@@ -39,11 +39,19 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     logger.error({ err: payload.error, groupId, restart: payload.restart }, 'kafka consumer crashed');
     if (payload.restart || stopped) return;
     setTimeout(() => {
-      if (!stopped) void run().catch((error: unknown) => logger.error({ err: error, groupId }, 'consumer restart failed'));
+      if (!stopped)
+        void run().catch((error: unknown) => logger.error({ err: error, groupId }, 'consumer restart failed'));
     }, 1_000).unref();
   });
 
-  const eachBatch = async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }: EachBatchPayload) => {
+  const eachBatch = async ({
+    batch,
+    resolveOffset,
+    heartbeat,
+    commitOffsetsIfNecessary,
+    isRunning,
+    isStale,
+  }: EachBatchPayload) => {
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     await handler(batch.messages, { topic: batch.topic, partition: batch.partition, heartbeat });
     const last = batch.messages[batch.messages.length - 1];

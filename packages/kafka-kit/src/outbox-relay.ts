@@ -43,7 +43,10 @@ export class PgOutboxRelay {
     logger: Logger,
     private readonly options: PgOutboxRelayOptions,
   ) {
-    this.loop = new PumpLoop(() => this.pass(), logger, { name: `outbox ${options.table}`, idleMs: options.idleSleepMs ?? 50 });
+    this.loop = new PumpLoop(() => this.pass(), logger, {
+      name: `outbox ${options.table}`,
+      idleMs: options.idleSleepMs ?? 50,
+    });
   }
 
   start = () => this.loop.start();
