@@ -36,7 +36,7 @@ export function orderJson(o: orderV1.Order) {
     createdAt: iso(o.createTime),
     ...(o.expireTime ? { expiresAt: iso(o.expireTime) } : {}),
     ...(o.paidTime ? { paidAt: iso(o.paidTime) } : {}),
-    ...(o.paymentId ? { paymentId: o.paymentId } : {}),
+    ...(o.paymentId && o.paymentId !== '0' ? { paymentId: o.paymentId } : {}),
   };
 }
 
