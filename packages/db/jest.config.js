@@ -1,6 +1,6 @@
 /**
  * Jest for @flash-sale/db alone (`npx jest -c packages/db/jest.config.js`); the root jest.config.js runs the same
- * files in its `unit` and `integration` projects. Integration tests need PostgreSQL: see test/README.md.
+ * files in its `unit` and `integration` projects. Integration tests need PostgreSQL: see README.md.
  */
 const transform = {
   '^.+\\.ts$': [

@@ -1,7 +1,7 @@
 import type { Client } from 'pg';
 import { withAdvisoryLock } from './advisory-lock';
 import { assertSchemaName, type DbConnection } from './connection';
-import { MigrationError } from './errors';
+import { errorMessage, MigrationError } from './errors';
 import { silentLogger, type DbLogger } from './logger';
 import { MigrationAdapterFactory } from './migration-adapter';
 import { readMigrationsDirectory } from './migrations-dir';
@@ -55,7 +55,7 @@ export async function applyMigrations(options: ApplyMigrationsOptions): Promise<
     }
   }).catch((error: unknown) => {
     if (error instanceof MigrationError) throw error;
-    throw new MigrationError(`Cannot apply migrations to ${describe(connection)}: ${messageOf(error)}`, undefined, {
+    throw new MigrationError(`Cannot apply migrations to ${describe(connection)}: ${errorMessage(error)}`, undefined, {
       cause: error,
     });
   });
@@ -74,7 +74,7 @@ async function ensureSchema(client: Client, connection: DbConnection): Promise<v
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${connection.schema}"`);
   } catch (error) {
-    throw new Error(`schema ${connection.schema} does not exist and cannot be created: ${messageOf(error)}`, {
+    throw new Error(`schema ${connection.schema} does not exist and cannot be created: ${errorMessage(error)}`, {
       cause: error,
     });
   }
@@ -82,7 +82,7 @@ async function ensureSchema(client: Client, connection: DbConnection): Promise<v
 
 /** Turns the engine's error (a Rust error report with a span trace) into a {@link MigrationError}. */
 async function toMigrationError(error: unknown, client: Client): Promise<MigrationError> {
-  const text = messageOf(error);
+  const text = errorMessage(error);
   let name = /migration_name="([^"]+)"/.exec(text)?.[1];
   name ??= await client
     .query<{ migration_name: string }>(
@@ -103,10 +103,6 @@ function cleanEngineMessage(text: string): string {
     if (line.trim() !== '' && line.trim() !== 'external connector error') lines.push(line.trimEnd());
   }
   return lines.join('\n') || text;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function describe(connection: DbConnection): string {

@@ -18,3 +18,12 @@ export class MigrationError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * The message of anything thrown. Checks the shape, not `instanceof Error`: the schema engine's errors come from
+ * another JavaScript realm under Jest.
+ */
+export function errorMessage(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : String(error);
+}

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { diffSchemas } from './diff-schemas';
@@ -38,8 +38,10 @@ export interface CreateMigrationResult {
 
 /**
  * Writes `prisma/migrations/<YYYYMMDDHHMMSS>_<name>/migration.sql` with the SQL that takes the schema committed at
- * git `HEAD` (`git show HEAD:prisma/schema.prisma`; nothing when the file is new) to the working copy, plus
- * `migration_lock.toml` when missing. No database is needed. Writes nothing when the schemas are equivalent.
+ * git `HEAD` (`git show HEAD:prisma/schema.prisma`) to the working copy, plus `migration_lock.toml` when missing.
+ * The first migration of a service (no migration folder yet) starts from nothing instead, even if the schema is
+ * already committed, and so does a schema that HEAD does not have. No database is needed. Writes nothing when the
+ * schemas are equivalent.
  *
  * Commit each migration with its schema change: a second migration made before committing the first would
  * repeat the first one's changes (this logs a warning when it sees uncommitted migration folders).
@@ -51,23 +53,25 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const current = await readFile(schemaPath, 'utf8').catch((error: Error) => {
     throw new Error(`Cannot read ${schemaPath}: ${error.message}`, { cause: error });
   });
+  const migrationsDir = path.join(serviceDir, MIGRATIONS_DIR);
+  const first = (await existingMigrations(migrationsDir)).length === 0;
   const committed = await committedFile(serviceDir, SCHEMA_FILE);
+  const base = first ? null : committed;
   const pending = await uncommittedMigrations(serviceDir);
   if (pending.length > 0) {
     logger.warn({ pending }, 'uncommitted migrations exist: the new one is computed from HEAD and may repeat them');
   }
 
-  const sql = await diffSchemas(committed, current, { schemaPath: SCHEMA_FILE, logger });
+  const sql = await diffSchemas(base, current, { schemaPath: SCHEMA_FILE, logger });
   if (sql === null) return { migrationDir: null, sql: null };
 
-  const migrationsDir = path.join(serviceDir, MIGRATIONS_DIR);
   const migrationDir = path.join(migrationsDir, `${timestamp(now)}_${name}`);
   if (existsSync(migrationDir)) throw new Error(`${migrationDir} already exists`);
   await mkdir(migrationDir, { recursive: true });
   await writeFile(path.join(migrationDir, MIGRATION_FILE), sql, 'utf8');
   const lockFile = path.join(migrationsDir, MIGRATION_LOCK_FILE);
   if (!existsSync(lockFile)) await writeFile(lockFile, LOCK_FILE_CONTENT, 'utf8');
-  logger.info({ migrationDir, from: committed === null ? 'nothing' : 'HEAD' }, 'migration created');
+  logger.info({ migrationDir, from: base === null ? 'nothing' : 'HEAD' }, 'migration created');
   return { migrationDir, sql };
 }
 
@@ -96,6 +100,11 @@ async function committedFile(dir: string, file: string): Promise<string | null> 
     () => false,
   );
   return exists ? git(dir, ['show', spec]) : null;
+}
+
+async function existingMigrations(migrationsDir: string): Promise<string[]> {
+  const entries = await readdir(migrationsDir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
 }
 
 async function uncommittedMigrations(dir: string): Promise<string[]> {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import type { SchemaEngine } from '@prisma/schema-engine-wasm' with { 'resolution-mode': 'import' };
+import { errorMessage } from './errors';
 import type { DbLogger } from './logger';
 
 type SchemaEngineBindings = typeof import('@prisma/schema-engine-wasm/schema_engine_bg', {
@@ -128,12 +129,11 @@ export async function withSchemaEngine<T>(
 }
 
 function restoreExternalError(error: unknown, registry: { consumeError(id: number): { error: unknown } | undefined }) {
-  if (!(error instanceof Error)) return error;
-  const match = /External error id#(\d+)/.exec(error.message);
+  const message = errorMessage(error);
+  const match = /External error id#(\d+)/.exec(message);
   const original = match ? registry.consumeError(Number(match[1]))?.error : undefined;
   if (original === undefined) return error;
-  const detail = original instanceof Error ? original.message : String(original);
-  return new Error(error.message.replace(/External error id#\d+/, detail), { cause: original });
+  return new Error(message.replace(/External error id#\d+/, errorMessage(original)), { cause: original });
 }
 
 interface EngineLogLine {

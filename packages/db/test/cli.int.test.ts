@@ -86,7 +86,7 @@ describe('flash-db new-migration', () => {
   it('when the schema has no change since HEAD, then it prints "no changes"', async () => {
     const repo = await mkdtemp(path.join(os.tmpdir(), 'flash-db-cli-git-'));
     try {
-      await cp(path.join(service, 'prisma', 'schema.prisma'), path.join(repo, 'prisma', 'schema.prisma'));
+      await cp(path.join(service, 'prisma'), path.join(repo, 'prisma'), { recursive: true });
       const git = (...args: string[]) =>
         execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], {
           cwd: repo,

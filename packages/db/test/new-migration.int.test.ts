@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,9 +53,22 @@ describe('createMigration', () => {
     );
   });
 
+  it('when the schema is committed but has no migration yet, then the first migration creates everything', async () => {
+    const { v1 } = await schemas();
+    await writeFile(path.join(service, 'prisma', 'schema.prisma'), v1);
+    git('add', '.');
+    git('commit', '-q', '-m', 'schema without migrations');
+
+    const result = await createMigration({ serviceDir: service, name: 'init', now: new Date('2025-01-01T00:00:00Z') });
+
+    expect(path.basename(result.migrationDir ?? '')).toBe('20250101000000_init');
+    expect(result.sql).toBe(await fixtureSql('20250101000000_customers'));
+  });
+
   it('when the working schema differs from HEAD, then the migration holds only the difference', async () => {
     const { v1, v2 } = await schemas();
     await writeFile(path.join(service, 'prisma', 'schema.prisma'), v1);
+    await createMigration({ serviceDir: service, name: 'customers', now: new Date('2025-01-01T00:00:00Z') });
     git('add', '.');
     git('commit', '-q', '-m', 'customers');
     await writeFile(path.join(service, 'prisma', 'schema.prisma'), v2);
@@ -74,13 +86,15 @@ describe('createMigration', () => {
   it('when the working schema equals HEAD, then nothing is written', async () => {
     const { v2 } = await schemas();
     await writeFile(path.join(service, 'prisma', 'schema.prisma'), v2);
+    await createMigration({ serviceDir: service, name: 'all' });
     git('add', '.');
     git('commit', '-q', '-m', 'all');
+    const before = await readdir(path.join(service, 'prisma', 'migrations'));
 
     const result = await createMigration({ serviceDir: service, name: 'nothing' });
 
     expect(result).toEqual({ migrationDir: null, sql: null });
-    expect(existsSync(path.join(service, 'prisma', 'migrations'))).toBe(false);
+    expect(await readdir(path.join(service, 'prisma', 'migrations'))).toEqual(before);
   });
 
   it('when the working schema is invalid, then it fails with Prisma’s validation message and writes nothing', async () => {
