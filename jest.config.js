@@ -10,6 +10,8 @@ const transform = {
   ],
 };
 const moduleNameMapper = {
+  // Generated Prisma clients import their siblings as './x.js' though the files are TypeScript.
+  '^(\\.{1,2}/.*)\\.js$': '$1',
   '^@flash-sale/(errors|config|logging|ids|grpc-kit|kafka-kit|contracts|db|testing|observability)$':
     '<rootDir>/packages/$1/src',
 };
@@ -31,8 +33,13 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{packages,services}/*/test/**/*.int.test.ts', '<rootDir>/gateway/test/**/*.int.test.ts'],
-      testTimeout: 60_000,
+      setupFilesAfterEnv: ['<rootDir>/jest.slow-setup.js'],
     },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'], testTimeout: 120_000 },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/jest.slow-setup.js'],
+    },
   ],
 };

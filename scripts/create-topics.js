@@ -9,14 +9,24 @@ const { join } = require('node:path');
 const { Kafka, logLevel } = require('kafkajs');
 
 const args = process.argv.slice(2);
-const file = args.includes('--topics') ? args[args.indexOf('--topics') + 1] : join(__dirname, '..', 'infra', 'topics.json');
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean);
+const file = args.includes('--topics')
+  ? args[args.indexOf('--topics') + 1]
+  : join(__dirname, '..', 'infra', 'topics.json');
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+  .split(',')
+  .map((b) => b.trim())
+  .filter(Boolean);
 const replicationFactor = Number(process.env.KAFKA_REPLICATION_FACTOR ?? 1);
 const deadline = Date.now() + Number(process.env.KAFKA_TOPICS_TIMEOUT_MS ?? 60_000);
 
 async function attempt() {
   const topics = JSON.parse(readFileSync(file, 'utf8'));
-  const admin = new Kafka({ clientId: 'flash-sale-topics', brokers, logLevel: logLevel.NOTHING, retry: { retries: 3 } }).admin();
+  const admin = new Kafka({
+    clientId: 'flash-sale-topics',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3 },
+  }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

@@ -25,10 +25,26 @@ const ports = { promotion: 50051, inventory: 50052, order: 50053, payment: 50054
 const address = (name) => `${host}:${ports[name]}`;
 
 const processes = [
-  { name: 'inventory', entry: 'services/inventory/dist/main.js', env: { GRPC_PORT: ports.inventory, DATABASE_URL: pg('inventory') } },
-  { name: 'order', entry: 'services/order/dist/main.js', env: { GRPC_PORT: ports.order, DATABASE_URL: pg('orders'), INVENTORY_ADDR: address('inventory') } },
-  { name: 'payment', entry: 'services/payment/dist/main.js', env: { GRPC_PORT: ports.payment, DATABASE_URL: pg('payment'), ORDER_ADDR: address('order') } },
-  { name: 'promotion', entry: 'services/promotion/dist/main.js', env: { GRPC_PORT: ports.promotion, DATABASE_URL: pg('promotion'), INVENTORY_ADDR: address('inventory') } },
+  {
+    name: 'inventory',
+    entry: 'services/inventory/dist/main.js',
+    env: { GRPC_PORT: ports.inventory, DATABASE_URL: pg('inventory') },
+  },
+  {
+    name: 'order',
+    entry: 'services/order/dist/main.js',
+    env: { GRPC_PORT: ports.order, DATABASE_URL: pg('orders'), INVENTORY_ADDR: address('inventory') },
+  },
+  {
+    name: 'payment',
+    entry: 'services/payment/dist/main.js',
+    env: { GRPC_PORT: ports.payment, DATABASE_URL: pg('payment'), ORDER_ADDR: address('order') },
+  },
+  {
+    name: 'promotion',
+    entry: 'services/promotion/dist/main.js',
+    env: { GRPC_PORT: ports.promotion, DATABASE_URL: pg('promotion'), INVENTORY_ADDR: address('inventory') },
+  },
   {
     name: 'gateway',
     entry: 'gateway/dist/main.js',
@@ -108,7 +124,8 @@ function stop(code) {
       }),
   );
   Promise.all(exits).then(() => {
-    if (process.argv.includes('--stop-infra')) execFileSync('bash', [join(root, 'scripts', 'infra.sh'), 'down'], { stdio: 'inherit' });
+    if (process.argv.includes('--stop-infra'))
+      execFileSync('bash', [join(root, 'scripts', 'infra.sh'), 'down'], { stdio: 'inherit' });
     process.exit(code);
   });
 }

@@ -31,14 +31,20 @@ async function consume(expected, timeoutMs) {
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1 }] });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  await producer.send({ topic, acks: -1, messages: Array.from({ length: COUNT }, (_, i) => ({ key: String(i % 7), value: String(i) })) });
+  await producer.send({
+    topic,
+    acks: -1,
+    messages: Array.from({ length: COUNT }, (_, i) => ({ key: String(i % 7), value: String(i) })),
+  });
   await producer.disconnect();
   const first = await consume(COUNT, 30_000);
   const again = await consume(0, 10_000);
   await admin.deleteTopics({ topics: [topic] });
   await admin.disconnect();
   const ok = first.length === COUNT && new Set(first).size === COUNT && again.length === 0;
-  console.log(`kafkajs: produced ${COUNT} (idempotent, acks all), group read ${first.length}, re-read after commit ${again.length}: ${ok ? 'OK' : 'FAILED'}`);
+  console.log(
+    `kafkajs: produced ${COUNT} (idempotent, acks all), group read ${first.length}, re-read after commit ${again.length}: ${ok ? 'OK' : 'FAILED'}`,
+  );
   process.exit(ok ? 0 : 1);
 })().catch((error) => {
   console.error(`kafkajs verification failed: ${error.message}`);

@@ -1,10 +1,4 @@
-import {
-  ClockMovedBackwardsError,
-  Snowflake,
-  compose,
-  decompose,
-  SNOWFLAKE_EPOCH_MS,
-} from './snowflake';
+import { ClockMovedBackwardsError, Snowflake, compose, decompose, SNOWFLAKE_EPOCH_MS } from './snowflake';
 
 describe('Snowflake', () => {
   it('when many ids are made in one millisecond, then they are unique and increasing', () => {

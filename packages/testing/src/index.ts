@@ -11,7 +11,8 @@ export const infra = {
   /** The service role's URL: role, password and schema share the name (see scripts/infra.sh). */
   databaseUrl: (role: 'promotion' | 'inventory' | 'orders' | 'payment') =>
     `postgresql://${role}:${role}@${host}:${process.env.PG_PORT ?? 5432}/flashsale?schema=${role}`,
-  adminDatabaseUrl: process.env.PG_ADMIN_URL ?? `postgresql://postgres@${host}:${process.env.PG_PORT ?? 5432}/flashsale`,
+  adminDatabaseUrl:
+    process.env.PG_ADMIN_URL ?? `postgresql://postgres@${host}:${process.env.PG_PORT ?? 5432}/flashsale`,
 };
 
 export interface WaitOptions {
@@ -34,7 +35,9 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, op
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -11,4 +11,5 @@ const schema = z.object({
 
 export type InventoryConfig = Readonly<z.output<typeof schema>>;
 
-export const loadInventoryConfig = (source: NodeJS.ProcessEnv = process.env): InventoryConfig => loadConfig(schema, source);
+export const loadInventoryConfig = (source: NodeJS.ProcessEnv = process.env): InventoryConfig =>
+  loadConfig(schema, source);

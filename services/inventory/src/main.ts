@@ -6,5 +6,9 @@ import { startInventoryService } from './service';
 runMain(async () => {
   const config = loadInventoryConfig();
   const service = await startInventoryService(config);
-  stopOnSignals(service.stop, createLogger({ service: 'inventory', level: config.LOG_LEVEL }), config.SHUTDOWN_GRACE_MS + 10_000);
+  stopOnSignals(
+    service.stop,
+    createLogger({ service: 'inventory', level: config.LOG_LEVEL }),
+    config.SHUTDOWN_GRACE_MS + 10_000,
+  );
 });

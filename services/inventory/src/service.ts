@@ -28,7 +28,11 @@ export interface RunningService {
 export async function startInventoryService(config: InventoryConfig): Promise<RunningService> {
   const logger = createLogger({ service: 'inventory', level: config.LOG_LEVEL });
   if (config.MIGRATE_ON_START) {
-    await applyMigrations({ migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), connection: parseDatabaseUrl(config.DATABASE_URL), logger });
+    await applyMigrations({
+      migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
+      connection: parseDatabaseUrl(config.DATABASE_URL),
+      logger,
+    });
   }
   const shutdown = new ShutdownSequence(logger);
   const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });

@@ -6,5 +6,9 @@ import { startOrderService } from './service';
 runMain(async () => {
   const config = loadOrderConfig();
   const service = await startOrderService(config);
-  stopOnSignals(service.stop, createLogger({ service: 'order', level: config.LOG_LEVEL }), config.SHUTDOWN_GRACE_MS + 10_000);
+  stopOnSignals(
+    service.stop,
+    createLogger({ service: 'order', level: config.LOG_LEVEL }),
+    config.SHUTDOWN_GRACE_MS + 10_000,
+  );
 });

@@ -30,7 +30,9 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     await applyMigrations({ migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), connection, logger });
   }
   const shutdown = new ShutdownSequence(logger);
-  const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE }) });
+  const prisma = new PrismaClient({
+    adapter: createPrismaAdapter(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE }),
+  });
   shutdown.add('postgres', () => prisma.$disconnect());
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
   shutdown.add('redis', () => redis.disconnect());
@@ -64,7 +66,13 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     port: config.GRPC_PORT,
     descriptorSetPath,
     logger,
-    services: [{ name: 'flashsale.order.v1.OrderService', definition: orderV1.OrderServiceService, implementation: orderHandlers(useCases, logger) }],
+    services: [
+      {
+        name: 'flashsale.order.v1.OrderService',
+        definition: orderV1.OrderServiceService,
+        implementation: orderHandlers(useCases, logger),
+      },
+    ],
   });
   shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
   return { port: server.port, stop: shutdown.run };

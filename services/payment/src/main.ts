@@ -6,5 +6,9 @@ import { startPaymentService } from './service';
 runMain(async () => {
   const config = loadPaymentConfig();
   const service = await startPaymentService(config);
-  stopOnSignals(service.stop, createLogger({ service: 'payment', level: config.LOG_LEVEL }), config.SHUTDOWN_GRACE_MS + 10_000);
+  stopOnSignals(
+    service.stop,
+    createLogger({ service: 'payment', level: config.LOG_LEVEL }),
+    config.SHUTDOWN_GRACE_MS + 10_000,
+  );
 });

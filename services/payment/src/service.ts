@@ -45,7 +45,10 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
 
   const relay = new PgOutboxRelay(prisma, producer, logger, { table: `"${connection.schema}"."outbox"` });
   const payments = new PrismaPaymentRepository(prisma, ids, relay.nudge);
-  const provider = new SimulatedProvider({ latencyMs: config.PROVIDER_LATENCY_MS, failureRate: config.PROVIDER_FAILURE_RATE });
+  const provider = new SimulatedProvider({
+    latencyMs: config.PROVIDER_LATENCY_MS,
+    failureRate: config.PROVIDER_FAILURE_RATE,
+  });
   const pay = new PayOrder(payments, new GrpcOrderLookup(orderClient, config.UPSTREAM_TIMEOUT_MS), provider, ids);
 
   relay.start();
@@ -64,7 +67,11 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
     descriptorSetPath,
     logger,
     services: [
-      { name: 'flashsale.payment.v1.PaymentService', definition: paymentV1.PaymentServiceService, implementation: paymentHandlers({ pay, payments }, logger) },
+      {
+        name: 'flashsale.payment.v1.PaymentService',
+        definition: paymentV1.PaymentServiceService,
+        implementation: paymentHandlers({ pay, payments }, logger),
+      },
     ],
   });
   shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));

@@ -11,4 +11,5 @@ const schema = z.object({
 
 export type PromotionConfig = Readonly<z.output<typeof schema>>;
 
-export const loadPromotionConfig = (source: NodeJS.ProcessEnv = process.env): PromotionConfig => loadConfig(schema, source);
+export const loadPromotionConfig = (source: NodeJS.ProcessEnv = process.env): PromotionConfig =>
+  loadConfig(schema, source);

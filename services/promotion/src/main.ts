@@ -6,5 +6,9 @@ import { startPromotionService } from './service';
 runMain(async () => {
   const config = loadPromotionConfig();
   const service = await startPromotionService(config);
-  stopOnSignals(service.stop, createLogger({ service: 'promotion', level: config.LOG_LEVEL }), config.SHUTDOWN_GRACE_MS + 10_000);
+  stopOnSignals(
+    service.stop,
+    createLogger({ service: 'promotion', level: config.LOG_LEVEL }),
+    config.SHUTDOWN_GRACE_MS + 10_000,
+  );
 });

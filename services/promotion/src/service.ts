@@ -23,7 +23,11 @@ export interface RunningService {
 export async function startPromotionService(config: PromotionConfig): Promise<RunningService> {
   const logger = createLogger({ service: 'promotion', level: config.LOG_LEVEL });
   if (config.MIGRATE_ON_START) {
-    await applyMigrations({ migrationsDir: join(__dirname, '..', 'prisma', 'migrations'), connection: parseDatabaseUrl(config.DATABASE_URL), logger });
+    await applyMigrations({
+      migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
+      connection: parseDatabaseUrl(config.DATABASE_URL),
+      logger,
+    });
   }
   const shutdown = new ShutdownSequence(logger);
   const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });

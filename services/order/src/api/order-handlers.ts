@@ -38,7 +38,8 @@ const toMessage = (order: OrderView): orderV1.Order =>
 const decodeToken = (token: string) => {
   if (token === '') return undefined;
   const afterId = Buffer.from(token, 'base64url').toString();
-  if (!/^[1-9][0-9]{0,18}$/.test(afterId)) throw invalid('INVALID_PAGE_TOKEN', 'page token is invalid', { field: 'page_token' });
+  if (!/^[1-9][0-9]{0,18}$/.test(afterId))
+    throw invalid('INVALID_PAGE_TOKEN', 'page token is invalid', { field: 'page_token' });
   return afterId;
 };
 

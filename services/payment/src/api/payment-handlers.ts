@@ -37,14 +37,20 @@ export function paymentHandlers(useCases: PaymentUseCases, logger: Logger): paym
   return {
     pay: unary(method('Pay'), logger, async (request: paymentV1.PayRequest, { metadata }) => {
       const caller = requireCaller(metadata);
-      const payment = await useCases.pay.execute({ orderId: request.orderId, userId: caller.userId, idempotencyKey: request.idempotencyKey });
+      const payment = await useCases.pay.execute({
+        orderId: request.orderId,
+        userId: caller.userId,
+        idempotencyKey: request.idempotencyKey,
+      });
       return { payment: toMessage(payment) };
     }),
     getPayment: unary(method('GetPayment'), logger, async (request: paymentV1.GetPaymentRequest, { metadata }) => {
       const caller = requireCaller(metadata);
       const payment = await useCases.payments.find(assertId(request.paymentId, 'payment_id'));
       if (!payment || (payment.userId !== caller.userId && !caller.isAdmin)) {
-        throw notFound('PAYMENT_NOT_FOUND', `payment ${request.paymentId} does not exist`, { payment_id: request.paymentId });
+        throw notFound('PAYMENT_NOT_FOUND', `payment ${request.paymentId} does not exist`, {
+          payment_id: request.paymentId,
+        });
       }
       return { payment: toMessage(payment) };
     }),

@@ -20,7 +20,11 @@ export class RefundPayment {
   async execute(request: RefundRequest): Promise<boolean> {
     const payment = await this.payments.find(request.paymentId);
     if (!payment || payment.status !== 'SUCCEEDED' || !payment.providerReference) return false;
-    await this.provider.refund({ paymentId: payment.id, reference: payment.providerReference, amountCents: payment.amountCents });
+    await this.provider.refund({
+      paymentId: payment.id,
+      reference: payment.providerReference,
+      amountCents: payment.amountCents,
+    });
     return (await this.payments.markRefunded(payment.id, request.reason, this.clock(), request.eventId)) !== undefined;
   }
 }

@@ -47,7 +47,8 @@ function requireAdmin(metadata: Metadata) {
 const decodeToken = (token: string) => {
   if (token === '') return undefined;
   const afterId = Buffer.from(token, 'base64url').toString();
-  if (!/^[1-9][0-9]{0,18}$/.test(afterId)) throw invalid('INVALID_PAGE_TOKEN', 'page token is invalid', { field: 'page_token' });
+  if (!/^[1-9][0-9]{0,18}$/.test(afterId))
+    throw invalid('INVALID_PAGE_TOKEN', 'page token is invalid', { field: 'page_token' });
   return afterId;
 };
 const encodeToken = (afterId: string | undefined) => (afterId ? Buffer.from(afterId).toString('base64url') : '');
@@ -55,20 +56,24 @@ const encodeToken = (afterId: string | undefined) => (afterId ? Buffer.from(afte
 export function promotionHandlers(useCases: PromotionUseCases, logger: Logger): promotionV1.PromotionServiceServer {
   const method = (name: string) => `flashsale.promotion.v1.PromotionService/${name}`;
   return {
-    createPromotion: unary(method('CreatePromotion'), logger, async (request: promotionV1.CreatePromotionRequest, { metadata }) => {
-      requireAdmin(metadata);
-      const view = await useCases.create.execute({
-        itemId: request.itemId,
-        title: request.title,
-        priceCents: BigInt(request.priceCents),
-        stock: request.stock,
-        perUserLimit: request.perUserLimit,
-        startsAt: request.startsAt ?? new Date(Number.NaN),
-        endsAt: request.endsAt ?? new Date(Number.NaN),
-        paymentTimeoutSeconds: request.paymentTimeoutSeconds,
-      });
-      return { promotion: toMessage(view) };
-    }),
+    createPromotion: unary(
+      method('CreatePromotion'),
+      logger,
+      async (request: promotionV1.CreatePromotionRequest, { metadata }) => {
+        requireAdmin(metadata);
+        const view = await useCases.create.execute({
+          itemId: request.itemId,
+          title: request.title,
+          priceCents: BigInt(request.priceCents),
+          stock: request.stock,
+          perUserLimit: request.perUserLimit,
+          startsAt: request.startsAt ?? new Date(Number.NaN),
+          endsAt: request.endsAt ?? new Date(Number.NaN),
+          paymentTimeoutSeconds: request.paymentTimeoutSeconds,
+        });
+        return { promotion: toMessage(view) };
+      },
+    ),
     getPromotion: unary(method('GetPromotion'), logger, async (request: promotionV1.GetPromotionRequest) => ({
       promotion: toMessage(await useCases.query.get(request.promotionId)),
     })),
@@ -82,9 +87,13 @@ export function promotionHandlers(useCases: PromotionUseCases, logger: Logger): 
       });
       return { promotions: page.promotions.map(toMessage), nextPageToken: encodeToken(page.nextAfterId) };
     }),
-    preheatPromotion: unary(method('PreheatPromotion'), logger, async (request: promotionV1.PreheatPromotionRequest, { metadata }) => {
-      requireAdmin(metadata);
-      return { promotion: toMessage(await useCases.preheat.execute(request.promotionId)) };
-    }),
+    preheatPromotion: unary(
+      method('PreheatPromotion'),
+      logger,
+      async (request: promotionV1.PreheatPromotionRequest, { metadata }) => {
+        requireAdmin(metadata);
+        return { promotion: toMessage(await useCases.preheat.execute(request.promotionId)) };
+      },
+    ),
   };
 }

@@ -12,8 +12,14 @@ export class GrpcReservationLookup implements ReservationLookup {
 
   async find(orderId: string): Promise<PendingReservation | undefined> {
     try {
-      const { reservation } = await callUnary(this.client.getReservation, this.client, { orderId }, { timeoutMs: this.timeoutMs });
-      if (!reservation || reservation.status !== inventoryV1.ReservationStatus.RESERVATION_STATUS_RESERVED) return undefined;
+      const { reservation } = await callUnary(
+        this.client.getReservation,
+        this.client,
+        { orderId },
+        { timeoutMs: this.timeoutMs },
+      );
+      if (!reservation || reservation.status !== inventoryV1.ReservationStatus.RESERVATION_STATUS_RESERVED)
+        return undefined;
       return {
         orderId: reservation.orderId,
         promotionId: reservation.promotionId,

@@ -36,12 +36,22 @@ const toRequest = (event: inventoryEventsV1.OrderRequested): OrderRequest => ({
 export function orderConsumerHandler(record: RecordOrderRequests, applyPayment: ApplyPayment, logger: Logger) {
   return async (messages: KafkaMessage[], context: BatchContext): Promise<void> => {
     if (context.topic === Topics.OrderRequested) {
-      const requests = decodeAll(messages, (bytes) => inventoryEventsV1.OrderRequested.decode(bytes), logger, context.topic);
+      const requests = decodeAll(
+        messages,
+        (bytes) => inventoryEventsV1.OrderRequested.decode(bytes),
+        logger,
+        context.topic,
+      );
       await record.execute(requests.map(toRequest));
       return;
     }
     if (context.topic === Topics.PaymentEvents) {
-      for (const event of decodeAll(messages, (bytes) => paymentEventsV1.PaymentEvent.decode(bytes), logger, context.topic)) {
+      for (const event of decodeAll(
+        messages,
+        (bytes) => paymentEventsV1.PaymentEvent.decode(bytes),
+        logger,
+        context.topic,
+      )) {
         if (event.kind?.$case !== 'paymentSucceeded') continue;
         await applyPayment.execute({
           eventId: event.eventId,

@@ -14,7 +14,12 @@ export class GrpcOrderLookup implements OrderLookup {
   async find(orderId: string, userId: string): Promise<PayableOrder | undefined> {
     const metadata = callerMetadata({ userId, roles: [] }, new Metadata());
     try {
-      const { order } = await callUnary(this.client.getOrder, this.client, { orderId }, { timeoutMs: this.timeoutMs, metadata });
+      const { order } = await callUnary(
+        this.client.getOrder,
+        this.client,
+        { orderId },
+        { timeoutMs: this.timeoutMs, metadata },
+      );
       if (!order) return undefined;
       return {
         id: order.orderId,

@@ -16,8 +16,15 @@ export function orderRefundsHandler(refund: RefundPayment, logger: Logger) {
         continue;
       }
       if (event.kind?.$case !== 'orderRefunded') continue;
-      const done = await refund.execute({ eventId: event.eventId, paymentId: event.kind.value.paymentId, reason: 'order no longer payable' });
-      logger.info({ orderId: event.orderId, paymentId: event.kind.value.paymentId, refunded: done }, 'late payment refund');
+      const done = await refund.execute({
+        eventId: event.eventId,
+        paymentId: event.kind.value.paymentId,
+        reason: 'order no longer payable',
+      });
+      logger.info(
+        { orderId: event.orderId, paymentId: event.kind.value.paymentId, refunded: done },
+        'late payment refund',
+      );
     }
   };
 }

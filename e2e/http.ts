@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { mint } from '../scripts/token';
+import { JWT_SECRET } from './mesh';
+
+export interface Reply<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+  contentType: string;
+}
+
+/** A small HTTP client bound to the gateway and one user's token. */
+export function client(baseUrl: string, token?: string) {
+  const send = async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string>; raw?: string } = {},
+  ): Promise<Reply<T>> => {
+    const headers: Record<string, string> = { ...init.headers };
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined = init.raw;
+    if (init.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(init.body);
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: (text ? JSON.parse(text) : {}) as T,
+      contentType: res.headers.get('content-type') ?? '',
+    };
+  };
+  return {
+    get: <T = Record<string, unknown>>(path: string) => send<T>('GET', path),
+    post: <T = Record<string, unknown>>(path: string, body?: unknown, headers?: Record<string, string>) =>
+      send<T>('POST', path, { ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) }),
+    send,
+  };
+}
+
+export const tokenFor = (user: string, admin = false) => mint(user, { admin, key: JWT_SECRET });
+export const newKey = () => randomUUID();

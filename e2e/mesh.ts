@@ -1,0 +1,54 @@
+import { serviceEnv, uniqueSuffix } from '@flash-sale/testing';
+import { startGateway } from '../gateway/src/main';
+import { loadGatewayConfig } from '../gateway/src/config';
+import { loadInventoryConfig } from '../services/inventory/src/config';
+import { startInventoryService } from '../services/inventory/src/service';
+import { loadOrderConfig } from '../services/order/src/config';
+import { startOrderService } from '../services/order/src/service';
+import { loadPaymentConfig } from '../services/payment/src/config';
+import { startPaymentService } from '../services/payment/src/service';
+import { loadPromotionConfig } from '../services/promotion/src/config';
+import { startPromotionService } from '../services/promotion/src/service';
+
+export const JWT_SECRET = `e2e-secret-${uniqueSuffix()}-0123456789`;
+
+export interface Mesh {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Boots the four services and the gateway in this process, each on a free port, against the real infrastructure. */
+export async function startMesh(): Promise<Mesh> {
+  const address = (port: number) => `127.0.0.1:${port}`;
+  const inventory = await startInventoryService(loadInventoryConfig(serviceEnv('inventory')));
+  const order = await startOrderService(
+    loadOrderConfig(serviceEnv('orders', { INVENTORY_ADDR: address(inventory.port) })),
+  );
+  const payment = await startPaymentService(
+    loadPaymentConfig(serviceEnv('payment', { ORDER_ADDR: address(order.port), PROVIDER_LATENCY_MS: '5' })),
+  );
+  const promotion = await startPromotionService(
+    loadPromotionConfig(serviceEnv('promotion', { INVENTORY_ADDR: address(inventory.port) })),
+  );
+  const gateway = await startGateway(
+    loadGatewayConfig({
+      HTTP_PORT: '0',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      JWT_SECRET,
+      PROMOTION_ADDR: address(promotion.port),
+      INVENTORY_ADDR: address(inventory.port),
+      ORDER_ADDR: address(order.port),
+      PAYMENT_ADDR: address(payment.port),
+      SHUTDOWN_GRACE_MS: '2000',
+    }),
+  );
+  return {
+    url: `http://127.0.0.1:${gateway.port}`,
+    async stop() {
+      await gateway.stop();
+      await Promise.all([promotion.stop(), payment.stop()]);
+      await order.stop();
+      await inventory.stop();
+    },
+  };
+}
