@@ -76,6 +76,14 @@ export const serviceEnv = {
   KAFKA_BROKERS: env.list('127.0.0.1:9092'),
   /** Names this process in leases and consumer ids; Kubernetes sets it from the pod name. */
   POD_NAME: z.string().min(1).default(`local-${process.pid}`),
+  /**
+   * Prepended to every Kafka consumer group id. Empty in production; tests set a unique one so that a test run
+   * never shares partitions with a locally running mesh or another run.
+   */
+  KAFKA_GROUP_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')
+    .default(''),
   /** Apply pending migrations at start-up (the Helm chart runs them in a Job instead and sets this false). */
   MIGRATE_ON_START: z
     .enum(['true', 'false'])

@@ -46,6 +46,9 @@ export async function waitFor<T>(probe: () => Promise<T | undefined | false>, op
 /** A short random string for names that must not clash between test runs. */
 export const uniqueSuffix = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
 
+/** One consumer-group prefix per test process, so tests never share partitions with a running mesh. */
+export const testGroupPrefix = `test-${uniqueSuffix()}.`;
+
 /** Environment for a service under test: the local infrastructure, port 0, quiet logs. */
 export function serviceEnv(role: 'promotion' | 'inventory' | 'orders' | 'payment', extra: Record<string, string> = {}) {
   return {
@@ -56,6 +59,7 @@ export function serviceEnv(role: 'promotion' | 'inventory' | 'orders' | 'payment
     DATABASE_URL: infra.databaseUrl(role),
     POD_NAME: `test-${role}-${uniqueSuffix()}`,
     SHUTDOWN_GRACE_MS: '2000',
+    KAFKA_GROUP_PREFIX: testGroupPrefix,
     ...extra,
   };
 }

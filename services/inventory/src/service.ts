@@ -67,7 +67,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   shutdown.add('outbox relay', () => relay.stop());
   const consumer = await startConsumer({
     kafka,
-    groupId: 'inventory.order-events',
+    groupId: `${config.KAFKA_GROUP_PREFIX}inventory.order-events`,
     topics: [Topics.OrderEvents],
     handler: orderEventsHandler(settle, logger),
     logger,

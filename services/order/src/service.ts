@@ -55,7 +55,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   shutdown.add('outbox relay', relay.stop);
   const consumer = await startConsumer({
     kafka,
-    groupId: 'order.requests-and-payments',
+    groupId: `${config.KAFKA_GROUP_PREFIX}order.requests-and-payments`,
     topics: [Topics.OrderRequested, Topics.PaymentEvents],
     handler: orderConsumerHandler(new RecordOrderRequests(orders), new ApplyPayment(orders), logger),
     logger,

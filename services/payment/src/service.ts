@@ -55,7 +55,7 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
   shutdown.add('outbox relay', relay.stop);
   const consumer = await startConsumer({
     kafka,
-    groupId: 'payment.order-refunds',
+    groupId: `${config.KAFKA_GROUP_PREFIX}payment.order-refunds`,
     topics: [Topics.OrderEvents],
     handler: orderRefundsHandler(new RefundPayment(payments, provider), logger),
     logger,
