@@ -11,8 +11,9 @@ import { parseDatabaseUrl, type DbConnection } from '../src/connection';
  *   its `?schema=` is ignored, every test works in a scratch schema owned by that role.
  * - `PG_ADMIN_URL`: a superuser that creates and drops the scratch schemas (default `postgres` without password).
  */
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://orders:orders@127.0.0.1:5432/flashsale';
-export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/flashsale';
+const PG_PORT = process.env.PG_PORT ?? '5432';
+export const DATABASE_URL = process.env.DATABASE_URL ?? `postgresql://orders:orders@127.0.0.1:${PG_PORT}/flashsale`;
+export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? `postgresql://postgres@127.0.0.1:${PG_PORT}/flashsale`;
 
 /** The fixture service: a Prisma schema and two migrations. */
 export const FIXTURE_DIR = path.join(__dirname, 'fixtures', 'shop');
