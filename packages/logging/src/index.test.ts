@@ -29,3 +29,23 @@ describe('createLogger', () => {
     expect(JSON.stringify(lines[0])).not.toContain('4242');
   });
 });
+
+describe('trace correlation', () => {
+  it('when a span is active, then each line carries its trace and span ids', async () => {
+    const { context, trace } = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    const manager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(manager);
+    try {
+      const spanContext = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 };
+      const { lines, stream } = capture();
+      const logger = createLogger({ service: 'order', destination: stream });
+      context.with(trace.setSpanContext(context.active(), spanContext), () => logger.info('inside a span'));
+      logger.info('outside');
+      expect(lines[0]).toMatchObject({ trace_id: spanContext.traceId, span_id: spanContext.spanId });
+      expect(lines[1]).not.toHaveProperty('trace_id');
+    } finally {
+      context.disable();
+    }
+  });
+});
