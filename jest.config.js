@@ -12,7 +12,7 @@ const transform = {
 const moduleNameMapper = {
   // Generated Prisma clients import their siblings as './x.js' though the files are TypeScript.
   '^(\\.{1,2}/.*)\\.js$': '$1',
-  '^@flash-sale/(errors|config|logging|ids|grpc-kit|kafka-kit|contracts|db|testing|observability)$':
+  '^@flash-sale/(errors|config|logging|ids|grpc-kit|kafka-kit|contracts|db|testing|observability|service-kit)$':
     '<rootDir>/packages/$1/src',
 };
 const common = {

@@ -1,11 +1,8 @@
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { descriptorSetPath, inventoryV1 } from '@flash-sale/contracts';
-import { applyMigrations, createPrismaAdapter, parseDatabaseUrl } from '@flash-sale/db';
-import { ShutdownSequence, startGrpcServer } from '@flash-sale/grpc-kit';
-import { leaseSnowflake } from '@flash-sale/ids';
-import { connectProducer, createKafka, startConsumer, Topics } from '@flash-sale/kafka-kit';
-import { createLogger } from '@flash-sale/logging';
+import { inventoryV1 } from '@flash-sale/contracts';
+import { createPrismaAdapter } from '@flash-sale/db';
+import { startConsumer, Topics } from '@flash-sale/kafka-kit';
+import { connectKafka, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { inventoryHandlers } from './api/inventory-handlers';
 import { PrepareSale } from './application/prepare-sale';
 import { QueryStock } from './application/query-stock';
@@ -19,39 +16,21 @@ import { PrismaSaleRepository } from './infrastructure/prisma/prisma-sale-reposi
 import { OutboxRelay } from './infrastructure/redis/outbox-relay';
 import { RedisStockCache } from './infrastructure/redis/redis-stock-cache';
 
-export interface RunningService {
-  port: number;
-  stop(): Promise<void>;
-}
-
 /** The inventory's composition root: wires the adapters to the use cases and starts serving. */
 export async function startInventoryService(config: InventoryConfig): Promise<RunningService> {
-  const logger = createLogger({ service: 'inventory', level: config.LOG_LEVEL });
-  if (config.MIGRATE_ON_START) {
-    await applyMigrations({
-      migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
-      connection: parseDatabaseUrl(config.DATABASE_URL),
-      logger,
-    });
-  }
-  const shutdown = new ShutdownSequence(logger);
+  // Auto-pipelining sends the commands of concurrent reservations to Redis in one round trip.
+  const foundation = await startFoundation('inventory', config, join(__dirname, '..', 'prisma', 'migrations'), {
+    enableAutoPipelining: true,
+  });
+  const { logger, redis, ids, shutdown } = foundation;
   const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });
   shutdown.add('postgres', () => prisma.$disconnect());
-  // Auto-pipelining sends the commands of concurrent reservations in one round trip.
-  const redis = new Redis(config.REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 2 });
-  shutdown.add('redis', () => redis.disconnect());
-  const { ids, lease } = await leaseSnowflake(redis, `inventory:${config.POD_NAME}`, (id) =>
-    logger.error({ workerId: id }, 'Snowflake worker lease lost; id generation stops'),
-  );
-  shutdown.add('worker lease', () => lease.release());
-  const kafka = createKafka({ clientId: `inventory-${config.POD_NAME}`, brokers: config.KAFKA_BROKERS, logger });
-  const producer = await connectProducer(kafka);
-  shutdown.add('kafka producer', () => producer.disconnect());
+  const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
 
   const sales = new PrismaSaleRepository(prisma);
   const cache = new RedisStockCache(redis);
   const relay = new OutboxRelay(redis, producer, logger, {
-    consumer: `${config.POD_NAME}-${lease.id}`,
+    consumer: `${config.POD_NAME}-${process.pid}`,
     claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
     listPromotions: () => sales.listOpenSince(new Date(Date.now() - SALE_RETENTION_MS)),
   });
@@ -64,7 +43,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   };
 
   relay.start();
-  shutdown.add('outbox relay', () => relay.stop());
+  shutdown.add('outbox relay', relay.stop);
   const consumer = await startConsumer({
     kafka,
     groupId: `${config.KAFKA_GROUP_PREFIX}inventory.order-events`,
@@ -73,20 +52,11 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     logger,
   });
   shutdown.add('order events consumer', () => consumer.disconnect());
-  const server = await startGrpcServer({
-    host: config.GRPC_HOST,
-    port: config.GRPC_PORT,
-    descriptorSetPath,
-    logger,
-    services: [
-      {
-        name: 'flashsale.inventory.v1.InventoryService',
-        definition: inventoryV1.InventoryServiceService,
-        implementation: inventoryHandlers(useCases, logger),
-      },
-    ],
-  });
-
-  shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
-  return { port: server.port, stop: shutdown.run };
+  return serve(foundation, config, [
+    {
+      name: 'flashsale.inventory.v1.InventoryService',
+      definition: inventoryV1.InventoryServiceService,
+      implementation: inventoryHandlers(useCases, logger),
+    },
+  ]);
 }

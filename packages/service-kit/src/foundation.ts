@@ -1,0 +1,87 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Kafka, Producer } from 'kafkajs';
+import { descriptorSetPath } from '@flash-sale/contracts';
+import { applyMigrations, parseDatabaseUrl, type DbConnection } from '@flash-sale/db';
+import { ShutdownSequence, startGrpcServer, type ServiceBinding } from '@flash-sale/grpc-kit';
+import { leaseSnowflake, type Snowflake } from '@flash-sale/ids';
+import { connectProducer, createKafka } from '@flash-sale/kafka-kit';
+import { createLogger, type Logger } from '@flash-sale/logging';
+
+/** The variables every service's config has (see `serviceEnv` in @flash-sale/config). */
+export interface FoundationConfig {
+  LOG_LEVEL: string;
+  DATABASE_URL: string;
+  MIGRATE_ON_START: boolean;
+  REDIS_URL: string;
+  POD_NAME: string;
+  GRPC_HOST: string;
+  GRPC_PORT: number;
+  SHUTDOWN_GRACE_MS: number;
+}
+
+/** What every service starts with: its logger, its database migrated, Redis, a Snowflake generator, a stop list. */
+export interface Foundation {
+  name: string;
+  logger: Logger;
+  connection: DbConnection;
+  redis: Redis;
+  ids: Snowflake;
+  shutdown: ShutdownSequence;
+}
+
+export interface RunningService {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * The start-up steps shared by every composition root, in order: logger, migrations (unless the deployment runs
+ * them as a Job), Redis, and a Snowflake worker id leased in Redis. Each step registers its own shutdown.
+ */
+export async function startFoundation(
+  name: string,
+  config: FoundationConfig,
+  migrationsDir: string,
+  redisOptions: RedisOptions = {},
+): Promise<Foundation> {
+  const logger = createLogger({ service: name, level: config.LOG_LEVEL });
+  const connection = parseDatabaseUrl(config.DATABASE_URL);
+  if (config.MIGRATE_ON_START) await applyMigrations({ migrationsDir, connection, logger });
+  const shutdown = new ShutdownSequence(logger);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, ...redisOptions });
+  shutdown.add('redis', () => redis.disconnect());
+  const { ids, lease } = await leaseSnowflake(redis, `${name}:${config.POD_NAME}`, (workerId) =>
+    logger.error({ workerId }, 'Snowflake worker lease lost; id generation stops'),
+  );
+  shutdown.add('worker lease', () => lease.release());
+  return { name, logger, connection, redis, ids, shutdown };
+}
+
+/** A kafkajs client and a connected idempotent producer, disconnected on shutdown. */
+export async function connectKafka(
+  foundation: Foundation,
+  brokers: readonly string[],
+  podName: string,
+): Promise<{ kafka: Kafka; producer: Producer }> {
+  const kafka = createKafka({ clientId: `${foundation.name}-${podName}`, brokers, logger: foundation.logger });
+  const producer = await connectProducer(kafka);
+  foundation.shutdown.add('kafka producer', () => producer.disconnect());
+  return { kafka, producer };
+}
+
+/** Starts serving gRPC last, so the server's shutdown (stop taking work) runs first. */
+export async function serve(
+  foundation: Foundation,
+  config: FoundationConfig,
+  services: ServiceBinding[],
+): Promise<RunningService> {
+  const server = await startGrpcServer({
+    host: config.GRPC_HOST,
+    port: config.GRPC_PORT,
+    descriptorSetPath,
+    logger: foundation.logger,
+    services,
+  });
+  foundation.shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
+  return { port: server.port, stop: foundation.shutdown.run };
+}
