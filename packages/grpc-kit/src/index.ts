@@ -8,3 +8,4 @@ export * from './status-details';
 export * from './unary';
 export * from './health-client';
 export * from './shutdown-sequence';
+export * from './page-token';

@@ -1,6 +1,5 @@
 import { orderV1 } from '@flash-sale/contracts';
-import { invalid } from '@flash-sale/errors';
-import { requireCaller, unary } from '@flash-sale/grpc-kit';
+import { decodePageToken, encodePageToken, requireCaller, unary } from '@flash-sale/grpc-kit';
 import type { Logger } from '@flash-sale/logging';
 import type { OrderStatus } from '../domain/order';
 import type { CancelOrder } from '../application/cancel-order';
@@ -35,14 +34,6 @@ const toMessage = (order: OrderView): orderV1.Order =>
     ...(order.paymentId ? { paymentId: order.paymentId } : {}),
   });
 
-const decodeToken = (token: string) => {
-  if (token === '') return undefined;
-  const afterId = Buffer.from(token, 'base64url').toString();
-  if (!/^[1-9][0-9]{0,18}$/.test(afterId))
-    throw invalid('INVALID_PAGE_TOKEN', 'page token is invalid', { field: 'page_token' });
-  return afterId;
-};
-
 export function orderHandlers(useCases: OrderUseCases, logger: Logger): orderV1.OrderServiceServer {
   const method = (name: string) => `flashsale.order.v1.OrderService/${name}`;
   return {
@@ -50,14 +41,14 @@ export function orderHandlers(useCases: OrderUseCases, logger: Logger): orderV1.
       order: toMessage(await useCases.query.get(request.orderId, requireCaller(metadata))),
     })),
     listOrders: unary(method('ListOrders'), logger, async (request: orderV1.ListOrdersRequest, { metadata }) => {
-      const afterId = decodeToken(request.pageToken);
+      const afterId = decodePageToken(request.pageToken);
       const page = await useCases.query.listMine(requireCaller(metadata), {
         pageSize: request.pageSize,
         ...(afterId ? { afterId } : {}),
       });
       return {
         orders: page.orders.map(toMessage),
-        nextPageToken: page.nextAfterId ? Buffer.from(page.nextAfterId).toString('base64url') : '',
+        nextPageToken: encodePageToken(page.nextAfterId),
       };
     }),
     cancelOrder: unary(method('CancelOrder'), logger, async (request: orderV1.CancelOrderRequest, { metadata }) => ({

@@ -1,6 +1,6 @@
 import { promotionV1 } from '@flash-sale/contracts';
-import { invalid, permissionDenied } from '@flash-sale/errors';
-import { requireCaller, unary } from '@flash-sale/grpc-kit';
+import { permissionDenied } from '@flash-sale/errors';
+import { decodePageToken, encodePageToken, requireCaller, unary } from '@flash-sale/grpc-kit';
 import type { Logger } from '@flash-sale/logging';
 import type { Metadata } from '@grpc/grpc-js';
 import type { PromotionStatus } from '../domain/promotion';
@@ -43,16 +43,6 @@ function requireAdmin(metadata: Metadata) {
   if (!requireCaller(metadata).isAdmin) throw permissionDenied('FORBIDDEN', 'this call needs the admin role');
 }
 
-/** Page tokens are the id to continue after; opaque to clients. */
-const decodeToken = (token: string) => {
-  if (token === '') return undefined;
-  const afterId = Buffer.from(token, 'base64url').toString();
-  if (!/^[1-9][0-9]{0,18}$/.test(afterId))
-    throw invalid('INVALID_PAGE_TOKEN', 'page token is invalid', { field: 'page_token' });
-  return afterId;
-};
-const encodeToken = (afterId: string | undefined) => (afterId ? Buffer.from(afterId).toString('base64url') : '');
-
 export function promotionHandlers(useCases: PromotionUseCases, logger: Logger): promotionV1.PromotionServiceServer {
   const method = (name: string) => `flashsale.promotion.v1.PromotionService/${name}`;
   return {
@@ -79,13 +69,13 @@ export function promotionHandlers(useCases: PromotionUseCases, logger: Logger): 
     })),
     listPromotions: unary(method('ListPromotions'), logger, async (request: promotionV1.ListPromotionsRequest) => {
       const status = STATUS_NAME.get(request.status);
-      const afterId = decodeToken(request.pageToken);
+      const afterId = decodePageToken(request.pageToken);
       const page = await useCases.query.list({
         pageSize: request.pageSize,
         ...(status ? { status } : {}),
         ...(afterId ? { afterId } : {}),
       });
-      return { promotions: page.promotions.map(toMessage), nextPageToken: encodeToken(page.nextAfterId) };
+      return { promotions: page.promotions.map(toMessage), nextPageToken: encodePageToken(page.nextAfterId) };
     }),
     preheatPromotion: unary(
       method('PreheatPromotion'),
