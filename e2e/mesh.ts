@@ -1,4 +1,4 @@
-import { serviceEnv, uniqueSuffix } from '@flash-sale/testing';
+import { infra, serviceEnv, uniqueSuffix } from '@flash-sale/testing';
 import { startGateway } from '../gateway/src/main';
 import { loadGatewayConfig } from '../gateway/src/config';
 import { loadInventoryConfig } from '../services/inventory/src/config';
@@ -40,6 +40,9 @@ export async function startMesh(): Promise<Mesh> {
       ORDER_ADDR: address(order.port),
       PAYMENT_ADDR: address(payment.port),
       SHUTDOWN_GRACE_MS: '2000',
+      REDIS_URL: infra.redisUrl,
+      // Long, so tests prove that signals (not the TTL) open a sale again.
+      SOLD_OUT_TTL_MS: '600000',
     }),
   );
   return {

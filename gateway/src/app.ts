@@ -10,12 +10,14 @@ import { authMiddleware } from './routes/auth-middleware';
 import { stateOf, type RequestState } from './routes/context';
 import { orderRoutes } from './routes/orders';
 import { promotionRoutes } from './routes/promotions';
+import type { SoldOutSet } from './sold-out-set';
 import type { Upstreams } from './upstreams';
 
 export interface GatewayDependencies {
   logger: Logger;
   verify: JwtVerifier;
   upstreams: Upstreams;
+  soldOut: SoldOutSet;
   /** Each dependency the gateway needs to serve, and whether it answers now. */
   readiness: () => Promise<Record<string, boolean>>;
   upstreamTimeoutMs: number;
@@ -65,7 +67,12 @@ export function createApp(deps: GatewayDependencies) {
   });
   app.get('/metrics', metrics.expose);
 
-  app.use(promotionRoutes(deps.upstreams, auth, deps.upstreamTimeoutMs));
+  app.use(
+    promotionRoutes(deps.upstreams, auth, deps.upstreamTimeoutMs, {
+      set: deps.soldOut,
+      rejected: () => metrics.soldOutRejections.inc(),
+    }),
+  );
   app.use(orderRoutes(deps.upstreams, auth, deps.upstreamTimeoutMs));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -11,6 +11,9 @@ const schema = z.object({
   ORDER_ADDR: z.string().min(1).default('127.0.0.1:50053'),
   PAYMENT_ADDR: z.string().min(1).default('127.0.0.1:50054'),
   UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
+  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  /** How long a sold-out promotion is answered from memory before inventory is asked again. */
+  SOLD_OUT_TTL_MS: env.durationMs(5_000),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/, 'must look like 16kb')

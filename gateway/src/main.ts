@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
+import { Redis } from 'ioredis';
 import { createHealthClient, isServing, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
 import { createApp } from './app';
 import { createJwtVerifier } from './auth/jwt';
+import { SoldOutSet } from './sold-out-set';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import { closeUpstreams, connectUpstreams } from './upstreams';
 
@@ -22,8 +24,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     payment: config.PAYMENT_ADDR,
   };
   const health = Object.entries(addresses).map(([name, address]) => [name, createHealthClient(address)] as const);
+  // A dedicated connection: a subscribed Redis connection can do nothing else.
+  const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const soldOut = new SoldOutSet(config.SOLD_OUT_TTL_MS);
+  await soldOut.follow(subscriber, logger);
   let draining = false;
   const app = createApp({
+    soldOut,
     logger,
     verify: createJwtVerifier({ secret: config.JWT_SECRET, clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS }),
     upstreams,
@@ -31,7 +38,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     bodyLimit: config.BODY_LIMIT,
     readiness: async () => {
       const results = await Promise.all(health.map(async ([name, client]) => [name, await isServing(client)] as const));
-      return { ...Object.fromEntries(results), accepting: !draining };
+      return { ...Object.fromEntries(results), redis: subscriber.status === 'ready', accepting: !draining };
     },
   });
   const server: Server = await new Promise((resolve) => {
@@ -58,6 +65,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         server.closeIdleConnections();
       });
       closeUpstreams(upstreams);
+      subscriber.disconnect();
       for (const [, client] of health) client.close();
     },
   };

@@ -19,6 +19,12 @@ export function createMetrics() {
     registers: [registry],
   });
 
+  const soldOutRejections = new Counter({
+    name: 'gateway_sold_out_rejections_total',
+    help: 'Purchases answered 409 SOLD_OUT from the in-memory sold-out set, without calling inventory',
+    registers: [registry],
+  });
+
   const observe: RequestHandler = (req, res, next) => {
     const end = latency.startTimer();
     res.once('finish', () => {
@@ -34,5 +40,5 @@ export function createMetrics() {
     res.type(registry.contentType).send(await registry.metrics());
   };
 
-  return { registry, observe, expose };
+  return { registry, observe, expose, soldOutRejections };
 }

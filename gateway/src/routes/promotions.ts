@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import { inventoryV1, promotionV1 } from '@flash-sale/contracts';
+import { isServiceError, readFailure } from '@flash-sale/grpc-kit';
 import { promotionJson } from '../http/mappers';
 import {
   createPromotionBody,
@@ -9,12 +10,25 @@ import {
   purchaseBody,
   requireIdempotencyKey,
 } from '../http/validation';
+import { httpProblem } from '../http/problem';
+import type { SoldOutSet } from '../sold-out-set';
 import { invoke, type Upstreams } from '../upstreams';
 import type { AuthMiddleware } from './auth-middleware';
 import { scopeOf } from './context';
 
 /** `/v1/promotions`: thin translations to the promotion and inventory services. */
-export function promotionRoutes(upstreams: Upstreams, auth: AuthMiddleware, timeoutMs: number): Router {
+export interface SoldOutGuard {
+  set: SoldOutSet;
+  /** Counts purchases rejected from memory. */
+  rejected: () => void;
+}
+
+export function promotionRoutes(
+  upstreams: Upstreams,
+  auth: AuthMiddleware,
+  timeoutMs: number,
+  soldOut: SoldOutGuard,
+): Router {
   const router = Router();
   const { promotion, inventory } = upstreams;
 
@@ -55,8 +69,18 @@ export function promotionRoutes(upstreams: Upstreams, auth: AuthMiddleware, time
     const promotionId = parse(idParam, req.params.id, 'path');
     const idempotencyKey = requireIdempotencyKey(req.get('idempotency-key'));
     const { quantity } = parse(purchaseBody, req.body, 'body');
+    // The sold-out fast path: once a sale is known to be sold out, buyers never reach inventory.
+    if (soldOut.set.has(promotionId)) {
+      soldOut.rejected();
+      throw httpProblem(409, 'SOLD_OUT', 'the promotion is sold out');
+    }
     const request = inventoryV1.ReserveRequest.fromPartial({ promotionId, quantity, idempotencyKey });
-    const reply = await invoke(inventory, inventory.reserve, request, scopeOf(req, timeoutMs));
+    const reply = await invoke(inventory, inventory.reserve, request, scopeOf(req, timeoutMs)).catch(
+      (error: unknown) => {
+        if (isServiceError(error) && readFailure(error).info?.reason === 'SOLD_OUT') soldOut.set.add(promotionId);
+        throw error;
+      },
+    );
     res.status(202).location(`/v1/orders/${reply.orderId}`).json({ orderId: reply.orderId, status: 'PENDING' });
   });
 

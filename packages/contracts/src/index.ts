@@ -18,3 +18,4 @@ export const SERVICE_NAMES = [
   'flashsale.order.v1.OrderService',
   'flashsale.payment.v1.PaymentService',
 ] as const;
+export { INVENTORY_EVENTS_CHANNEL } from './channels';

@@ -15,6 +15,7 @@ import { orderEventsHandler } from './infrastructure/kafka/order-events-consumer
 import { PrismaSaleRepository } from './infrastructure/prisma/prisma-sale-repository';
 import { OutboxRelay } from './infrastructure/redis/outbox-relay';
 import { RedisStockCache } from './infrastructure/redis/redis-stock-cache';
+import { RedisStockSignals } from './infrastructure/redis/redis-stock-signals';
 
 /** The inventory's composition root: wires the adapters to the use cases and starts serving. */
 export async function startInventoryService(config: InventoryConfig): Promise<RunningService> {
@@ -34,9 +35,10 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
     listPromotions: () => sales.listOpenSince(new Date(Date.now() - SALE_RETENTION_MS)),
   });
-  const settle = new SettleReservation(cache, sales);
+  const signals = new RedisStockSignals(redis, ids, logger);
+  const settle = new SettleReservation(cache, sales, signals);
   const useCases = {
-    reserve: new ReserveStock(cache, ids),
+    reserve: new ReserveStock(cache, ids, signals),
     prepare: new PrepareSale(sales, cache, (promotionId) => relay.watch(promotionId)),
     query: new QueryStock(sales, cache),
     settle,

@@ -23,10 +23,13 @@ export interface StockCache {
   prepare(terms: SaleTerms, available: number): Promise<number>;
   available(promotionId: string): Promise<number | undefined>;
   findReservation(orderId: string): Promise<Reservation | undefined>;
-  /** true when the units went back now; false when already released or paid; undefined when unknown. */
-  release(promotionId: string, orderId: string): Promise<boolean | undefined>;
-  confirm(promotionId: string, orderId: string): Promise<boolean | undefined>;
+  /** What releasing did: units went back now (with the stock after), nothing (already settled), or unknown order. */
+  release(promotionId: string, orderId: string): Promise<ReleaseResult>;
+  /** Marks the reservation paid, atomically against a racing release: of the two, only the first one wins. */
+  confirm(promotionId: string, orderId: string): Promise<ConfirmOutcome>;
 }
+
+export type ConfirmOutcome = 'CONFIRMED' | 'ALREADY_CONFIRMED' | 'RELEASED' | 'UNKNOWN';
 
 /** The stock truth (PostgreSQL). */
 export interface SaleRepository {
@@ -40,6 +43,15 @@ export interface SaleRepository {
   confirmSold(promotionId: string, orderId: string, quantity: number): Promise<boolean>;
   /** Promotions whose outbox streams may still hold entries: windows that end after `since`. */
   listOpenSince(since: Date): Promise<string[]>;
+}
+
+export type ReleaseResult =
+  { outcome: 'RELEASED'; stockNow: number; units: number } | { outcome: 'ALREADY_SETTLED' | 'UNKNOWN' };
+
+/** Tells gateways about stock signals so they can answer sold-out buyers from memory. */
+export interface StockSignals {
+  soldOut(promotionId: string): void;
+  available(promotionId: string, availableStock: number): void;
 }
 
 export interface IdGenerator {

@@ -1,5 +1,5 @@
 import { rejectionError, validateReserve, type ReserveCommand } from '../domain/reservation';
-import type { IdGenerator, StockCache } from './ports';
+import type { IdGenerator, StockCache, StockSignals } from './ports';
 
 export interface ReservedOrder {
   orderId: string;
@@ -15,12 +15,18 @@ export class ReserveStock {
   constructor(
     private readonly cache: StockCache,
     private readonly ids: IdGenerator,
+    private readonly signals: StockSignals,
   ) {}
 
   async execute(command: ReserveCommand): Promise<ReservedOrder> {
     validateReserve(command);
     const result = await this.cache.reserve({ ...command, orderId: this.ids.next(), eventId: this.ids.next() });
-    if (result.outcome === 'REJECTED') throw rejectionError(result.rejection, command.promotionId);
+    if (result.outcome === 'REJECTED') {
+      // A buyer who reached us for a sold-out sale means some gateway does not know yet: say it again.
+      if (result.rejection === 'SOLD_OUT') this.signals.soldOut(command.promotionId);
+      throw rejectionError(result.rejection, command.promotionId);
+    }
+    if (result.outcome === 'RESERVED' && result.stockLeft === 0) this.signals.soldOut(command.promotionId);
     return {
       orderId: result.orderId,
       amountCents: result.amountCents,

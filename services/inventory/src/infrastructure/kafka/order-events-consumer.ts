@@ -25,6 +25,12 @@ export function orderEventsHandler(settle: SettleReservation, logger: Logger) {
           logger.warn({ orderId: event.orderId, event: event.kind?.$case }, 'no reservation to settle');
           return;
         }
+        // A paid order whose units were already released: retrying can never succeed, and blocking the partition
+        // would stall every other order. The order service owns this race (it refunds the loser); make it loud.
+        if (isDomainError(error) && error.kind === 'precondition') {
+          logger.error({ orderId: event.orderId, reason: error.code }, 'order event cannot settle its reservation');
+          return;
+        }
         throw error;
       });
     }

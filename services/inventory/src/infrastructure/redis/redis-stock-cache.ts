@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Rejection, Reservation, ReservationStatus } from '../../domain/reservation';
 import { orderIndexKey, saleKeys } from '../../domain/sale-keys';
 import { SALE_RETENTION_MS, type SaleTerms } from '../../domain/sale';
-import type { ReserveRequest, ReserveResult, StockCache } from '../../application/ports';
+import type { ConfirmOutcome, ReleaseResult, ReserveRequest, ReserveResult, StockCache } from '../../application/ports';
 import { CONFIRM, PREPARE, RELEASE, RESERVE } from './scripts';
 
 type ScriptReply = string[];
@@ -10,7 +10,7 @@ type ScriptReply = string[];
 /** ioredis calls each script by SHA (EVALSHA) and falls back to EVAL on NOSCRIPT, e.g. after SCRIPT FLUSH. */
 interface ScriptedRedis extends Redis {
   flashReserve(...args: (string | number)[]): Promise<ScriptReply>;
-  flashRelease(...args: (string | number)[]): Promise<number>;
+  flashRelease(...args: (string | number)[]): Promise<[number, number, number]>;
   flashConfirm(...args: (string | number)[]): Promise<number>;
   flashPrepare(...args: (string | number)[]): Promise<number>;
 }
@@ -97,14 +97,17 @@ export class RedisStockCache implements StockCache {
     };
   }
 
-  async release(promotionId: string, orderId: string): Promise<boolean | undefined> {
+  async release(promotionId: string, orderId: string): Promise<ReleaseResult> {
     const k = saleKeys(promotionId);
-    return toOutcome(await this.redis.flashRelease(k.stock, k.users, k.reservations, orderId));
+    const [outcome, stockNow, units] = await this.redis.flashRelease(k.stock, k.users, k.reservations, orderId);
+    if (outcome === 1) return { outcome: 'RELEASED', stockNow, units };
+    return { outcome: outcome === 0 ? 'ALREADY_SETTLED' : 'UNKNOWN' };
   }
 
-  async confirm(promotionId: string, orderId: string): Promise<boolean | undefined> {
-    return toOutcome(await this.redis.flashConfirm(saleKeys(promotionId).reservations, orderId));
+  async confirm(promotionId: string, orderId: string): Promise<ConfirmOutcome> {
+    const reply = await this.redis.flashConfirm(saleKeys(promotionId).reservations, orderId);
+    return CONFIRM_OUTCOMES[reply] ?? 'UNKNOWN';
   }
 }
 
-const toOutcome = (reply: number) => (reply === -1 ? undefined : reply === 1);
+const CONFIRM_OUTCOMES: Record<number, ConfirmOutcome> = { 1: 'CONFIRMED', 0: 'ALREADY_CONFIRMED', [-2]: 'RELEASED' };

@@ -49,25 +49,30 @@ return {'RESERVED', orderId, tostring(amount), tostring(left), tostring(now)}
 
 /**
  * Gives a reservation's units back to stock and to the user's quota, once: only a reservation still in state R
- * moves (to X). KEYS: stock, users, reservations. ARGV: order id. Returns 1 when released now, 0 otherwise.
+ * moves (to X). KEYS: stock, users, reservations. ARGV: order id. Returns {outcome, stock now, units}: outcome
+ * 1 when released now, 0 when already released or paid, -1 when unknown.
  */
 export const RELEASE = `
 local raw = redis.call('HGET', KEYS[3], ARGV[1])
-if not raw then return -1 end
+if not raw then return {-1, 0, 0} end
 local record = cjson.decode(raw)
-if record.s ~= 'R' then return 0 end
+if record.s ~= 'R' then return {0, 0, 0} end
 record.s = 'X'
 redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(record))
-redis.call('INCRBY', KEYS[1], record.q)
+local stock = redis.call('INCRBY', KEYS[1], record.q)
 redis.call('HINCRBY', KEYS[2], record.u, -record.q)
-return 1
+return {1, stock, record.q}
 `;
 
-/** Marks a reservation as paid (R -> C), once. KEYS: reservations. ARGV: order id. 1 = now, 0 = already, -1 = unknown. */
+/**
+ * Marks a reservation as paid (R -> C), once. KEYS: reservations. ARGV: order id. 1 = now, 0 = already paid,
+ * -1 = unknown, -2 = released (its units went back to stock and may be sold again: it can no longer be paid).
+ */
 export const CONFIRM = `
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return -1 end
 local record = cjson.decode(raw)
+if record.s == 'X' then return -2 end
 if record.s ~= 'R' then return 0 end
 record.s = 'C'
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
