@@ -1,168 +1,414 @@
 #!/usr/bin/env bash
 # Local infrastructure for the mesh, on 127.0.0.1 only: Redis, PostgreSQL and Apache Kafka (KRaft, one node).
-#   bash scripts/infra.sh up|down|status|reset|install|verify
-# Idempotent: `up` installs what is missing (Debian packages; Kafka's jars from Maven Central, cached in
-# .cache/), starts what is not answering, and creates the database, roles, schemas and topics.
-# Data and logs live in .infra/ (git-ignored). Ports: REDIS_PORT, PG_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT.
+#
+#   bash scripts/infra.sh up        install what is missing, start what is not answering, create the database,
+#                                   roles, schemas and topics; prints the endpoints (the default command)
+#   bash scripts/infra.sh down      stop the servers this script started (others are left alone)
+#   bash scripts/infra.sh status    one line per server; exit 0 only when all three answer
+#   bash scripts/infra.sh reset     down, then delete their data (.infra/{redis,postgres,kafka})
+#   bash scripts/infra.sh install   only the install step (Debian packages, Kafka's jars); used by .ci/run
+#   bash scripts/infra.sh verify    prove kafkajs works against the broker (scripts/verify-kafka.js)
+#
+# Idempotent and safe to run concurrently (a lock serialises runs). Debian packages come from apt (apt-get update
+# runs once, only when something is missing), Kafka's jars from Maven Central through infra/kafka/pom.xml, cached in
+# .cache/kafka-<version>/libs. Data and logs live in .infra/ (INFRA_DIR overrides). Ports: REDIS_PORT (6379),
+# PG_PORT (5432), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093). Runs as root (PostgreSQL then runs as the
+# `postgres` user) or as a user with passwordless sudo for apt. The settings trade durability for speed: they are
+# for development and tests only.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-STATE="$ROOT/.infra"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+STATE="${INFRA_DIR:-$ROOT/.infra}"
 CACHE="$ROOT/.cache"
 REDIS_PORT="${REDIS_PORT:-6379}"
 PG_PORT="${PG_PORT:-5432}"
+PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-300}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 KAFKA_VERSION=4.1.2
 KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
-PG_VERSION=15
-PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
+KAFKA_POM="$ROOT/infra/kafka/pom.xml"
+KAFKA_LOG4J="$ROOT/infra/kafka/log4j2.properties"
+DATABASE=flashsale
 SERVICE_ROLES=(promotion inventory orders payment)
+HOST=127.0.0.1
 
 log() { printf '[infra] %s\n' "$*"; }
-die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
-
-# --- install -------------------------------------------------------------------------------------------------
-apt_updated=false
-apt_install() {
-  if [ "$apt_updated" = false ]; then
-    log "apt-get update"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    apt_updated=true
+warn() { printf '[infra] warning: %s\n' "$*" >&2; }
+die() {
+  printf '[infra] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+now_ms() { date +%s%3N; }
+since() { # milliseconds since $1, as seconds
+  local ms=$(($(now_ms) - $1))
+  printf '%d.%02ds' $((ms / 1000)) $((ms % 1000 / 10))
+}
+tail_log() { # file [lines]: the end of a server's log, for error messages
+  local file=$1
+  if [ -s "$file" ]; then
+    printf '[infra] ---- last lines of %s ----\n' "$file" >&2
+    tail -n "${2:-40}" "$file" >&2
+    printf '[infra] ----\n' >&2
   fi
-  log "installing $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
+pid_alive() { # a running process (a zombie waiting for its reaper is not)
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
+pid_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
+
+if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo -n); fi
+
+# --- lock: one infra.sh at a time per state folder (two `npm test` runs may start together) --------------------
+take_lock() {
+  mkdir -p "$STATE"
+  exec 9>"$STATE/.infra.lock"
+  if ! flock -n 9; then
+    log "waiting for another infra.sh to finish"
+    flock -w 600 9 || die "another infra.sh has held $STATE/.infra.lock for 10 minutes"
+  fi
+}
+# Every server started below closes fd 9 (`9>&-`), so the lock is released when this script exits.
+
+# --- install ---------------------------------------------------------------------------------------------------
+POLICY_RC=/usr/sbin/policy-rc.d
+POLICY_CREATED=false
+APT_UPDATED=false
+KAFKA_LAUNCHER="" # the background job formatting and launching Kafka during `up`
+cleanup() {
+  if [ "$POLICY_CREATED" = true ]; then "${SUDO[@]}" rm -f "$POLICY_RC" || true; fi
+  # If `up` failed elsewhere, let the launcher finish, so a started broker has its pid file (`down` stops it).
+  if [ -n "$KAFKA_LAUNCHER" ]; then wait "$KAFKA_LAUNCHER" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+
+apt_install() { # packages...
+  command -v apt-get >/dev/null || die "missing $*, and this is not a Debian machine (no apt-get): install them by hand"
+  if [ ${#SUDO[@]} -gt 0 ] && ! sudo -n true 2>/dev/null; then
+    die "missing $*: run as root, or as a user with passwordless sudo, to install them"
+  fi
+  mkdir -p "$STATE"
+  # Debian's maintainer scripts start redis-server and a `main` PostgreSQL cluster on the default ports wherever
+  # an init system lets them. Those would take our ports (and the cluster wants passwords); forbid service starts
+  # for the duration of the install, as Docker images do.
+  if [ ! -e "$POLICY_RC" ]; then
+    printf '#!/bin/sh\n# scripts/infra.sh: no service starts while it installs packages\nexit 101\n' |
+      "${SUDO[@]}" tee "$POLICY_RC" >/dev/null
+    "${SUDO[@]}" chmod 755 "$POLICY_RC"
+    POLICY_CREATED=true
+  fi
+  local t0 apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y)
+  t0=$(now_ms)
+  if [ "$APT_UPDATED" = false ]; then
+    log "apt-get update"
+    "${apt[@]}" update >>"$STATE/install.log" 2>&1 || {
+      tail_log "$STATE/install.log"
+      die "apt-get update failed"
+    }
+    APT_UPDATED=true
+  fi
+  log "apt-get install $*"
+  "${apt[@]}" install --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    "$@" >>"$STATE/install.log" 2>&1 || {
+    tail_log "$STATE/install.log"
+    die "apt-get install $* failed (full log: $STATE/install.log)"
+  }
+  log "installed $* in $(since "$t0")"
+  if [ "$POLICY_CREATED" = true ]; then
+    "${SUDO[@]}" rm -f "$POLICY_RC"
+    POLICY_CREATED=false
+  fi
+  quiet_system_services "$@"
+}
+
+# The packages we just installed must not run their own servers, now (an init system that ignored policy-rc.d) or
+# after a reboot. Only what this run installed is touched: a server someone set up on purpose is left alone.
+quiet_system_services() {
+  local package
+  for package in "$@"; do
+    case "$package" in
+      redis-server)
+        if [ -d /run/systemd/system ]; then "${SUDO[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true; fi
+        if [ -x /etc/init.d/redis-server ]; then "${SUDO[@]}" /etc/init.d/redis-server stop >/dev/null 2>&1 || true; fi
+        ;;
+      postgresql | postgresql-[0-9]*)
+        if [ -d /run/systemd/system ]; then "${SUDO[@]}" systemctl disable --now postgresql >/dev/null 2>&1 || true; fi
+        if command -v pg_lsclusters >/dev/null; then
+          local version name _port status _rest
+          while read -r version name _port status _rest; do
+            [ "$status" = online ] && { "${SUDO[@]}" pg_ctlcluster "$version" "$name" stop -m fast >/dev/null 2>&1 || true; }
+            if [ -f "/etc/postgresql/$version/$name/start.conf" ]; then
+              echo manual | "${SUDO[@]}" tee "/etc/postgresql/$version/$name/start.conf" >/dev/null
+            fi
+          done < <(pg_lsclusters -h 2>/dev/null || true)
+        fi
+        ;;
+    esac
+  done
+}
+
+java_major() { # java binary -> major version (8 for 1.8)
+  "$1" -version 2>&1 | awk -F'"' '/version/ { split($2, v, "."); print (v[1] == "1" ? v[2] : v[1]) + 0; exit }'
+}
+JAVA=""
+find_java() {
+  local candidate
+  for candidate in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$(command -v java || true)" /usr/lib/jvm/java-17-openjdk-*/bin/java \
+    /usr/lib/jvm/java-2[0-9]-openjdk-*/bin/java; do
+    if [ -n "$candidate" ] && [ -x "$candidate" ] && [ "$(java_major "$candidate")" -ge 17 ] 2>/dev/null; then
+      JAVA=$candidate
+      return 0
+    fi
+  done
+  return 1
+}
+
+pg_bin_dir() { # the binaries matching an existing cluster, else the newest installed
+  local version
+  if [ -f "$STATE/postgres/data/PG_VERSION" ]; then
+    version=$(cat "$STATE/postgres/data/PG_VERSION")
+    [ -x "/usr/lib/postgresql/$version/bin/postgres" ] && { echo "/usr/lib/postgresql/$version/bin"; return 0; }
+    return 1
+  fi
+  find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null | sort -V | tail -n 1 | xargs -r dirname
+}
+
+kafka_jars_current() {
+  [ -f "$KAFKA_LIBS/.complete" ] && [ "$(cat "$KAFKA_LIBS/.complete")" = "$(sha256sum "$KAFKA_POM" | cut -c1-64)" ]
 }
 
 install() {
   local missing=()
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v redis-cli >/dev/null || missing+=(redis-tools)
-  [ -x "$PG_BIN/postgres" ] || missing+=("postgresql-$PG_VERSION")
-  command -v psql >/dev/null || missing+=("postgresql-client-$PG_VERSION")
-  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-  command -v mvn >/dev/null || missing+=(maven)
-  command -v runuser >/dev/null || missing+=(util-linux)
+  [ -n "$(pg_bin_dir || true)" ] || missing+=(postgresql)
+  command -v psql >/dev/null || missing+=(postgresql-client)
+  find_java || missing+=(openjdk-17-jre-headless)
+  if ! kafka_jars_current; then command -v mvn >/dev/null || missing+=(maven); fi
+  command -v flock >/dev/null && command -v runuser >/dev/null || missing+=(util-linux)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
-  # Debian's packages may start their own servers on the default ports (where an init system exists); ours
-  # must own the ports, so stop any we did not start.
-  stray_system_servers
-  if [ ! -f "$KAFKA_LIBS/.complete" ]; then
-    log "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central"
-    mkdir -p "$KAFKA_LIBS"
-    mvn -q -B -f "$ROOT/infra/kafka/pom.xml" dependency:copy-dependencies -DincludeScope=runtime \
-      -DoutputDirectory="$KAFKA_LIBS"
-    touch "$KAFKA_LIBS/.complete"
-  fi
+  find_java || die "no Java 17 or newer found (JAVA_HOME, PATH, /usr/lib/jvm) even after installing openjdk-17-jre-headless"
+  [ -n "$(pg_bin_dir || true)" ] || die "PostgreSQL $(cat "$STATE/postgres/data/PG_VERSION" 2>/dev/null) binaries not found for $STATE/postgres/data"
+  kafka_jars
 }
 
-stray_system_servers() {
-  if [ -f /var/run/redis/redis-server.pid ] && [ ! -f "$STATE/redis/redis.pid" ]; then
-    kill "$(cat /var/run/redis/redis-server.pid)" 2>/dev/null || true
-  fi
+kafka_jars() {
+  kafka_jars_current && return 0
+  local t0 tmp="$KAFKA_LIBS.tmp.$$"
+  t0=$(now_ms)
+  log "fetching Apache Kafka $KAFKA_VERSION jars from Maven Central into ${KAFKA_LIBS#"$ROOT"/}"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  mvn -q -B -f "$KAFKA_POM" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$tmp.log" 2>&1 || {
+    tail_log "$tmp.log"
+    rm -rf "$tmp"
+    die "mvn could not fetch Kafka's jars (log: $tmp.log)"
+  }
+  ls "$tmp"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 || die "mvn ran, but $tmp has no kafka_2.13-$KAFKA_VERSION.jar"
+  sha256sum "$KAFKA_POM" | cut -c1-64 >"$tmp/.complete"
+  rm -rf "$KAFKA_LIBS" "$tmp.log"
+  mv "$tmp" "$KAFKA_LIBS"
+  log "kafka jars: $(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars, $(du -sh "$KAFKA_LIBS" | cut -f1) in $(since "$t0")"
 }
 
-# --- readiness -------------------------------------------------------------------------------------------------
-redis_up() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; }
-pg_up() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" -q 2>/dev/null; }
-kafka_up() { (exec 3<>"/dev/tcp/127.0.0.1/$KAFKA_PORT") 2>/dev/null; }
-
-wait_for() { # name, check, log file, seconds
-  local name=$1 check=$2 logfile=$3 seconds=${4:-60}
-  for _ in $(seq 1 $((seconds * 5))); do
-    if "$check"; then return 0; fi
-    sleep 0.2
-  done
-  [ -f "$logfile" ] && tail -n 40 "$logfile" >&2
-  die "$name did not answer within ${seconds}s (log: $logfile)"
+need_node() {
+  command -v node >/dev/null || die "node is not installed (Node >= 20.19 is needed for the topic script)"
+  node -e 'require.resolve("kafkajs")' 2>/dev/null || die "kafkajs is not installed in $ROOT/node_modules: run npm ci first"
 }
 
 # --- Redis -------------------------------------------------------------------------------------------------------
+redis_cli() { redis-cli -h "$HOST" -p "$REDIS_PORT" "$@"; }
+redis_up() { [ "$(redis_cli ping 2>/dev/null)" = PONG ]; }
+redis_ours() { [ "$(redis_cli config get dir 2>/dev/null | sed -n 2p)" = "$STATE/redis" ]; }
+
 redis_start() {
-  if redis_up; then log "redis already answering on $REDIS_PORT"; return; fi
-  mkdir -p "$STATE/redis"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$STATE/redis" \
-    --daemonize yes --pidfile "$STATE/redis/redis.pid" --logfile "$STATE/redis/redis.log" --maxclients 10000
-  wait_for redis redis_up "$STATE/redis/redis.log" 20
-  log "redis up on 127.0.0.1:$REDIS_PORT"
+  local t0 dir="$STATE/redis"
+  t0=$(now_ms)
+  if redis_up; then
+    if redis_ours; then log "redis     already up on $HOST:$REDIS_PORT"; else
+      log "redis     $HOST:$REDIS_PORT already answers, started elsewhere ($(redis_cli config get dir 2>/dev/null | sed -n 2p)); using it"
+    fi
+    return 0
+  fi
+  port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by something that is not Redis: set REDIS_PORT"
+  mkdir -p "$dir"
+  redis-server --port "$REDIS_PORT" --bind "$HOST" --save '' --appendonly no --dir "$dir" --daemonize yes \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --maxclients 10000 9>&- ||
+    { tail_log "$dir/redis.log"; die "redis-server did not start"; }
+  wait_until "redis" redis_up "$dir/redis.log" 20
+  log "redis     started on $HOST:$REDIS_PORT in $(since "$t0")"
 }
 
 redis_stop() {
-  if redis_up; then redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi
-  rm -f "$STATE/redis/redis.pid"
+  local dir="$STATE/redis" pid t0
+  t0=$(now_ms)
+  pid=$(cat "$dir/redis.pid" 2>/dev/null || true)
+  if redis_up && redis_ours; then
+    redis_cli shutdown nosave >/dev/null 2>&1 || true
+  elif pid_alive "$pid" && [[ "$(pid_cmdline "$pid")" == redis-server* ]]; then
+    kill "$pid" 2>/dev/null || true
+  elif redis_up; then
+    log "redis     $HOST:$REDIS_PORT was not started by infra.sh: left running"
+    return 0
+  else
+    log "redis     not running"
+    return 0
+  fi
+  for _ in $(seq 1 100); do pid_alive "$pid" || redis_up || break; sleep 0.1; done
+  rm -f "$dir/redis.pid"
+  log "redis     stopped in $(since "$t0")"
 }
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------------------
-as_postgres() { runuser -u postgres -- "$@"; }
+PG_BIN=""
+as_pg_owner() { # PostgreSQL refuses to run as root: as root, run its tools as the `postgres` user
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+pg_up() { "$PG_BIN/pg_isready" -h "$HOST" -p "$PG_PORT" -q -t 2 2>/dev/null; }
+pg_pid() { head -n 1 "$STATE/postgres/data/postmaster.pid" 2>/dev/null || true; }
+pg_ours() { # our data folder's postmaster is alive and listens on PG_PORT
+  local pid
+  pid=$(pg_pid)
+  pid_alive "$pid" && [ "$(sed -n 4p "$STATE/postgres/data/postmaster.pid" 2>/dev/null)" = "$PG_PORT" ]
+}
+psql_admin() { # superuser, over TCP (trust on loopback), quiet, stop at the first error
+  PGOPTIONS='-c client_min_messages=warning' psql -X -w -q -At -v ON_ERROR_STOP=1 -h "$HOST" -p "$PG_PORT" -U postgres "$@"
+}
 
 pg_start() {
-  local data="$STATE/postgres/data"
-  if pg_up; then log "postgres already answering on $PG_PORT"; else
-    mkdir -p "$STATE/postgres"
-    chown postgres:postgres "$STATE/postgres"
-    if [ ! -f "$data/PG_VERSION" ]; then
-      log "initialising a PostgreSQL cluster in $data"
-      as_postgres "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  local t0 dir="$STATE/postgres" data="$STATE/postgres/data"
+  t0=$(now_ms)
+  PG_BIN=$(pg_bin_dir) || die "no PostgreSQL binaries for $data"
+  if pg_up; then
+    if pg_ours; then log "postgres  already up on $HOST:$PG_PORT"; else
+      log "postgres  $HOST:$PG_PORT already answers, started elsewhere; using it"
     fi
-    # fsync off: this cluster is for development and tests only; never use these settings in production.
-    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$STATE/postgres/postgres.log" -w -t 60 -o \
-      "-p $PG_PORT -k $STATE/postgres -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
-      start >/dev/null
-    wait_for postgres pg_up "$STATE/postgres/postgres.log" 30
-    log "postgres up on 127.0.0.1:$PG_PORT"
+  else
+    port_open "$PG_PORT" && die "port $PG_PORT is taken by something that is not PostgreSQL: set PG_PORT"
+    mkdir -p "$dir"
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres:postgres "$dir"
+      runuser -u postgres -- test -w "$dir" ||
+        die "the postgres user cannot reach $dir (a parent folder is private?): set INFRA_DIR to a folder it can reach"
+    fi
+    if [ ! -f "$data/PG_VERSION" ]; then
+      log "postgres  initialising a cluster in ${data#"$ROOT"/}"
+      as_pg_owner "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
+        { tail_log "$dir/initdb.log"; die "initdb failed"; }
+    fi
+    # fsync and synchronous_commit off: a development and test cluster only, never for data that matters.
+    as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 -o "-p $PG_PORT -k '$dir' \
+-c listen_addresses=$HOST -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+-c max_connections=$PG_MAX_CONNECTIONS" start >/dev/null 9>&- || { tail_log "$dir/postgres.log"; die "PostgreSQL did not start"; }
+    wait_until "postgres" pg_up "$dir/postgres.log" 30
+    log "postgres  started on $HOST:$PG_PORT in $(since "$t0")"
   fi
   pg_provision
 }
 
-psql_admin() { psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -v client_min_messages=warning -qAt "$@"; }
-
+# The database, and per service a LOGIN role (password = name) owning the schema of the same name, with its
+# search_path there. Roles get no rights on each other's schemas, and nobody creates objects in `public`.
 pg_provision() {
-  if [ "$(psql_admin -d postgres -c "SELECT 1 FROM pg_database WHERE datname = 'flashsale'")" != 1 ]; then
-    psql_admin -d postgres -c "CREATE DATABASE flashsale"
-  fi
-  for role in "${SERVICE_ROLES[@]}"; do
-    # One role per service, owning one schema; it sees only its own tables by default.
-    psql_admin -d flashsale <<SQL
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$role') THEN
-    CREATE ROLE "$role" LOGIN PASSWORD '$role';
-  END IF;
-END \$\$;
-SET client_min_messages = warning;
-CREATE SCHEMA IF NOT EXISTS "$role" AUTHORIZATION "$role";
-ALTER ROLE "$role" SET search_path = "$role";
-REVOKE ALL ON SCHEMA public FROM "$role";
-GRANT CONNECT ON DATABASE flashsale TO "$role";
+  local t0 roles
+  t0=$(now_ms)
+  roles=$(printf "'%s'," "${SERVICE_ROLES[@]}")
+  local err
+  err=$(psql_admin -d postgres -c "SELECT 1" 2>&1 >/dev/null) || {
+    printf '%s\n' "$err" >&2
+    if pg_ours; then die "cannot connect to PostgreSQL on $HOST:$PG_PORT as postgres"; fi
+    if command -v pg_lsclusters >/dev/null; then pg_lsclusters >&2 || true; fi
+    die "PostgreSQL on $HOST:$PG_PORT was not started by infra.sh and refuses user postgres without a password \
+(a Debian system cluster? stop it with pg_ctlcluster VERSION main stop), or choose another PG_PORT"
+  }
+  psql_admin -d postgres <<SQL
+SELECT format('CREATE DATABASE %I', '$DATABASE') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DATABASE')
+\\gexec
+\\connect $DATABASE
+DO \$\$
+DECLARE r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY[${roles%,}] LOOP
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+      EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r AND rolcanlogin) THEN
+      EXECUTE format('ALTER ROLE %I LOGIN', r);
+    END IF;
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', r, r);
+    IF (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = r) <> quote_ident(r) THEN
+      EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r, r);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_db_role_setting s JOIN pg_roles o ON o.oid = s.setrole
+                   WHERE o.rolname = r AND s.setdatabase = 0 AND s.setconfig @> ARRAY['search_path=' || r]) THEN
+      EXECUTE format('ALTER ROLE %I SET search_path = %I', r, r);
+    END IF;
+  END LOOP;
+END
+\$\$;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 SQL
-  done
-  psql_admin -d flashsale -c "REVOKE CREATE ON SCHEMA public FROM PUBLIC"
-  log "database flashsale with schemas ${SERVICE_ROLES[*]}"
+  log "postgres  database $DATABASE, roles and schemas ${SERVICE_ROLES[*]} ready ($(since "$t0"))"
 }
 
 pg_stop() {
   local data="$STATE/postgres/data"
-  if [ -f "$data/postmaster.pid" ]; then as_postgres "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null || true; fi
+  PG_BIN=$(pg_bin_dir 2>/dev/null) || PG_BIN=""
+  local t0
+  t0=$(now_ms)
+  if [ -n "$PG_BIN" ] && pid_alive "$(pg_pid)"; then
+    as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+    log "postgres  stopped in $(since "$t0")"
+  elif [ -n "$PG_BIN" ] && pg_up; then
+    log "postgres  $HOST:$PG_PORT was not started by infra.sh: left running"
+  else
+    log "postgres  not running"
+  fi
 }
 
 # --- Kafka -----------------------------------------------------------------------------------------------------------
+kafka_pid() { cat "$STATE/kafka/kafka.pid" 2>/dev/null || true; }
+kafka_ours() {
+  local pid
+  pid=$(kafka_pid)
+  pid_alive "$pid" && [[ "$(pid_cmdline "$pid")" == *"kafka.Kafka $STATE/kafka/server.properties"* ]]
+}
+# A real metadata request (kafkajs, as the services use it): prints the cluster id.
+kafka_probe() {
+  node -e '
+    const { Kafka, logLevel } = require("kafkajs");
+    const admin = new Kafka({ clientId: "infra-probe", brokers: [process.argv[1]], logLevel: logLevel.NOTHING,
+      connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 } }).admin();
+    admin.connect().then(() => admin.describeCluster())
+      .then((c) => { console.log(c.clusterId); process.exit(c.brokers.length > 0 ? 0 : 1); }, () => process.exit(1));
+  ' "$HOST:$KAFKA_PORT" 2>/dev/null
+}
+kafka_java() { "$JAVA" -Xms256m -Xmx768m -Dkafka.logs.dir="$STATE/kafka" -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
+  -cp "$KAFKA_LIBS/*" "$@"; }
+
 kafka_config() {
   local dir="$STATE/kafka"
   cat >"$dir/server.properties" <<PROPS
+# Generated by scripts/infra.sh from the ports; edits are overwritten at the next start.
 process.roles=broker,controller
 node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+controller.quorum.bootstrap.servers=$HOST:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://$HOST:$KAFKA_PORT,CONTROLLER://$HOST:$KAFKA_CONTROLLER_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$dir/data
 num.partitions=6
+default.replication.factor=1
+min.insync.replicas=1
 auto.create.topics.enable=false
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=12
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=12
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
@@ -171,84 +417,204 @@ log.retention.hours=24
 PROPS
 }
 
-kafka_java() { java -Xms256m -Xmx768m -Dkafka.logs.dir="$STATE/kafka" \
-  -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" -cp "$KAFKA_LIBS/*" "$@"; }
+kafka_cluster_id() { # what StorageTool random-uuid prints (base64url of 16 random bytes), without starting a JVM
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    [[ "$id" == -* ]] || break # Kafka never hands out ids that look like command-line options
+  done
+  echo "$id"
+}
 
-kafka_start() {
-  local dir="$STATE/kafka"
-  if ! kafka_up; then
-    mkdir -p "$dir"
-    kafka_config
-    if [ ! -f "$dir/data/meta.properties" ]; then
-      log "formatting Kafka storage"
-      kafka_java kafka.tools.StorageTool format --standalone -t "$(kafka_java kafka.tools.StorageTool random-uuid)" \
-        -c "$dir/server.properties" >"$dir/format.log" 2>&1 || { cat "$dir/format.log" >&2; die "kafka format failed"; }
-    fi
-    log "starting Kafka $KAFKA_VERSION"
-    # Its own session, so the broker outlives the shell (and the terminal) that started it.
-    setsid java -Xms256m -Xmx768m -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$ROOT/infra/kafka/log4j2.properties" \
-      -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" </dev/null >"$dir/stdout.log" 2>&1 &
-    echo $! >"$dir/kafka.pid"
-    wait_for kafka kafka_up "$dir/server.log" 90
-  else
-    log "kafka already answering on $KAFKA_PORT"
+# Runs in the background while Redis and PostgreSQL start: format once, then start the broker in its own session.
+kafka_launch() {
+  local dir="$STATE/kafka" t0
+  mkdir -p "$dir"
+  if [ -f "$dir/controller.port" ] && [ "$(cat "$dir/controller.port")" != "$KAFKA_CONTROLLER_PORT" ]; then
+    die "kafka storage in $dir was formatted for controller port $(cat "$dir/controller.port"), not $KAFKA_CONTROLLER_PORT: \
+use KAFKA_CONTROLLER_PORT=$(cat "$dir/controller.port") or run: bash scripts/infra.sh reset"
   fi
-  # Topics (and, with them, proof that the broker serves metadata).
-  KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT" node "$ROOT/scripts/create-topics.js"
+  kafka_config
+  if [ ! -f "$dir/data/meta.properties" ]; then
+    t0=$(now_ms)
+    kafka_java kafka.tools.StorageTool format --standalone -t "$(kafka_cluster_id)" -c "$dir/server.properties" \
+      >"$dir/format.log" 2>&1 || { tail_log "$dir/format.log"; die "formatting Kafka's storage failed"; }
+    log "kafka     storage formatted in $(since "$t0")"
+  fi
+  echo "$KAFKA_CONTROLLER_PORT" >"$dir/controller.port"
+  if [ -f "$dir/server.log" ]; then mv -f "$dir/server.log" "$dir/server.log.prev"; fi
+  setsid "$JAVA" -Xms256m -Xmx768m -Dkafka.logs.dir="$dir" -Dlog4j2.configurationFile="$KAFKA_LOG4J" \
+    -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" </dev/null >"$dir/stdout.log" 2>&1 9>&- &
+  echo $! >"$dir/kafka.pid"
+}
+
+kafka_fail() {
+  tail_log "$STATE/kafka/stdout.log" 20
+  tail_log "$STATE/kafka/server.log" 40
+  die "$*"
+}
+
+kafka_wait() { # the log line, then a metadata request
+  local dir="$STATE/kafka" pid deadline=$((SECONDS + 90))
+  pid=$(kafka_pid)
+  until grep -q 'Kafka Server started' "$dir/server.log" 2>/dev/null; do
+    pid_alive "$pid" || kafka_fail "Kafka (pid $pid) exited during start-up"
+    [ $SECONDS -lt $deadline ] || kafka_fail "Kafka did not log 'Kafka Server started' within 90 s"
+    sleep 0.2
+  done
+  until kafka_probe >/dev/null; do
+    pid_alive "$pid" || kafka_fail "Kafka (pid $pid) exited during start-up"
+    [ $SECONDS -lt $deadline ] || kafka_fail "Kafka started but did not answer a metadata request within 90 s"
+    sleep 0.3
+  done
+}
+
+kafka_topics() {
+  local t0
+  t0=$(now_ms)
+  KAFKA_BROKERS="$HOST:$KAFKA_PORT" KAFKA_TOPICS_TIMEOUT_MS=60000 node "$ROOT/scripts/create-topics.js" |
+    sed 's/^/[infra] /' || kafka_fail "could not create the Kafka topics"
+  log "kafka     topics checked in $(since "$t0")"
 }
 
 kafka_stop() {
-  local pidfile="$STATE/kafka/kafka.pid" pids
-  pids="$(cat "$pidfile" 2>/dev/null || true) $(pgrep -f "kafka.Kafka $STATE/kafka/server.properties" || true)"
-  [ -n "${pids// /}" ] || return 0
-  kill $pids 2>/dev/null || true
-  for _ in $(seq 1 150); do
-    kill -0 $pids 2>/dev/null || break
-    sleep 0.2
-  done
-  kill -9 $pids 2>/dev/null || true
-  rm -f "$pidfile"
+  local pid t0
+  pid=$(kafka_pid)
+  if kafka_ours; then
+    t0=$(now_ms)
+    kill "$pid" 2>/dev/null || true # SIGTERM: a controlled shutdown
+    for _ in $(seq 1 300); do pid_alive "$pid" || break; sleep 0.2; done
+    if pid_alive "$pid"; then
+      warn "kafka (pid $pid) still running after 60 s: killing it"
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$STATE/kafka/kafka.pid"
+    log "kafka     stopped in $(since "$t0")"
+  elif port_open "$KAFKA_PORT"; then
+    log "kafka     $HOST:$KAFKA_PORT was not started by infra.sh: left running"
+  else
+    rm -f "$STATE/kafka/kafka.pid"
+    log "kafka     not running"
+  fi
 }
 
-# --- commands ----------------------------------------------------------------------------------------------------------
-status() {
-  local ok=0
-  if redis_up; then log "redis     up    127.0.0.1:$REDIS_PORT"; else log "redis     down"; ok=1; fi
-  if pg_up; then log "postgres  up    127.0.0.1:$PG_PORT"; else log "postgres  down"; ok=1; fi
-  if kafka_up; then log "kafka     up    127.0.0.1:$KAFKA_PORT"; else log "kafka     down"; ok=1; fi
-  return $ok
+# --- helpers for all three ---------------------------------------------------------------------------------------
+wait_until() { # name, check, log file, seconds
+  local name=$1 check=$2 logfile=$3 deadline=$((SECONDS + ${4:-60}))
+  until "$check"; do
+    if [ $SECONDS -ge $deadline ]; then
+      tail_log "$logfile"
+      die "$name did not answer within ${4:-60} s (log: $logfile)"
+    fi
+    sleep 0.1
+  done
 }
 
 endpoints() {
-  cat <<EOF
-REDIS_URL=redis://127.0.0.1:$REDIS_PORT
-KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
-DATABASE_URL (per service)=postgresql://<role>:<role>@127.0.0.1:$PG_PORT/flashsale?schema=<role>  (roles: ${SERVICE_ROLES[*]})
-EOF
+  local role
+  echo "REDIS_URL=redis://$HOST:$REDIS_PORT"
+  echo "KAFKA_BROKERS=$HOST:$KAFKA_PORT"
+  echo "PG_ADMIN_URL=postgresql://postgres@$HOST:$PG_PORT/$DATABASE"
+  for role in "${SERVICE_ROLES[@]}"; do
+    echo "DATABASE_URL ($role)=postgresql://$role:$role@$HOST:$PG_PORT/$DATABASE?schema=$role"
+  done
+}
+
+# --- commands ----------------------------------------------------------------------------------------------------------
+cmd_up() {
+  local t0 kafka_t0 launcher
+  t0=$(now_ms)
+  install
+  need_node
+  # Kafka is the slowest: format and launch it in the background while Redis and PostgreSQL start.
+  if port_open "$KAFKA_PORT"; then
+    if kafka_ours; then log "kafka     already up on $HOST:$KAFKA_PORT"; else
+      log "kafka     $HOST:$KAFKA_PORT already answers, started elsewhere; using it"
+    fi
+  else
+    port_open "$KAFKA_CONTROLLER_PORT" && die "controller port $KAFKA_CONTROLLER_PORT is taken: set KAFKA_CONTROLLER_PORT"
+    log "kafka     starting $KAFKA_VERSION (KRaft, one node)"
+    kafka_t0=$(now_ms)
+    kafka_launch &
+    KAFKA_LAUNCHER=$!
+  fi
+  redis_start
+  pg_start
+  if [ -n "$KAFKA_LAUNCHER" ]; then
+    launcher=$KAFKA_LAUNCHER
+    KAFKA_LAUNCHER=""
+    wait "$launcher" || die "could not launch Kafka"
+    kafka_wait
+    log "kafka     started on $HOST:$KAFKA_PORT (pid $(kafka_pid)) in $(since "$kafka_t0")"
+  else
+    local deadline=$((SECONDS + 60))
+    until kafka_probe >/dev/null; do
+      [ $SECONDS -lt $deadline ] || die "$HOST:$KAFKA_PORT is open but does not answer Kafka metadata requests"
+      sleep 0.5
+    done
+  fi
+  kafka_topics
+  log "up in $(since "$t0")"
+  endpoints
+}
+
+cmd_down() {
+  kafka_stop
+  pg_stop
+  redis_stop
+}
+
+cmd_status() {
+  local ok=0 who cluster
+  PG_BIN=$(pg_bin_dir 2>/dev/null) || PG_BIN=""
+  if redis_up; then
+    if redis_ours; then who="pid $(cat "$STATE/redis/redis.pid" 2>/dev/null || echo '?')"; else who="not started by infra.sh"; fi
+    log "redis     up    redis://$HOST:$REDIS_PORT ($who)"
+  else
+    log "redis     down  (port $REDIS_PORT)"
+    ok=1
+  fi
+  if [ -n "$PG_BIN" ] && pg_up; then
+    if pg_ours; then who="pid $(pg_pid)"; else who="not started by infra.sh"; fi
+    log "postgres  up    postgresql://$HOST:$PG_PORT/$DATABASE ($who)"
+  else
+    log "postgres  down  (port $PG_PORT)"
+    ok=1
+  fi
+  if command -v node >/dev/null && cluster=$(kafka_probe); then
+    if kafka_ours; then who="pid $(kafka_pid)"; else who="not started by infra.sh"; fi
+    log "kafka     up    $HOST:$KAFKA_PORT (cluster $cluster, $who)"
+  else
+    log "kafka     down  (port $KAFKA_PORT)"
+    ok=1
+  fi
+  return $ok
 }
 
 case "${1:-up}" in
-  install) install ;;
-  up)
+  install)
+    take_lock
     install
-    mkdir -p "$STATE"
-    redis_start
-    pg_start
-    kafka_start
-    endpoints
+    ;;
+  up)
+    take_lock
+    cmd_up
     ;;
   down)
-    kafka_stop
-    pg_stop
-    redis_stop
-    log "stopped"
+    take_lock
+    cmd_down
     ;;
-  status) status ;;
+  status) cmd_status ;;
   reset)
-    "$0" down
+    take_lock
+    cmd_down
     rm -rf "$STATE/redis" "$STATE/postgres" "$STATE/kafka"
-    log "data wiped"
+    log "data wiped: ${STATE#"$ROOT"/}/{redis,postgres,kafka}"
     ;;
-  verify) node "$ROOT/scripts/verify-kafka.js" ;;
-  *) die "usage: $0 up|down|status|reset|install|verify" ;;
+  verify)
+    need_node
+    KAFKA_BROKERS="$HOST:$KAFKA_PORT" node "$ROOT/scripts/verify-kafka.js"
+    ;;
+  -h | --help | help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
+  *) die "usage: bash scripts/infra.sh up|down|status|reset|install|verify" ;;
 esac

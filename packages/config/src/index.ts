@@ -84,6 +84,8 @@ export const serviceEnv = {
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')
     .default(''),
+  /** Port of the Prometheus `/metrics` endpoint; unset: no endpoint. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Apply pending migrations at start-up (the Helm chart runs them in a Job instead and sets this false). */
   MIGRATE_ON_START: z
     .enum(['true', 'false'])

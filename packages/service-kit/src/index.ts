@@ -1,2 +1,3 @@
 export * from './foundation';
 export * from './run-service';
+export * from './metrics-server';

@@ -1,16 +1,19 @@
 import { join } from 'node:path';
 import { inventoryV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
-import { startConsumer, Topics } from '@flash-sale/kafka-kit';
-import { connectKafka, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
+import { PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
+import { Gauge } from 'prom-client';
+import { connectKafka, serve, startFoundation, startMetrics, type RunningService } from '@flash-sale/service-kit';
 import { inventoryHandlers } from './api/inventory-handlers';
 import { PrepareSale } from './application/prepare-sale';
+import { ReconcileSales } from './application/reconcile-sales';
 import { QueryStock } from './application/query-stock';
 import { ReserveStock } from './application/reserve-stock';
 import { SettleReservation } from './application/settle-reservation';
 import type { InventoryConfig } from './config';
 import { SALE_RETENTION_MS } from './domain/sale';
 import { PrismaClient } from './generated/prisma/client';
+import { ledgerHandler } from './infrastructure/kafka/ledger-consumer';
 import { orderEventsHandler } from './infrastructure/kafka/order-events-consumer';
 import { PrismaSaleRepository } from './infrastructure/prisma/prisma-sale-repository';
 import { OutboxRelay } from './infrastructure/redis/outbox-relay';
@@ -46,6 +49,14 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
 
   relay.start();
   shutdown.add('outbox relay', relay.stop);
+  const ledgerConsumer = await startConsumer({
+    kafka,
+    groupId: `${config.KAFKA_GROUP_PREFIX}inventory.reservation-ledger`,
+    topics: [Topics.OrderRequested],
+    handler: ledgerHandler(sales, logger),
+    logger,
+  });
+  shutdown.add('ledger consumer', () => ledgerConsumer.disconnect());
   const consumer = await startConsumer({
     kafka,
     groupId: `${config.KAFKA_GROUP_PREFIX}inventory.order-events`,
@@ -54,6 +65,25 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     logger,
   });
   shutdown.add('order events consumer', () => consumer.disconnect());
+
+  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
+  const drift = new Gauge({
+    name: 'inventory_reconcile_drift',
+    help: 'Differences the last reconciliation found between Redis and the PostgreSQL truth, by promotion and kind',
+    labelNames: ['promotion', 'kind'] as const,
+    registers: [registry],
+  });
+  const reconcile = new ReconcileSales(sales, cache, logger, (found) => {
+    drift.set({ promotion: found.promotionId, kind: 'entries' }, found.entries);
+    drift.set({ promotion: found.promotionId, kind: 'stock' }, found.stock);
+    drift.set({ promotion: found.promotionId, kind: 'rebuilt' }, found.rebuilt ? 1 : 0);
+  });
+  const reconciler = new PumpLoop(async () => (await reconcile.run(), 0), logger, {
+    name: 'inventory reconciler',
+    idleMs: config.RECONCILE_INTERVAL_MS,
+  });
+  reconciler.start();
+  shutdown.add('reconciler', reconciler.stop);
   return serve(foundation, config, [
     {
       name: 'flashsale.inventory.v1.InventoryService',

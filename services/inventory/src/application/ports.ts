@@ -1,3 +1,4 @@
+import type { LedgerEntry } from '../domain/ledger';
 import type { Rejection, Reservation } from '../domain/reservation';
 import type { SaleTerms } from '../domain/sale';
 
@@ -19,8 +20,18 @@ export type ReserveResult =
 /** The hot stock counters (Redis). Every method is atomic for its promotion. */
 export interface StockCache {
   reserve(request: ReserveRequest): Promise<ReserveResult>;
-  /** Writes terms and seeds `available` only where the sale has no counter yet; returns what is available now. */
-  prepare(terms: SaleTerms, available: number): Promise<number>;
+  /**
+   * Makes Redis agree with the ledger and opens the sale: seeds the stock counter with the total where there is
+   * none, merges every ledger entry Redis lacks or holds in an older state, then writes the terms (buyers are
+   * refused until then, so a rebuild never sells units the ledger says are held). Returns the stock available.
+   */
+  rebuild(terms: SaleTerms, entries: readonly LedgerEntry[]): Promise<{ available: number; merged: number }>;
+  /** Whether Redis has the sale's terms (false after Redis lost its data). */
+  isOpen(promotionId: string): Promise<boolean>;
+  /** Merges ledger entries into an open sale; returns how many changed Redis. */
+  merge(promotionId: string, entries: readonly LedgerEntry[]): Promise<number>;
+  /** The stock counter minus what Redis's own reservations say it should be; sets it right when `repair`. */
+  checkStock(promotionId: string, repair: boolean): Promise<number>;
   available(promotionId: string): Promise<number | undefined>;
   findReservation(orderId: string): Promise<Reservation | undefined>;
   /** What releasing did: units went back now (with the stock after), nothing (already settled), or unknown order. */
@@ -36,11 +47,17 @@ export interface SaleRepository {
   /** Inserts the sale or updates its terms; never changes `sold`. */
   upsert(terms: SaleTerms): Promise<{ total: number; sold: number }>;
   find(promotionId: string): Promise<(SaleTerms & { sold: number }) | undefined>;
+  /** Records accepted reservations in the ledger (as RESERVED); entries already there are left as they are. */
+  recordReserved(entries: readonly LedgerEntry[]): Promise<void>;
   /**
-   * Records an order as paid: adds its units to `sold` under an optimistic lock, once per order id.
-   * Returns false when the order was already confirmed.
+   * Moves a ledger entry from RESERVED to RELEASED or CONFIRMED (inserting it so when the ledger has not seen
+   * it yet), once; a confirmation also adds its units to the sale's `sold` under an optimistic lock, in the same
+   * transaction. Returns false when the entry was already settled.
    */
-  confirmSold(promotionId: string, orderId: string, quantity: number): Promise<boolean>;
+  settle(entry: LedgerEntry, to: 'RELEASED' | 'CONFIRMED'): Promise<boolean>;
+  findEntry(orderId: string): Promise<LedgerEntry | undefined>;
+  /** Every ledger entry of a sale, in order id order. */
+  ledger(promotionId: string): Promise<LedgerEntry[]>;
   /** Promotions whose outbox streams may still hold entries: windows that end after `since`. */
   listOpenSince(since: Date): Promise<string[]>;
 }

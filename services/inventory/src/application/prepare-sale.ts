@@ -1,9 +1,11 @@
-import { availableFromTruth, validateTerms, type SaleTerms } from '../domain/sale';
+import { validateTerms, type SaleTerms } from '../domain/sale';
 import type { SaleRepository, StockCache } from './ports';
 
 /**
- * Makes a promotion sellable: records its terms in PostgreSQL (the truth) and preheats Redis. Idempotent: a
- * repeat updates the terms but never re-seeds a stock counter that already exists.
+ * Makes a promotion sellable, and is also how Redis is rebuilt: records the terms in PostgreSQL (the truth),
+ * then brings Redis into line with the reservation ledger and opens the sale. Idempotent: on a live sale it
+ * changes nothing but the terms; on a Redis that lost its data it restores stock, per-user counts, idempotency
+ * keys and reservations before any buyer is let in.
  */
 export class PrepareSale {
   constructor(
@@ -14,8 +16,8 @@ export class PrepareSale {
 
   async execute(terms: SaleTerms): Promise<number> {
     validateTerms(terms);
-    const { total, sold } = await this.sales.upsert(terms);
-    const available = await this.cache.prepare(terms, availableFromTruth(total, sold));
+    await this.sales.upsert(terms);
+    const { available } = await this.cache.rebuild(terms, await this.sales.ledger(terms.promotionId));
     this.onPrepared(terms.promotionId);
     return available;
   }

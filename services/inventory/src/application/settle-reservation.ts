@@ -1,8 +1,12 @@
-import { assertId, notFound, precondition } from '@flash-sale/errors';
-import type { Reservation } from '../domain/reservation';
+import { assertId, notFound } from '@flash-sale/errors';
+import type { LedgerEntry } from '../domain/ledger';
 import type { SaleRepository, StockCache, StockSignals } from './ports';
 
-/** Ends a reservation: released (expired or cancelled order) or confirmed (paid order). Both idempotent. */
+/**
+ * Ends a reservation: released (order expired or cancelled) or confirmed (order paid). Both idempotent per
+ * order. The ledger in PostgreSQL is written first, then Redis: a crash in between leaves Redis behind the
+ * truth, which a redelivered event or the reconciler repairs; never the other way round.
+ */
 export class SettleReservation {
   constructor(
     private readonly cache: StockCache,
@@ -12,38 +16,29 @@ export class SettleReservation {
 
   /** Gives the units back to stock and to the buyer's quota; true only for the call that did it. */
   async release(orderId: string): Promise<boolean> {
-    const reservation = await this.find(orderId);
-    const result = await this.cache.release(reservation.promotionId, orderId);
-    if (result.outcome !== 'RELEASED') return false;
-    // The sale was sold out until this release: gateways may let buyers through again.
-    if (result.stockNow === result.units) this.signals.available(reservation.promotionId, result.stockNow);
-    return true;
-  }
-
-  /**
-   * Marks the reservation paid in Redis, which decides against a racing release, then counts the units as sold
-   * in PostgreSQL (once per order id, so a retry after a crash between the two steps still counts them once).
-   * A released reservation cannot be paid: its units went back to stock and may already be sold again.
-   */
-  async confirm(orderId: string): Promise<boolean> {
-    const reservation = await this.find(orderId);
-    const marked = await this.cache.confirm(reservation.promotionId, orderId);
-    if (marked === 'RELEASED') {
-      throw precondition('RESERVATION_RELEASED', `the reservation of order ${orderId} was released`, {
-        order_id: orderId,
-      });
+    const entry = await this.find(orderId);
+    const settled = await this.sales.settle(entry, 'RELEASED');
+    const result = await this.cache.release(entry.promotionId, orderId);
+    if (result.outcome === 'RELEASED' && result.stockNow === result.units) {
+      // The sale was sold out until this release: gateways may let buyers through again.
+      this.signals.available(entry.promotionId, result.stockNow);
     }
-    if (marked === 'UNKNOWN') throw reservationNotFound(orderId);
-    return this.sales.confirmSold(reservation.promotionId, orderId, reservation.quantity);
+    return settled || result.outcome === 'RELEASED';
   }
 
-  private async find(orderId: string): Promise<Reservation> {
+  /** Counts the units as sold in PostgreSQL (once per order), then marks the reservation paid in Redis. */
+  async confirm(orderId: string): Promise<boolean> {
+    const entry = await this.find(orderId);
+    const counted = await this.sales.settle(entry, 'CONFIRMED');
+    await this.cache.confirm(entry.promotionId, orderId);
+    return counted;
+  }
+
+  /** Redis knows live reservations; the ledger knows them too once recorded, and after Redis lost its data. */
+  private async find(orderId: string): Promise<LedgerEntry> {
     assertId(orderId, 'order_id');
-    const reservation = await this.cache.findReservation(orderId);
-    if (!reservation) throw reservationNotFound(orderId);
-    return reservation;
+    const entry = (await this.cache.findReservation(orderId)) ?? (await this.sales.findEntry(orderId));
+    if (!entry) throw notFound('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, { order_id: orderId });
+    return entry;
   }
 }
-
-const reservationNotFound = (orderId: string) =>
-  notFound('RESERVATION_NOT_FOUND', `no reservation for order ${orderId}`, { order_id: orderId });

@@ -15,6 +15,8 @@ export interface Reservation {
   amountCents: bigint;
   status: ReservationStatus;
   reservedAtMs: number;
+  /** The buyer's key for the purchase; kept so a rebuilt Redis still answers a retried purchase. */
+  idempotencyKey: string;
 }
 
 export interface ReserveCommand {

@@ -1,7 +1,8 @@
 import { conflict } from '@flash-sale/errors';
+import type { LedgerEntry } from '../../domain/ledger';
 import type { SaleTerms } from '../../domain/sale';
 import type { SaleRepository } from '../../application/ports';
-import type { PrismaClient } from '../../generated/prisma/client';
+import type { PrismaClient, Reservation as ReservationRow } from '../../generated/prisma/client';
 
 const MAX_LOCK_ATTEMPTS = 10;
 
@@ -39,28 +40,84 @@ export class PrismaSaleRepository implements SaleRepository {
     };
   }
 
-  async confirmSold(promotionId: string, orderId: string, quantity: number): Promise<boolean> {
-    const id = BigInt(promotionId);
-    return this.db.$transaction(async (tx) => {
-      const recorded = await tx.saleConfirmation.createMany({
-        data: [{ orderId: BigInt(orderId), promotionId: id, quantity }],
-        skipDuplicates: true,
-      });
-      if (recorded.count === 0) return false;
-      for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt += 1) {
-        const { version } = await tx.sale.findUniqueOrThrow({ where: { promotionId: id }, select: { version: true } });
-        const updated = await tx.sale.updateMany({
-          where: { promotionId: id, version },
-          data: { sold: { increment: quantity }, version: { increment: 1 } },
-        });
-        if (updated.count === 1) return true;
-      }
-      throw conflict('STOCK_VERSION_CONFLICT', `could not update stock of ${promotionId}; try again`);
+  async recordReserved(entries: readonly LedgerEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.reservation.createMany({
+      data: entries.map((entry) => toRow(entry, 'RESERVED')),
+      skipDuplicates: true,
     });
+  }
+
+  async settle(entry: LedgerEntry, to: 'RELEASED' | 'CONFIRMED'): Promise<boolean> {
+    const orderId = BigInt(entry.orderId);
+    return this.db.$transaction(async (tx) => {
+      // The ledger may not have heard of the reservation yet (its consumer lags): record it settled at once.
+      const inserted = await tx.reservation.createMany({ data: [toRow(entry, to)], skipDuplicates: true });
+      if (inserted.count === 0) {
+        const moved = await tx.reservation.updateMany({ where: { orderId, status: 'RESERVED' }, data: { status: to } });
+        if (moved.count === 0) return false;
+      }
+      if (to === 'CONFIRMED') await addSold(tx, BigInt(entry.promotionId), entry.quantity);
+      return true;
+    });
+  }
+
+  async findEntry(orderId: string): Promise<LedgerEntry | undefined> {
+    const row = await this.db.reservation.findUnique({ where: { orderId: BigInt(orderId) } });
+    return row ? toEntry(row) : undefined;
+  }
+
+  async ledger(promotionId: string): Promise<LedgerEntry[]> {
+    const rows = await this.db.reservation.findMany({
+      where: { promotionId: BigInt(promotionId) },
+      orderBy: { orderId: 'asc' },
+    });
+    return rows.map(toEntry);
   }
 
   async listOpenSince(since: Date): Promise<string[]> {
     const rows = await this.db.sale.findMany({ where: { endsAt: { gt: since } }, select: { promotionId: true } });
     return rows.map((row) => row.promotionId.toString());
   }
+}
+
+type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/** Adds paid units to `sold` under the optimistic lock on `version`, retrying when another writer won. */
+async function addSold(tx: Transaction, promotionId: bigint, quantity: number) {
+  for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt += 1) {
+    const { version } = await tx.sale.findUniqueOrThrow({ where: { promotionId }, select: { version: true } });
+    const updated = await tx.sale.updateMany({
+      where: { promotionId, version },
+      data: { sold: { increment: quantity }, version: { increment: 1 } },
+    });
+    if (updated.count === 1) return;
+  }
+  throw conflict('STOCK_VERSION_CONFLICT', `could not update the stock of ${promotionId}; try again`);
+}
+
+function toRow(entry: LedgerEntry, status: ReservationRow['status']) {
+  return {
+    orderId: BigInt(entry.orderId),
+    promotionId: BigInt(entry.promotionId),
+    userId: entry.userId,
+    quantity: entry.quantity,
+    amountCents: entry.amountCents,
+    idempotencyKey: entry.idempotencyKey,
+    status,
+    reservedAt: new Date(entry.reservedAtMs),
+  };
+}
+
+function toEntry(row: ReservationRow): LedgerEntry {
+  return {
+    orderId: row.orderId.toString(),
+    promotionId: row.promotionId.toString(),
+    userId: row.userId,
+    quantity: row.quantity,
+    amountCents: row.amountCents,
+    status: row.status,
+    reservedAtMs: row.reservedAt.getTime(),
+    idempotencyKey: row.idempotencyKey,
+  };
 }

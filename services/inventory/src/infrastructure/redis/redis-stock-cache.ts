@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
+import { STATUS_CODE, type LedgerEntry } from '../../domain/ledger';
 import type { Rejection, Reservation, ReservationStatus } from '../../domain/reservation';
 import { orderIndexKey, saleKeys } from '../../domain/sale-keys';
 import { SALE_RETENTION_MS, type SaleTerms } from '../../domain/sale';
 import type { ConfirmOutcome, ReleaseResult, ReserveRequest, ReserveResult, StockCache } from '../../application/ports';
-import { CONFIRM, PREPARE, RELEASE, RESERVE } from './scripts';
+import { CHECK_STOCK, CONFIRM, MERGE, OPEN, RELEASE, RESERVE, SEED } from './scripts';
 
 type ScriptReply = string[];
 
@@ -12,8 +13,14 @@ interface ScriptedRedis extends Redis {
   flashReserve(...args: (string | number)[]): Promise<ScriptReply>;
   flashRelease(...args: (string | number)[]): Promise<[number, number, number]>;
   flashConfirm(...args: (string | number)[]): Promise<number>;
-  flashPrepare(...args: (string | number)[]): Promise<number>;
+  flashSeed(...args: (string | number)[]): Promise<string | null>;
+  flashMerge(...args: (string | number)[]): Promise<number>;
+  flashOpen(...args: (string | number)[]): Promise<number>;
+  flashCheckStock(...args: (string | number)[]): Promise<number>;
 }
+
+/** Ledger entries per MERGE call: bounded so one call never blocks Redis for long. */
+const MERGE_CHUNK = 500;
 
 const STATUS: Record<string, ReservationStatus> = { R: 'RESERVED', X: 'RELEASED', C: 'CONFIRMED' };
 
@@ -24,7 +31,10 @@ export class RedisStockCache implements StockCache {
     redis.defineCommand('flashReserve', { numberOfKeys: 6, lua: RESERVE });
     redis.defineCommand('flashRelease', { numberOfKeys: 3, lua: RELEASE });
     redis.defineCommand('flashConfirm', { numberOfKeys: 1, lua: CONFIRM });
-    redis.defineCommand('flashPrepare', { numberOfKeys: 2, lua: PREPARE });
+    redis.defineCommand('flashSeed', { numberOfKeys: 1, lua: SEED });
+    redis.defineCommand('flashMerge', { numberOfKeys: 4, lua: MERGE });
+    redis.defineCommand('flashOpen', { numberOfKeys: 6, lua: OPEN });
+    redis.defineCommand('flashCheckStock', { numberOfKeys: 3, lua: CHECK_STOCK });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -59,20 +69,59 @@ export class RedisStockCache implements StockCache {
     };
   }
 
-  async prepare(terms: SaleTerms, available: number): Promise<number> {
+  async rebuild(terms: SaleTerms, entries: readonly LedgerEntry[]): Promise<{ available: number; merged: number }> {
     const k = saleKeys(terms.promotionId);
-    return this.redis.flashPrepare(
+    await this.redis.flashSeed(k.stock, terms.totalStock);
+    const merged = await this.merge(terms.promotionId, entries);
+    const available = await this.redis.flashOpen(
       k.meta,
       k.stock,
+      k.users,
+      k.idempotency,
+      k.reservations,
+      k.outbox,
       terms.startsAt.getTime(),
       terms.endsAt.getTime(),
       terms.perUserLimit,
       terms.priceCents.toString(),
       terms.paymentTimeoutSeconds,
       terms.totalStock,
-      available,
       terms.endsAt.getTime() + SALE_RETENTION_MS,
     );
+    return { available, merged };
+  }
+
+  async isOpen(promotionId: string): Promise<boolean> {
+    return (await this.redis.exists(saleKeys(promotionId).meta)) === 1;
+  }
+
+  async merge(promotionId: string, entries: readonly LedgerEntry[]): Promise<number> {
+    const k = saleKeys(promotionId);
+    let changed = 0;
+    for (let start = 0; start < entries.length; start += MERGE_CHUNK) {
+      const args = entries
+        .slice(start, start + MERGE_CHUNK)
+        .flatMap((e) => [
+          e.orderId,
+          e.userId,
+          e.quantity,
+          e.amountCents.toString(),
+          e.reservedAtMs,
+          STATUS_CODE[e.status],
+          e.idempotencyKey,
+        ]);
+      changed += await this.redis.flashMerge(k.stock, k.users, k.idempotency, k.reservations, ...args);
+    }
+    // The order index lives outside the sale's slot; restore it for orders a lost Redis forgot.
+    const index = this.redis.pipeline();
+    for (const entry of entries) index.set(orderIndexKey(entry.orderId), promotionId, 'PX', SALE_RETENTION_MS, 'NX');
+    await index.exec();
+    return changed;
+  }
+
+  async checkStock(promotionId: string, repair: boolean): Promise<number> {
+    const k = saleKeys(promotionId);
+    return this.redis.flashCheckStock(k.meta, k.stock, k.reservations, repair ? 'repair' : 'check');
   }
 
   async available(promotionId: string): Promise<number | undefined> {
@@ -85,7 +134,7 @@ export class RedisStockCache implements StockCache {
     if (!promotionId) return undefined;
     const raw = await this.redis.hget(saleKeys(promotionId).reservations, orderId);
     if (!raw) return undefined;
-    const record = JSON.parse(raw) as { u: string; q: number; a: number; t: number; s: string };
+    const record = JSON.parse(raw) as { u: string; q: number; a: number; t: number; s: string; k?: string };
     return {
       orderId,
       promotionId,
@@ -94,6 +143,7 @@ export class RedisStockCache implements StockCache {
       amountCents: BigInt(record.a),
       status: STATUS[record.s] ?? 'RESERVED',
       reservedAtMs: record.t,
+      idempotencyKey: record.k ?? '',
     };
   }
 

@@ -1,7 +1,7 @@
 /**
  * The inventory's Lua scripts. Each touches only keys of one promotion (one hash tag), so each runs atomically
  * on one Redis Cluster node. Time comes from Redis (`TIME`), so every inventory replica sees one clock.
- * Reservation records are JSON: {u: user, q: quantity, a: amount cents, t: reserved at ms, s: R|X|C}.
+ * Reservation records are JSON: {u: user, q: quantity, a: amount cents, t: reserved at ms, s: R|X|C, k: key}.
  */
 
 const NOW_MS = `local clock = redis.call('TIME')
@@ -36,7 +36,7 @@ local amount = tonumber(meta[4]) * qty
 local left = redis.call('DECRBY', KEYS[2], qty)
 redis.call('HINCRBY', KEYS[3], user, qty)
 redis.call('HSET', KEYS[4], idemField, orderId)
-redis.call('HSET', KEYS[5], orderId, cjson.encode({u = user, q = qty, a = amount, t = now, s = 'R'}))
+redis.call('HSET', KEYS[5], orderId, cjson.encode({u = user, q = qty, a = amount, t = now, s = 'R', k = key}))
 redis.call('XADD', KEYS[6], '*', 'event', ARGV[5], 'order', orderId, 'promotion', ARGV[6], 'user', user,
   'quantity', qty, 'amount', amount, 'at', now, 'timeout', meta[5], 'key', key)
 if redis.call('PTTL', KEYS[5]) == -1 then
@@ -79,17 +79,73 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
 return 1
 `;
 
+/** Seeds a sale's stock counter with its total, only where there is none. KEYS: stock. ARGV: total. */
+export const SEED = `return redis.call('SET', KEYS[1], ARGV[1], 'NX')`;
+
 /**
- * Writes a sale's terms and, only if the sale has no stock counter yet, its available stock: repeating it never
- * hands out stock twice. KEYS: meta, stock. ARGV: startsAt ms, endsAt ms, limit, price, timeout s, total,
- * available, expire-at ms (the sale's keys outlive its window so late payments and releases still find them).
- * Returns the stock now available.
+ * Merges ledger entries (the truth) into Redis, idempotently: an entry Redis does not know is added (and, unless
+ * released, takes its units from stock and counts against its buyer); an entry Redis holds as R that the ledger
+ * has released or confirmed follows the ledger. KEYS: stock, users, idem, reservations.
+ * ARGV: groups of 7: order id, user, quantity, amount, reserved at ms, status (R, X or C), idempotency key.
+ * Returns how many entries changed Redis.
  */
-export const PREPARE = `
+export const MERGE = `
+local changed = 0
+for i = 1, #ARGV, 7 do
+  local id, user, qty, status = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 5]
+  local raw = redis.call('HGET', KEYS[4], id)
+  if not raw then
+    redis.call('HSET', KEYS[4], id, cjson.encode({u = user, q = qty, a = tonumber(ARGV[i + 3]), t = tonumber(ARGV[i + 4]), s = status, k = ARGV[i + 6]}))
+    redis.call('HSET', KEYS[3], user .. ':' .. ARGV[i + 6], id)
+    if status ~= 'X' then
+      redis.call('DECRBY', KEYS[1], qty)
+      redis.call('HINCRBY', KEYS[2], user, qty)
+    end
+    changed = changed + 1
+  else
+    local record = cjson.decode(raw)
+    if record.s == 'R' and status ~= 'R' then
+      record.s = status
+      redis.call('HSET', KEYS[4], id, cjson.encode(record))
+      if status == 'X' then
+        redis.call('INCRBY', KEYS[1], record.q)
+        redis.call('HINCRBY', KEYS[2], record.u, -record.q)
+      end
+      changed = changed + 1
+    end
+  end
+end
+return changed
+`;
+
+/**
+ * Writes a sale's terms, which opens it to buyers (the reserve script refuses a sale without them), and sets
+ * every key to expire after the sale. KEYS: meta, stock, users, idem, reservations, outbox.
+ * ARGV: startsAt ms, endsAt ms, limit, price, timeout s, total, expire-at ms. Returns the stock now available.
+ */
+export const OPEN = `
 redis.call('HSET', KEYS[1], 'startsAt', ARGV[1], 'endsAt', ARGV[2], 'limit', ARGV[3], 'price', ARGV[4],
   'timeout', ARGV[5], 'total', ARGV[6])
-redis.call('SET', KEYS[2], ARGV[7], 'NX')
-redis.call('PEXPIREAT', KEYS[1], ARGV[8])
-redis.call('PEXPIREAT', KEYS[2], ARGV[8])
-return tonumber(redis.call('GET', KEYS[2]))
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIREAT', KEYS[i], ARGV[7]) end
+end
+return tonumber(redis.call('GET', KEYS[2]) or '0')
+`;
+
+/**
+ * Checks the stock counter against the reservations Redis holds (stock must equal total minus units held by
+ * reservations not released) and, with ARGV[1] = 'repair', sets it right. KEYS: meta, stock, reservations.
+ * Returns the drift (counter minus what it should be); 0 when consistent.
+ */
+export const CHECK_STOCK = `
+local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '-1')
+if total < 0 then return 0 end
+local held = 0
+for _, raw in ipairs(redis.call('HVALS', KEYS[3])) do
+  local record = cjson.decode(raw)
+  if record.s ~= 'X' then held = held + record.q end
+end
+local drift = tonumber(redis.call('GET', KEYS[2]) or '0') - (total - held)
+if drift ~= 0 and ARGV[1] == 'repair' then redis.call('SET', KEYS[2], total - held) end
+return drift
 `;
