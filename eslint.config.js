@@ -40,6 +40,7 @@ module.exports = tseslint.config(
       'scripts/**',
       '**/test/**',
       'e2e/**',
+      'bench/**',
       '**/*.test.ts',
       '**/jest.config.js',
       'packages/db/src/cli.ts',

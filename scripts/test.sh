@@ -22,7 +22,8 @@ bash scripts/infra.sh up
 step "unit, integration and end-to-end tests"
 mkdir -p .cache
 status=0
-npx jest --runInBand --json --outputFile=.cache/jest-results.json "$@" || status=$?
+# --forceExit: a handle a test left open must fail loudly in its own file, never hang the whole run.
+npx jest --runInBand --forceExit --json --outputFile=.cache/jest-results.json "$@" || status=$?
 # One closing line in the plain form CI reads, whatever the runner printed above it.
 node -e '
   const r = require("./.cache/jest-results.json");

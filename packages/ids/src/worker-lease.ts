@@ -16,8 +16,9 @@ export interface WorkerLeaseOptions {
 /**
  * A Snowflake worker id leased in Redis (`SET NX PX`, renewed at a third of its TTL), so that no two running
  * processes share one without anybody configuring ids by hand. When a renewal finds the lease gone (Redis
- * flushed, process paused past its TTL) the lease is marked lost and `workerId()` throws: issuing ids that
- * another process may also issue would be worse than failing the call.
+ * flushed, process paused past its TTL) `workerId()` throws (issuing ids that another process may also issue
+ * would be worse than failing the call) until the next tick leases a free id again, so a Redis restart costs a
+ * few failed calls instead of a dead process.
  */
 export class WorkerLease {
   private timer: NodeJS.Timeout | undefined;
@@ -27,26 +28,30 @@ export class WorkerLease {
 
   private constructor(
     private readonly redis: Redis,
-    readonly id: number,
-    private readonly key: string,
+    private id: number,
     private readonly options: Required<Omit<WorkerLeaseOptions, 'onLost'>> & Pick<WorkerLeaseOptions, 'onLost'>,
   ) {}
 
   static async acquire(redis: Redis, options: WorkerLeaseOptions): Promise<WorkerLease> {
-    const full = { ttlMs: 30_000, keyPrefix: 'flashsale:snowflake-worker:', ...options };
+    const lease = new WorkerLease(redis, -1, { ttlMs: 30_000, keyPrefix: 'flashsale:snowflake-worker:', ...options });
+    if (!(await lease.lease())) throw new Error('no free Snowflake worker id: all 1024 are leased');
+    lease.schedule();
+    return lease;
+  }
+
+  /** Takes the first free id from a random start; false when all are leased. */
+  private async lease(): Promise<boolean> {
     const start = Math.floor(Math.random() * (MAX_WORKER_ID + 1));
     for (let offset = 0; offset <= MAX_WORKER_ID; offset += 1) {
       const id = (start + offset) % (MAX_WORKER_ID + 1);
-      const key = `${full.keyPrefix}${id}`;
-      const lease = new WorkerLease(redis, id, key, full);
-      const ok = await redis.set(key, `${full.holder}:${lease.token}`, 'PX', full.ttlMs, 'NX');
-      if (ok === 'OK') {
-        lease.renewedAt = Date.now();
-        lease.schedule();
-        return lease;
+      if ((await this.redis.set(this.keyOf(id), this.value(), 'PX', this.options.ttlMs, 'NX')) === 'OK') {
+        this.id = id;
+        this.lost = false;
+        this.renewedAt = Date.now();
+        return true;
       }
     }
-    throw new Error('no free Snowflake worker id: all 1024 are leased');
+    return false;
   }
 
   /** The leased id; throws once the lease is lost. */
@@ -61,7 +66,16 @@ export class WorkerLease {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    if (!this.lost) await this.redis.eval(RELEASE, 1, this.key, this.value());
+    if (!this.lost) await this.redis.eval(RELEASE, 1, this.keyOf(this.id), this.value());
+  }
+
+  /** The id held now (it changes after a lost lease is replaced). */
+  get currentId(): number {
+    return this.id;
+  }
+
+  private keyOf(id: number) {
+    return `${this.options.keyPrefix}${id}`;
   }
 
   private value() {
@@ -75,14 +89,15 @@ export class WorkerLease {
 
   private async renew() {
     try {
-      const renewed = await this.redis.eval(RENEW, 1, this.key, this.value(), this.options.ttlMs);
-      if (renewed === 1) {
-        this.renewedAt = Date.now();
-        return;
+      if (!this.lost) {
+        if ((await this.redis.eval(RENEW, 1, this.keyOf(this.id), this.value(), this.options.ttlMs)) === 1) {
+          this.renewedAt = Date.now();
+          return;
+        }
+        this.lost = true;
+        this.options.onLost?.(this.id);
       }
-      this.lost = true;
-      if (this.timer) clearInterval(this.timer);
-      this.options.onLost?.(this.id);
+      await this.lease();
     } catch {
       // Redis unreachable: the lease still holds until its TTL; the next tick tries again.
     }

@@ -51,7 +51,7 @@ export async function startFoundation(
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, ...redisOptions });
   shutdown.add('redis', () => redis.disconnect());
   const { ids, lease } = await leaseSnowflake(redis, `${name}:${config.POD_NAME}`, (workerId) =>
-    logger.error({ workerId }, 'Snowflake worker lease lost; id generation stops'),
+    logger.error({ workerId }, 'Snowflake worker lease lost; ids fail until a free one is leased again'),
   );
   shutdown.add('worker lease', () => lease.release());
   return { name, logger, connection, redis, ids, shutdown };

@@ -13,6 +13,7 @@ import { SettleReservation } from './application/settle-reservation';
 import type { InventoryConfig } from './config';
 import { SALE_RETENTION_MS } from './domain/sale';
 import { PrismaClient } from './generated/prisma/client';
+import { KafkaLedgerProgress } from './infrastructure/kafka/kafka-ledger-progress';
 import { ledgerHandler } from './infrastructure/kafka/ledger-consumer';
 import { orderEventsHandler } from './infrastructure/kafka/order-events-consumer';
 import { PrismaSaleRepository } from './infrastructure/prisma/prisma-sale-repository';
@@ -38,11 +39,16 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
     listPromotions: () => sales.listOpenSince(new Date(Date.now() - SALE_RETENTION_MS)),
   });
+  const ledgerGroup = `${config.KAFKA_GROUP_PREFIX}inventory.reservation-ledger`;
+  const admin = kafka.admin();
+  await admin.connect();
+  shutdown.add('kafka admin', () => admin.disconnect());
+  const ledgerProgress = new KafkaLedgerProgress(admin, ledgerGroup, Topics.OrderRequested);
   const signals = new RedisStockSignals(redis, ids, logger);
   const settle = new SettleReservation(cache, sales, signals);
   const useCases = {
     reserve: new ReserveStock(cache, ids, signals),
-    prepare: new PrepareSale(sales, cache, (promotionId) => relay.watch(promotionId)),
+    prepare: new PrepareSale(sales, cache, ledgerProgress, (promotionId) => relay.watch(promotionId)),
     query: new QueryStock(sales, cache),
     settle,
   };
@@ -51,7 +57,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   shutdown.add('outbox relay', relay.stop);
   const ledgerConsumer = await startConsumer({
     kafka,
-    groupId: `${config.KAFKA_GROUP_PREFIX}inventory.reservation-ledger`,
+    groupId: ledgerGroup,
     topics: [Topics.OrderRequested],
     handler: ledgerHandler(sales, logger),
     logger,
@@ -73,7 +79,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     labelNames: ['promotion', 'kind'] as const,
     registers: [registry],
   });
-  const reconcile = new ReconcileSales(sales, cache, logger, (found) => {
+  const reconcile = new ReconcileSales(sales, cache, ledgerProgress, logger, (found) => {
     drift.set({ promotion: found.promotionId, kind: 'entries' }, found.entries);
     drift.set({ promotion: found.promotionId, kind: 'stock' }, found.stock);
     drift.set({ promotion: found.promotionId, kind: 'rebuilt' }, found.rebuilt ? 1 : 0);

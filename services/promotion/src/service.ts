@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import { inventoryV1, promotionV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
+import { PumpLoop } from '@flash-sale/kafka-kit';
 import { serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { promotionHandlers } from './api/promotion-handlers';
 import { CreatePromotion } from './application/create-promotion';
 import { PreheatPromotion } from './application/preheat-promotion';
+import { PreheatUpcoming } from './application/preheat-upcoming';
 import { QueryPromotions } from './application/query-promotions';
 import type { PromotionConfig } from './config';
 import { PrismaClient } from './generated/prisma/client';
@@ -29,6 +31,17 @@ export async function startPromotionService(config: PromotionConfig): Promise<Ru
     query: new QueryPromotions(promotions, inventory, clock),
     preheat: new PreheatPromotion(promotions, inventory, clock),
   };
+  const upcoming = new PreheatUpcoming(promotions, inventory, clock, config.PREHEAT_LEAD_MS, logger);
+  const scheduler = new PumpLoop(
+    async () => {
+      await upcoming.run();
+      return 0; // always wait a full interval: the next pass preheats the same promotions again
+    },
+    logger,
+    { name: 'preheat scheduler', idleMs: config.PREHEAT_INTERVAL_MS },
+  );
+  scheduler.start();
+  shutdown.add('preheat scheduler', scheduler.stop);
   return serve(foundation, config, [
     {
       name: 'flashsale.promotion.v1.PromotionService',

@@ -47,8 +47,8 @@ export interface SaleRepository {
   /** Inserts the sale or updates its terms; never changes `sold`. */
   upsert(terms: SaleTerms): Promise<{ total: number; sold: number }>;
   find(promotionId: string): Promise<(SaleTerms & { sold: number }) | undefined>;
-  /** Records accepted reservations in the ledger (as RESERVED); entries already there are left as they are. */
-  recordReserved(entries: readonly LedgerEntry[]): Promise<void>;
+  /** Records reservations once each; returns the ones of sales it does not know (not recorded). */
+  recordReserved(entries: readonly LedgerEntry[]): Promise<LedgerEntry[]>;
   /**
    * Moves a ledger entry from RESERVED to RELEASED or CONFIRMED (inserting it so when the ledger has not seen
    * it yet), once; a confirmation also adds its units to the sale's `sold` under an optimistic lock, in the same
@@ -73,4 +73,13 @@ export interface StockSignals {
 
 export interface IdGenerator {
   next(): string;
+}
+
+/**
+ * How far the reservation ledger has read the order stream. After Redis lost a sale, its reservations that
+ * reached Kafka may not be in the ledger yet; rebuilding before they are would sell their units again.
+ */
+export interface LedgerProgress {
+  /** Waits until the ledger has recorded everything published so far; false when `timeoutMs` ran out first. */
+  catchUp(timeoutMs: number): Promise<boolean>;
 }

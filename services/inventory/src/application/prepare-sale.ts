@@ -1,5 +1,9 @@
+import { DomainError } from '@flash-sale/errors';
 import { validateTerms, type SaleTerms } from '../domain/sale';
-import type { SaleRepository, StockCache } from './ports';
+import type { LedgerProgress, SaleRepository, StockCache } from './ports';
+
+/** How long a rebuild waits for the ledger to record what was already published before giving up for now. */
+export const LEDGER_CATCH_UP_MS = 10_000;
 
 /**
  * Makes a promotion sellable, and is also how Redis is rebuilt: records the terms in PostgreSQL (the truth),
@@ -11,11 +15,21 @@ export class PrepareSale {
   constructor(
     private readonly sales: SaleRepository,
     private readonly cache: StockCache,
+    private readonly progress: LedgerProgress,
     private readonly onPrepared: (promotionId: string) => void = () => undefined,
   ) {}
 
   async execute(terms: SaleTerms): Promise<number> {
     validateTerms(terms);
+    // A sale PostgreSQL knows but Redis lost may have reservations still on their way into the ledger.
+    const lost = (await this.sales.find(terms.promotionId)) && !(await this.cache.isOpen(terms.promotionId));
+    if (lost && !(await this.progress.catchUp(LEDGER_CATCH_UP_MS))) {
+      throw new DomainError(
+        'unavailable',
+        'LEDGER_CATCHING_UP',
+        'the reservation ledger is catching up; retry shortly',
+      );
+    }
     await this.sales.upsert(terms);
     const { available } = await this.cache.rebuild(terms, await this.sales.ledger(terms.promotionId));
     this.onPrepared(terms.promotionId);

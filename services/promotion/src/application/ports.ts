@@ -11,6 +11,8 @@ export interface PromotionRepository {
   find(id: string): Promise<Promotion | undefined>;
   /** Newest first. `window` narrows by time (SCHEDULED, ENDED, or open now for ACTIVE and SOLD_OUT). */
   list(query: { window?: PromotionStatus; now: Date; pageSize: number; afterId?: string }): Promise<PromotionPage>;
+  /** Promotions whose start is after `after` and at or before `until`. */
+  listStarting(window: { after: Date; until: Date }): Promise<Promotion[]>;
 }
 
 /** The inventory service, as the promotion service needs it. */

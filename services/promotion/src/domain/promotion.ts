@@ -69,3 +69,12 @@ export function statusAt(
   if (now >= promotion.endsAt) return 'ENDED';
   return available === 0 ? 'SOLD_OUT' : 'ACTIVE';
 }
+
+/**
+ * The start times a preheat pass looks after: sales that open within `leadMs` and have not opened yet. Redis is
+ * (re)built for them ahead of the crowd, so a Redis that lost its data or missed the creation-time preheat
+ * never meets the opening second unprepared.
+ */
+export function preheatWindow(now: Date, leadMs: number): { after: Date; until: Date } {
+  return { after: now, until: new Date(now.getTime() + leadMs) };
+}

@@ -32,6 +32,14 @@ export class PrismaPromotionRepository implements PromotionRepository {
     const last = page[page.length - 1];
     return { promotions: page, ...(rows.length > pageSize && last ? { nextAfterId: last.id } : {}) };
   }
+
+  async listStarting({ after, until }: { after: Date; until: Date }): Promise<Promotion[]> {
+    const rows = await this.db.promotion.findMany({
+      where: { startsAt: { gt: after, lte: until } },
+      orderBy: { startsAt: 'asc' },
+    });
+    return rows.map(toPromotion);
+  }
 }
 
 function toPromotion(row: PromotionRow): Promotion {

@@ -29,6 +29,11 @@ export function ledgerHandler(sales: SaleRepository, logger: Logger) {
         logger.error({ err: error, offset: message.offset }, 'undecodable order request skipped by the ledger');
       }
     }
-    await sales.recordReserved(entries);
+    for (const orphan of await sales.recordReserved(entries)) {
+      logger.error(
+        { order_id: orphan.orderId, promotion_id: orphan.promotionId },
+        'reservation of an unknown sale skipped by the ledger',
+      );
+    }
   };
 }

@@ -40,12 +40,21 @@ export class PrismaSaleRepository implements SaleRepository {
     };
   }
 
-  async recordReserved(entries: readonly LedgerEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+  async recordReserved(entries: readonly LedgerEntry[]): Promise<LedgerEntry[]> {
+    if (entries.length === 0) return [];
+    // An event of a sale this database does not know (restored from an older backup, or reset) cannot be
+    // recorded; it is returned, for the caller to report, instead of blocking the whole stream.
+    const ids = [...new Set(entries.map((entry) => BigInt(entry.promotionId)))];
+    const known = new Set(
+      (await this.db.sale.findMany({ where: { promotionId: { in: ids } }, select: { promotionId: true } })).map((row) =>
+        row.promotionId.toString(),
+      ),
+    );
     await this.db.reservation.createMany({
-      data: entries.map((entry) => toRow(entry, 'RESERVED')),
+      data: entries.filter((entry) => known.has(entry.promotionId)).map((entry) => toRow(entry, 'RESERVED')),
       skipDuplicates: true,
     });
+    return entries.filter((entry) => !known.has(entry.promotionId));
   }
 
   async settle(entry: LedgerEntry, to: 'RELEASED' | 'CONFIRMED'): Promise<boolean> {

@@ -63,8 +63,14 @@ export class OutboxRelay {
     for (const promotionId of this.promotions) {
       const stream = saleKeys(promotionId).outbox;
       await this.ensureGroup(stream);
-      sent += await this.publish(stream, await this.claimStale(stream));
-      sent += await this.publish(stream, await this.readNew(stream));
+      try {
+        sent += await this.publish(stream, await this.claimStale(stream));
+        sent += await this.publish(stream, await this.readNew(stream));
+      } catch (error) {
+        // Redis lost the stream and its group (restarted empty): create the group again on the next pass.
+        if (!String(error).includes('NOGROUP')) throw error;
+        this.grouped.delete(stream);
+      }
     }
     return sent;
   }

@@ -1,0 +1,188 @@
+/**
+ * `npm run bench:inventory`: the inventory hot path's throughput and latency, against its own ceiling.
+ *
+ * 1. gRPC `Reserve` against the real inventory service (a separate process, built from dist/, with its outbox
+ *    relay, ledger consumer and reconciler running), from many concurrent clients over a few channels.
+ * 2. In the same run, the same reserve Lua script called by EVALSHA straight against Redis, from this process,
+ *    with the same concurrency: what Redis alone allows.
+ * Prints both and their ratio, and writes JSON to bench/results/. A benchmark, not a test: nothing here fails
+ * on a slow machine.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Metadata } from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
+import { inventoryV1 } from '@flash-sale/contracts';
+import { callerMetadata, callUnary, createClient } from '@flash-sale/grpc-kit';
+import { saleKeys } from '../services/inventory/src/domain/sale-keys';
+import { RESERVE } from '../services/inventory/src/infrastructure/redis/scripts';
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
+const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 4);
+const USERS = 20_000;
+const PORT = Number(process.env.BENCH_INVENTORY_PORT ?? 50152);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+interface Result {
+  calls: number;
+  errors: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** Runs `call` from `concurrency` loops for the duration; latencies in ms. */
+async function drive(call: (n: number) => Promise<void>, concurrency: number): Promise<Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const started = performance.now();
+  const end = started + DURATION_MS;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          await call(n++);
+          latencies.push(performance.now() - t);
+        } catch {
+          errors += 1;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) =>
+    Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(2));
+  return {
+    calls: latencies.length,
+    errors,
+    perSecond: Math.round(latencies.length / elapsed),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: at(1),
+  };
+}
+
+/** The sale both runs sell from: a large stock, so every call takes the full success path of the script. */
+function sale(promotionId: string) {
+  const now = Date.now();
+  return inventoryV1.PrepareSaleRequest.fromPartial({
+    promotionId,
+    priceCents: '1999',
+    stock: 5_000_000,
+    perUserLimit: 100,
+    startsAt: new Date(now - 1_000),
+    endsAt: new Date(now + 3_600_000),
+    paymentTimeoutSeconds: 600,
+  });
+}
+
+const peakRssMb = (pid: number) =>
+  Math.round(Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024);
+
+async function main() {
+  const service = spawn(process.execPath, [join(__dirname, '..', 'services', 'inventory', 'dist', 'main.js')], {
+    env: { ...process.env, GRPC_PORT: String(PORT), LOG_LEVEL: 'warn', KAFKA_GROUP_PREFIX: `bench-${Date.now()}.` },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const address = `127.0.0.1:${PORT}`;
+  const clients = Array.from({ length: CHANNELS }, (_, i) =>
+    createClient(inventoryV1.InventoryServiceClient, address, { 'grpc.channel_id': i }),
+  );
+  const redis = new Redis(REDIS_URL);
+  try {
+    const first = clients[0]!;
+    const base = BigInt(Date.now()) * 1000n;
+    const grpcSale = String(base + 1n);
+    const rawSale = String(base + 2n);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await callUnary(first.prepareSale, first, sale(grpcSale), { timeoutMs: 2_000 });
+        await callUnary(first.prepareSale, first, sale(rawSale), { timeoutMs: 2_000 });
+        break;
+      } catch (error) {
+        if (attempt > 60) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+    const metadata = Array.from({ length: USERS }, (_, u) =>
+      callerMetadata({ userId: `bench-${u}`, roles: [] }, new Metadata()),
+    );
+
+    console.log(`gRPC Reserve: ${CONCURRENCY} concurrent callers over ${CHANNELS} channels for ${DURATION_MS} ms`);
+    const grpc = await drive(async (n) => {
+      const client = clients[n % CHANNELS]!;
+      await callUnary(
+        client.reserve,
+        client,
+        { promotionId: grpcSale, quantity: 1, idempotencyKey: `g${n}` },
+        { timeoutMs: 5_000, metadata: metadata[n % USERS]! },
+      );
+    }, CONCURRENCY);
+
+    console.log(`EVALSHA reserve: ${CONCURRENCY} concurrent callers on one connection for ${DURATION_MS} ms`);
+    const sha = (await redis.script('LOAD', RESERVE)) as string;
+    const k = saleKeys(rawSale);
+    const raw = await drive(async (n) => {
+      const reply = (await redis.evalsha(
+        sha,
+        6,
+        k.meta,
+        k.stock,
+        k.users,
+        k.idempotency,
+        k.reservations,
+        k.outbox,
+        `bench-${n % USERS}`,
+        `r${n}`,
+        1,
+        String(base + 10n + BigInt(n)),
+        `e${n}`,
+        rawSale,
+      )) as string[];
+      if (reply[0] !== 'RESERVED') throw new Error(reply[0]);
+    }, CONCURRENCY);
+    // The raw run's outbox entries never went through the service: drop them so no relay publishes them.
+    await redis.del(k.outbox);
+
+    const report = {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+      },
+      settings: { durationMs: DURATION_MS, concurrency: CONCURRENCY, channels: CHANNELS },
+      grpcReserve: grpc,
+      rawEvalsha: raw,
+      ratio: Number((grpc.perSecond / raw.perSecond).toFixed(3)),
+      inventoryPeakRssMb: peakRssMb(service.pid!),
+    };
+    mkdirSync(join(__dirname, 'results'), { recursive: true });
+    const file = join(__dirname, 'results', `inventory-${report.date.slice(0, 10)}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`
+| path | calls/s | p50 ms | p99 ms | max ms | errors |
+|---|---|---|---|---|---|
+| gRPC Reserve (inventory service) | ${grpc.perSecond} | ${grpc.p50Ms} | ${grpc.p99Ms} | ${grpc.maxMs} | ${grpc.errors} |
+| raw EVALSHA of the same script | ${raw.perSecond} | ${raw.p50Ms} | ${raw.p99Ms} | ${raw.maxMs} | ${raw.errors} |
+
+gRPC / raw = ${report.ratio}; inventory peak RSS ${report.inventoryPeakRssMb} MB; written to ${file}`);
+  } finally {
+    for (const client of clients) client.close();
+    redis.disconnect();
+    service.kill('SIGTERM');
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

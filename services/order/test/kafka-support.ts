@@ -1,0 +1,77 @@
+import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { infra, uniqueSuffix, waitFor } from '@flash-sale/testing';
+
+const kafka = new Kafka({
+  clientId: `test-${uniqueSuffix()}`,
+  brokers: infra.kafkaBrokers.split(','),
+  logLevel: logLevel.NOTHING,
+});
+
+export interface Sent {
+  partition: number;
+  offset: string;
+}
+
+/** A plain producer for tests: puts messages on a topic the way another service would. */
+export class TestProducer {
+  private constructor(private readonly producer: Producer) {}
+
+  static async connect(): Promise<TestProducer> {
+    // The partitioner the services use, so a key lands where theirs would.
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    return new TestProducer(producer);
+  }
+
+  /** Sends one message; `partition` pins it (to order it after another message on that partition). */
+  async send(topic: string, key: string, value: Uint8Array, partition?: number): Promise<Sent> {
+    const [meta] = await this.producer.send({
+      topic,
+      acks: -1,
+      messages: [{ key, value: Buffer.from(value), ...(partition !== undefined ? { partition } : {}) }],
+    });
+    if (!meta) throw new Error(`no record metadata for ${topic}`);
+    return { partition: meta.partition, offset: meta.baseOffset ?? '' };
+  }
+
+  disconnect = () => this.producer.disconnect();
+}
+
+/**
+ * Records every decodable message of a topic from its beginning, under a group of its own. Tests use fresh ids,
+ * so old messages never match what they look for.
+ */
+export class TopicRecorder<T> {
+  readonly events: T[] = [];
+
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start<T>(topic: string, decode: (bytes: Buffer) => T): Promise<TopicRecorder<T>> {
+    const consumer = kafka.consumer({ groupId: `test-recorder-${uniqueSuffix()}` });
+    const recorder = new TopicRecorder<T>(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (!message.value) return;
+        try {
+          recorder.events.push(decode(message.value));
+        } catch {
+          // Not ours to judge: tests put undecodable messages on purpose.
+        }
+      },
+    });
+    return recorder;
+  }
+
+  where(predicate: (event: T) => boolean): T[] {
+    return this.events.filter(predicate);
+  }
+
+  /** The first recorded event that matches, waiting for it to arrive. */
+  next(predicate: (event: T) => boolean, what: string): Promise<T> {
+    return waitFor(async () => this.events.find(predicate), { what, timeoutMs: 30_000 });
+  }
+
+  stop = () => this.consumer.disconnect();
+}
