@@ -88,7 +88,8 @@ const peakRssMb = (pid: number) =>
 
 async function main() {
   const service = spawn(process.execPath, [join(__dirname, '..', 'services', 'inventory', 'dist', 'main.js')], {
-    env: { ...process.env, GRPC_PORT: String(PORT), LOG_LEVEL: 'warn', KAFKA_GROUP_PREFIX: `bench-${Date.now()}.` },
+    // The default consumer groups (those of `npm start`): a fresh group would spend the run reading old events.
+    env: { ...process.env, GRPC_PORT: String(PORT), LOG_LEVEL: 'error' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const address = `127.0.0.1:${PORT}`;

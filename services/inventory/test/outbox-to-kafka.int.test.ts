@@ -81,4 +81,28 @@ describe('outbox relay to Kafka', () => {
     expect(kafka.received(promotionId)).toHaveLength(1);
     await expectStreamDrained(promotionId);
   });
+
+  it('when the outbox holds an entry that cannot be encoded, then it is dropped and the entries around it still arrive', async () => {
+    const promotionId = await newSale(h.client, { stock: 10, perUserLimit: 1 });
+    const before = await reserve(h.client, promotionId, 'before-poison', 1, 'k');
+    await h.redis.xadd(
+      saleKeys(promotionId).outbox,
+      '*',
+      'event',
+      'not-a-number',
+      'order',
+      'x',
+      'promotion',
+      promotionId,
+    );
+    const after = await reserve(h.client, promotionId, 'after-poison', 1, 'k');
+    if (!before.ok || !after.ok) throw new Error('reserve failed');
+
+    const received = await kafka.waitForCount(promotionId, 2);
+
+    expect(received.map((r) => r.event.orderId).sort()).toEqual(
+      [before.response.orderId, after.response.orderId].sort(),
+    );
+    await expectStreamDrained(promotionId);
+  });
 });
