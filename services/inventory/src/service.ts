@@ -47,7 +47,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   const signals = new RedisStockSignals(redis, ids, logger);
   const settle = new SettleReservation(cache, sales, signals);
   const useCases = {
-    reserve: new ReserveStock(cache, ids, signals),
+    reserve: new ReserveStock(cache, ids, signals, (promotionId) => relay.watch(promotionId)),
     prepare: new PrepareSale(sales, cache, ledgerProgress, (promotionId) => relay.watch(promotionId)),
     query: new QueryStock(sales, cache),
     settle,

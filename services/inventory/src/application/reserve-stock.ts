@@ -16,6 +16,8 @@ export class ReserveStock {
     private readonly cache: StockCache,
     private readonly ids: IdGenerator,
     private readonly signals: StockSignals,
+    /** Told about every new reservation, so the outbox relay reads that promotion's stream next. */
+    private readonly onReserved: (promotionId: string) => void = () => undefined,
   ) {}
 
   async execute(command: ReserveCommand): Promise<ReservedOrder> {
@@ -26,7 +28,10 @@ export class ReserveStock {
       if (result.rejection === 'SOLD_OUT') this.signals.soldOut(command.promotionId);
       throw rejectionError(result.rejection, command.promotionId);
     }
-    if (result.outcome === 'RESERVED' && result.stockLeft === 0) this.signals.soldOut(command.promotionId);
+    if (result.outcome === 'RESERVED') {
+      this.onReserved(command.promotionId);
+      if (result.stockLeft === 0) this.signals.soldOut(command.promotionId);
+    }
     return {
       orderId: result.orderId,
       amountCents: result.amountCents,

@@ -14,6 +14,11 @@ export interface OutboxRelayOptions {
   /** Entries another relay read but did not acknowledge for this long are taken over (it probably died). */
   claimIdleMs?: number;
   idleSleepMs?: number;
+  /**
+   * Every stream is scanned (and stale entries claimed) this often; in between, only the streams this process
+   * wrote to are read, so a relay does not pay for every open sale on every pass.
+   */
+  fullScanMs?: number;
   /** Lists promotions whose streams may hold entries. */
   listPromotions: () => Promise<string[]>;
   refreshMs?: number;
@@ -28,6 +33,9 @@ type StreamEntry = [id: string, fields: string[]];
  */
 export class OutboxRelay {
   private readonly promotions = new Set<string>();
+  /** Streams this process wrote to since they were last read. */
+  private readonly dirty = new Set<string>();
+  private lastFullScan = 0;
   private readonly grouped = new Set<string>();
   private lastRefresh = 0;
   private readonly loop: PumpLoop;
@@ -48,24 +56,32 @@ export class OutboxRelay {
     );
   }
 
-  /** Starts watching a promotion's stream now, without waiting for the next refresh. */
+  /** Starts watching a promotion's stream, and reads it on the next pass (it has new entries). */
   watch(promotionId: string): void {
     this.promotions.add(promotionId);
+    this.dirty.add(promotionId);
     this.loop.nudge();
   }
 
   start = () => this.loop.start();
   stop = () => this.loop.stop();
 
-  /** One pass over every stream: claims stale entries, reads new ones, publishes. Returns entries sent. */
+  /** One pass: every stream (claiming stale entries too) now and then, else the streams written to. */
   async pumpOnce(): Promise<number> {
+    const full = Date.now() - this.lastFullScan >= (this.options.fullScanMs ?? 1_000);
+    if (full) this.lastFullScan = Date.now();
+    const promotions = [...(full ? this.promotions : this.dirty)];
+    this.dirty.clear();
     let sent = 0;
-    for (const promotionId of this.promotions) {
+    for (const promotionId of promotions) {
       const stream = saleKeys(promotionId).outbox;
       await this.ensureGroup(stream);
       try {
-        sent += await this.publish(stream, await this.claimStale(stream));
-        sent += await this.publish(stream, await this.readNew(stream));
+        if (full) sent += await this.publish(stream, await this.claimStale(stream));
+        const fresh = await this.readNew(stream);
+        // A full batch may have more behind it: read this stream again on the next pass.
+        if (fresh.length >= (this.options.batchSize ?? 500)) this.dirty.add(promotionId);
+        sent += await this.publish(stream, fresh);
       } catch (error) {
         // Redis lost the stream and its group (restarted empty): create the group again on the next pass.
         if (!String(error).includes('NOGROUP')) throw error;
