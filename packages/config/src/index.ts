@@ -76,6 +76,8 @@ export const serviceEnv = {
   KAFKA_BROKERS: env.list('127.0.0.1:9092'),
   /** Names this process in leases and consumer ids; Kubernetes sets it from the pod name. */
   POD_NAME: z.string().min(1).default(`local-${process.pid}`),
+  /** Where a consumer group with no offsets starts: `earliest` (every event) or `end` (tests). */
+  KAFKA_NEW_GROUP_START: z.enum(['earliest', 'end']).default('earliest'),
   /**
    * Prepended to every Kafka consumer group id. Empty in production; tests set a unique one so that a test run
    * never shares partitions with a locally running mesh or another run.

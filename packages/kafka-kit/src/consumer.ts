@@ -17,7 +17,36 @@ export interface ConsumerOptions {
   handler: BatchHandler;
   logger: Logger;
   fromBeginning?: boolean;
+  /**
+   * Where a group with no committed offsets starts: `earliest` (the default: a new group sees every event) or
+   * `end` (the offsets are set to the topics' ends before the first member joins; tests use it so a new group
+   * does not replay the history of every earlier run).
+   */
+  newGroupStartsAt?: 'earliest' | 'end';
   sessionTimeoutMs?: number;
+}
+
+/** Commits the topics' end offsets for a group that has none yet; a group that has offsets is left alone. */
+async function startNewGroupAtEnd(kafka: Kafka, groupId: string, topics: string[], logger: Logger): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      if (committed?.partitions.some((p) => p.offset !== '-1')) continue;
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({
+        groupId,
+        topic,
+        partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+      });
+    }
+  } catch (error) {
+    // Another member joined first (a group with members cannot be moved): it already decided where to start.
+    logger.debug({ err: error, groupId }, 'new consumer group left where it is');
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**
@@ -34,6 +63,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     allowAutoTopicCreation: false,
     retry: { retries: 8, initialRetryTime: 300, restartOnFailure: async () => true },
   });
+  if (options.newGroupStartsAt === 'end') await startNewGroupAtEnd(kafka, groupId, topics, logger);
   let stopped = false;
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     logger.error({ err: payload.error, groupId, restart: payload.restart }, 'kafka consumer crashed');

@@ -91,4 +91,22 @@ describe('Redis restarted empty mid-sale', () => {
     await waitFor(async () => (await ledger(promotionId)).entries === 65, { what: 'the ledger to record the sale' });
     expect((await ledger(promotionId)).held).toBe(stock);
   });
+
+  it('when Redis drifts from the ledger (a wrong counter, a lost reservation), then the reconciler repairs both', async () => {
+    const promotionId = await newSale(h.client, { stock: 10, perUserLimit: 2 });
+    const keys = saleKeys(promotionId);
+    const bought = await buy(promotionId, ['drift-a', 'drift-b', 'drift-c'], 'k');
+    const lost = bought[0]!.result;
+    if (!lost.ok) throw new Error('reserve failed');
+    await waitFor(async () => (await ledger(promotionId)).entries === 3, { what: 'the ledger to record 3 entries' });
+
+    // A reservation Redis forgot (its units and quota with it), and a counter off by 5.
+    await h.redis.hdel(keys.reservations, lost.response.orderId);
+    await h.redis.hdel(keys.users, 'drift-a');
+    await h.redis.incrby(keys.stock, 6);
+
+    await waitFor(async () => (await h.redis.get(keys.stock)) === '7', { what: 'the counter to be repaired to 7' });
+    expect(await h.redis.hexists(keys.reservations, lost.response.orderId)).toBe(1);
+    expect(await h.redis.hget(keys.users, 'drift-a')).toBe('1');
+  });
 });

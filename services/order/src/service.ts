@@ -40,6 +40,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     topics: [Topics.OrderRequested, Topics.PaymentEvents],
     handler: orderConsumerHandler(new RecordOrderRequests(orders), new ApplyPayment(orders), logger),
     logger,
+    newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
   return serve(foundation, config, [
