@@ -1,14 +1,34 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '@flash-sale/logging';
+import { DeadLetters } from './dead-letters';
+import { Backoff } from './backoff';
 
 export interface BatchContext {
   topic: string;
   partition: number;
   heartbeat(): Promise<void>;
+  /**
+   * Sets a message aside on `<topic>.dlq` with the reason in its headers (a poison message: undecodable or
+   * invalid). Resolves once Kafka acknowledged it, so the handler may then treat the message as handled.
+   */
+  deadLetter(message: KafkaMessage, reason: string, error?: unknown): Promise<void>;
 }
 
-/** Handles every message of a batch; when it resolves, their offsets are committed. A throw retries the batch. */
-export type BatchHandler = (messages: KafkaMessage[], context: BatchContext) => Promise<void>;
+/**
+ * The handler stopped at a message that is not due yet: the messages before `fromOffset` are done, the partition
+ * pauses until `until` and then starts again at `fromOffset` (how a deadline topic waits without delayed delivery).
+ */
+export interface Deferral {
+  fromOffset: string;
+  until: Date;
+}
+
+/**
+ * Handles every message of a batch; when it resolves, their offsets are committed (up to a deferral, when it
+ * returns one). A throw is taken as transient: the partition pauses with exponential backoff and the same
+ * messages come again. Poison messages must go to `deadLetter` instead of throwing, or they would block.
+ */
+export type BatchHandler = (messages: KafkaMessage[], context: BatchContext) => Promise<Deferral | void>;
 
 export interface ConsumerOptions {
   kafka: Kafka;
@@ -16,6 +36,8 @@ export interface ConsumerOptions {
   topics: string[];
   handler: BatchHandler;
   logger: Logger;
+  /** Where `deadLetter` writes; without one, a dead letter is only logged. */
+  deadLetterProducer?: Producer;
   fromBeginning?: boolean;
   /**
    * Where a group with no committed offsets starts: `earliest` (the default: a new group sees every event) or
@@ -24,6 +46,8 @@ export interface ConsumerOptions {
    */
   newGroupStartsAt?: 'earliest' | 'end';
   sessionTimeoutMs?: number;
+  /** Backoff after a failed batch: first pause and cap, in ms. */
+  retry?: { initialMs?: number; maxMs?: number };
 }
 
 /** Commits the topics' end offsets for a group that has none yet; a group that has offsets is left alone. */
@@ -49,11 +73,15 @@ async function startNewGroupAtEnd(kafka: Kafka, groupId: string, topics: string[
   }
 }
 
+/** The offset just before `offset` (what to resolve so that consumption restarts at `offset`). */
+const before = (offset: string) => (BigInt(offset) - 1n).toString();
+
 /**
  * A consumer-group member that commits offsets only after its handler resolved, so processing is
- * at-least-once and the handlers make it effectively once by deduping on event ids. kafkajs restarts the
- * consumer after a crash it considers retriable; for the rest we restart it ourselves after a pause, so a
- * consumer never just hangs.
+ * at-least-once and the handlers make it effectively once by deduping on event ids. A failing batch pauses its
+ * partition with backoff (other partitions go on); a deferral pauses it until the message is due. kafkajs
+ * restarts the consumer after a crash it considers retriable; for the rest we restart it ourselves after a
+ * pause, so a consumer never just hangs.
  */
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
   const { kafka, groupId, topics, handler, logger } = options;
@@ -64,30 +92,64 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     retry: { retries: 8, initialRetryTime: 300, restartOnFailure: async () => true },
   });
   if (options.newGroupStartsAt === 'end') await startNewGroupAtEnd(kafka, groupId, topics, logger);
+  const deadLetters = new DeadLetters(options.deadLetterProducer, groupId, logger);
+  const backoff = new Backoff(options.retry?.initialMs ?? 200, options.retry?.maxMs ?? 10_000);
+  const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
+
+  /** Pauses this batch's partition and resumes it after `ms` (kafkajs then fetches from the resolved offset). */
+  const pauseFor = (pause: EachBatchPayload['pause'], ms: number) => {
+    const resume = pause();
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        resume();
+      },
+      Math.max(0, ms),
+    );
+    timers.add(timer);
+  };
+
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     logger.error({ err: payload.error, groupId, restart: payload.restart }, 'kafka consumer crashed');
     if (payload.restart || stopped) return;
-    setTimeout(() => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
       if (!stopped)
         void run().catch((error: unknown) => logger.error({ err: error, groupId }, 'consumer restart failed'));
-    }, 1_000).unref();
+    }, 1_000);
+    timers.add(timer);
   });
 
-  const eachBatch = async ({
-    batch,
-    resolveOffset,
-    heartbeat,
-    commitOffsetsIfNecessary,
-    isRunning,
-    isStale,
-  }: EachBatchPayload) => {
+  const eachBatch = async (payload: EachBatchPayload) => {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
-    await handler(batch.messages, { topic: batch.topic, partition: batch.partition, heartbeat });
-    const last = batch.messages[batch.messages.length - 1];
-    if (last) resolveOffset(last.offset);
+    const where = `${batch.topic}/${batch.partition}`;
+    let deferral: Deferral | void;
+    try {
+      deferral = await handler(batch.messages, {
+        topic: batch.topic,
+        partition: batch.partition,
+        heartbeat,
+        deadLetter: (message, reason, error) => deadLetters.send(batch.topic, batch.partition, message, reason, error),
+      });
+    } catch (error) {
+      const delay = backoff.failed(where);
+      logger.warn(
+        { err: error, groupId, topic: batch.topic, partition: batch.partition, retryInMs: delay },
+        'batch failed; retrying it after a pause',
+      );
+      pauseFor(pause, delay);
+      return;
+    }
+    backoff.succeeded(where);
+    const first = batch.messages[0]!;
+    const last = batch.messages[batch.messages.length - 1]!;
+    if (!deferral) resolveOffset(last.offset);
+    else if (BigInt(deferral.fromOffset) > BigInt(first.offset)) resolveOffset(before(deferral.fromOffset));
     await commitOffsetsIfNecessary();
     await heartbeat();
+    if (deferral) pauseFor(pause, deferral.until.getTime() - Date.now());
   };
 
   async function run() {
@@ -99,6 +161,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   const disconnect = consumer.disconnect.bind(consumer);
   consumer.disconnect = async () => {
     stopped = true;
+    for (const timer of timers) clearTimeout(timer);
+    timers.clear();
     await disconnect();
   };
   return consumer;

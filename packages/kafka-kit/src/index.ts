@@ -1,4 +1,6 @@
+export * from './backoff';
 export * from './consumer';
+export * from './dead-letters';
 export * from './kafka';
 export * from './producer';
 export * from './topics';

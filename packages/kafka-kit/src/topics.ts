@@ -10,9 +10,11 @@ export const Topics = {
   OrderDeadlines: 'order.deadlines',
   /** Stock signals (sold out, available again), keyed by promotion id. */
   InventoryEvents: 'inventory.events',
+  /** Dead letters (`<topic>.dlq`): poison messages a consumer set aside, with the reason in their headers. */
   OrderRequestedDlq: 'order.requested.dlq',
   OrderEventsDlq: 'order.events.dlq',
   PaymentEventsDlq: 'payment.events.dlq',
+  OrderDeadlinesDlq: 'order.deadlines.dlq',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

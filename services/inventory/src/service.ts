@@ -61,6 +61,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     topics: [Topics.OrderRequested],
     handler: ledgerHandler(sales, logger),
     logger,
+    deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
   });
   shutdown.add('ledger consumer', () => ledgerConsumer.disconnect());
@@ -70,6 +71,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     topics: [Topics.OrderEvents],
     handler: orderEventsHandler(settle, logger),
     logger,
+    deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
   });
   shutdown.add('order events consumer', () => consumer.disconnect());

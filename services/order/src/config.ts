@@ -8,6 +8,10 @@ const schema = z.object({
   INVENTORY_ADDR: z.string().min(1).default('127.0.0.1:50052'),
   UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
   DATABASE_POOL_SIZE: env.positiveInt(10),
+  /** How often the safety-net sweep looks for overdue orders the deadline topic missed. */
+  ORDER_SWEEP_INTERVAL_MS: env.durationMs(5_000),
+  /** Orders expired per sweep transaction. */
+  ORDER_SWEEP_BATCH: env.positiveInt(500),
 });
 
 export type OrderConfig = Readonly<z.output<typeof schema>>;

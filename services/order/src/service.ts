@@ -2,17 +2,18 @@ import { join } from 'node:path';
 import { inventoryV1, orderV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
-import { PgOutboxRelay, startConsumer, Topics } from '@flash-sale/kafka-kit';
+import { PgOutboxRelay, PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
 import { connectKafka, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { orderHandlers } from './api/order-handlers';
 import { ApplyPayment } from './application/apply-payment';
 import { CancelOrder } from './application/cancel-order';
+import { ExpireOrders } from './application/expire-orders';
 import { QueryOrders } from './application/query-orders';
 import { RecordOrderRequests } from './application/record-order-requests';
 import type { OrderConfig } from './config';
 import { PrismaClient } from './generated/prisma/client';
 import { GrpcReservationLookup } from './infrastructure/grpc/grpc-reservation-lookup';
-import { orderConsumerHandler } from './infrastructure/kafka/order-consumers';
+import { deadlineHandler, orderConsumerHandler } from './infrastructure/kafka/order-consumers';
 import { PrismaOrderRepository } from './infrastructure/prisma/prisma-order-repository';
 
 /** The order service's composition root. */
@@ -32,17 +33,36 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const reservations = new GrpcReservationLookup(inventoryClient, config.UPSTREAM_TIMEOUT_MS);
   const useCases = { query: new QueryOrders(orders, reservations), cancel: new CancelOrder(orders) };
 
+  const expire = new ExpireOrders(orders);
+
   relay.start();
   shutdown.add('outbox relay', relay.stop);
-  const consumer = await startConsumer({
+  const consumerDefaults = {
     kafka,
+    logger,
+    deadLetterProducer: producer,
+    newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
+  };
+  const consumer = await startConsumer({
+    ...consumerDefaults,
     groupId: `${config.KAFKA_GROUP_PREFIX}order.requests-and-payments`,
     topics: [Topics.OrderRequested, Topics.PaymentEvents],
-    handler: orderConsumerHandler(new RecordOrderRequests(orders), new ApplyPayment(orders), logger),
-    logger,
-    newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
+    handler: orderConsumerHandler(new RecordOrderRequests(orders), new ApplyPayment(orders)),
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
+  const deadlines = await startConsumer({
+    ...consumerDefaults,
+    groupId: `${config.KAFKA_GROUP_PREFIX}order.deadlines`,
+    topics: [Topics.OrderDeadlines],
+    handler: deadlineHandler(expire, logger),
+  });
+  shutdown.add('deadline consumer', () => deadlines.disconnect());
+  const sweep = new PumpLoop(() => expire.sweep(config.ORDER_SWEEP_BATCH), logger, {
+    name: 'overdue order sweep',
+    idleMs: config.ORDER_SWEEP_INTERVAL_MS,
+  });
+  sweep.start();
+  shutdown.add('overdue order sweep', sweep.stop);
   return serve(foundation, config, [
     {
       name: 'flashsale.order.v1.OrderService',

@@ -40,6 +40,7 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
     topics: [Topics.OrderEvents],
     handler: orderRefundsHandler(new RefundPayment(payments, provider), logger),
     logger,
+    deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());

@@ -17,6 +17,8 @@ export interface Transition {
   patch?: { paidAt?: Date; paymentId?: string };
   /** The consumed event that causes it; recorded in the same transaction so a redelivery is a no-op. */
   causedBy?: string;
+  /** The update applies only if the order's payment deadline is at or before this time (expiry). */
+  dueBy?: Date;
 }
 
 export type TransitionResult = { applied: Order } | { notInState: true } | { duplicate: true };
@@ -34,7 +36,16 @@ export interface OrderRepository {
   ): Promise<{ orders: Order[]; nextAfterId?: string }>;
   /** Applies a conditional state change and writes its event to the outbox, atomically. */
   transition(transition: Transition): Promise<TransitionResult>;
+  /**
+   * Expires up to `limit` orders still awaiting payment whose deadline is at or before `now`, oldest deadline
+   * first, each with its OrderExpired event, in one transaction. Rows another sweeper holds are skipped, so
+   * replicas sweep side by side. Returns the orders expired.
+   */
+  expireOverdue(now: Date, limit: number): Promise<Order[]>;
 }
+
+/** Expiry of one order, from its message on the deadline topic. */
+export type ExpiryResult = 'EXPIRED' | 'NOT_DUE' | 'SETTLED' | 'UNKNOWN_ORDER';
 
 /** A reservation that has no order row yet, as inventory reports it. */
 export interface PendingReservation {

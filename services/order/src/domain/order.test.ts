@@ -1,5 +1,13 @@
 import { DomainError } from '@flash-sale/errors';
-import { assertCancellable, assertVisible, orderFromRequest, paymentOutcome, type Order } from './order';
+import {
+  assertCancellable,
+  assertVisible,
+  isOverdue,
+  orderFromRequest,
+  orderRequestProblem,
+  paymentOutcome,
+  type Order,
+} from './order';
 
 const request = {
   eventId: '10',
@@ -41,5 +49,28 @@ describe('order', () => {
     ['CANCELLED', undefined, 'REFUND'],
   ] as const)('when payment p1 meets an order %s (paid by %s), then %s', (status, paidWith, expected) => {
     expect(paymentOutcome({ status, ...(paidWith ? { paymentId: paidWith } : {}) }, 'p1')).toBe(expected);
+  });
+
+  it('when a reservation event is well formed, then it has no problem', () => {
+    expect(orderRequestProblem(request)).toBeUndefined();
+  });
+
+  it.each([
+    ['order_id', { orderId: '0' }],
+    ['event_id', { eventId: 'abc' }],
+    ['promotion_id', { promotionId: '9223372036854775808' }],
+    ['user_id', { userId: ' ' }],
+    ['quantity', { quantity: 0 }],
+    ['amount_cents', { amountCents: -1n }],
+    ['payment_timeout_seconds', { paymentTimeoutSeconds: 0 }],
+    ['payment_timeout_seconds', { paymentTimeoutSeconds: 86_401 }],
+    ['reserve_time', { reservedAt: new Date(Number.NaN) }],
+  ])('when a reservation event has a bad %s, then its problem names it', (field, bad) => {
+    expect(orderRequestProblem({ ...request, ...bad })).toContain(field);
+  });
+
+  it('when the clock reaches the deadline, then the order is overdue (not a millisecond later)', () => {
+    expect(isOverdue(order, new Date('2030-01-01T00:09:59.999Z'))).toBe(false);
+    expect(isOverdue(order, new Date('2030-01-01T00:10:00.000Z'))).toBe(true);
   });
 });

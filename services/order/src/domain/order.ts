@@ -27,6 +27,37 @@ export interface OrderRequest {
   paymentTimeoutSeconds: number;
 }
 
+const ID = /^[1-9][0-9]{0,18}$/;
+/** The longest payment window a promotion may give (a day); anything longer is a corrupt event. */
+export const MAX_PAYMENT_TIMEOUT_SECONDS = 86_400;
+
+/**
+ * What is wrong with a reservation event, if anything: such an event is set aside (dead-lettered) rather than
+ * written, since retrying it can never succeed.
+ */
+export function orderRequestProblem(request: OrderRequest): string | undefined {
+  for (const [field, id] of [
+    ['event_id', request.eventId],
+    ['order_id', request.orderId],
+    ['promotion_id', request.promotionId],
+  ] as const) {
+    if (!ID.test(id) || BigInt(id) >= 2n ** 63n) return `${field} ${JSON.stringify(id)} is not a positive 64-bit id`;
+  }
+  if (request.userId.trim() === '') return 'user_id is empty';
+  if (!Number.isInteger(request.quantity) || request.quantity < 1)
+    return `quantity ${request.quantity} is not positive`;
+  if (request.amountCents < 0n) return `amount_cents ${request.amountCents} is negative`;
+  const timeout = request.paymentTimeoutSeconds;
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > MAX_PAYMENT_TIMEOUT_SECONDS) {
+    return `payment_timeout_seconds ${timeout} is outside 1..${MAX_PAYMENT_TIMEOUT_SECONDS}`;
+  }
+  if (Number.isNaN(request.reservedAt.getTime())) return 'reserve_time is missing or invalid';
+  return undefined;
+}
+
+/** Whether an order's payment deadline has passed at `now` (an order expires at its deadline, not after it). */
+export const isOverdue = (order: Pick<Order, 'expiresAt'>, now: Date) => order.expiresAt.getTime() <= now.getTime();
+
 /** A reservation becomes an order awaiting payment; the deadline runs from the reservation, not from now. */
 export function orderFromRequest(request: OrderRequest): Order {
   return {

@@ -36,10 +36,24 @@ export class InMemoryOrderRepository implements OrderRepository {
     if (transition.causedBy && this.processed.has(transition.causedBy)) return { duplicate: true };
     const order = this.orders.get(transition.orderId);
     if (!order || !transition.from.includes(order.status)) return { notInState: true };
+    if (transition.dueBy && order.expiresAt > transition.dueBy) return { notInState: true };
     const updated = { ...order, ...transition.patch, status: transition.to };
     this.orders.set(order.id, updated);
     if (transition.causedBy) this.processed.add(transition.causedBy);
     this.outbox.push({ orderId: order.id, change: transition.change });
     return { applied: updated };
+  }
+
+  async expireOverdue(now: Date, limit: number): Promise<Order[]> {
+    const overdue = [...this.orders.values()]
+      .filter((order) => order.status === 'AWAITING_PAYMENT' && order.expiresAt <= now)
+      .sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime())
+      .slice(0, limit);
+    return overdue.map((order) => {
+      const expired = { ...order, status: 'EXPIRED' as const };
+      this.orders.set(order.id, expired);
+      this.outbox.push({ orderId: order.id, change: { kind: 'EXPIRED' } });
+      return expired;
+    });
   }
 }

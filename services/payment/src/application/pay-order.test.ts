@@ -65,6 +65,13 @@ describe('PayOrder', () => {
     expect(payments.rows.size).toBe(0);
   });
 
+  it('when the payment deadline has passed but the order is not expired yet, then ORDER_NOT_PAYABLE and no charge', async () => {
+    const { pay, payments, charge } = setup({ expiresAt: new Date(Date.now() - 1) });
+    await expect(pay.execute(command)).rejects.toMatchObject({ code: 'ORDER_NOT_PAYABLE' });
+    expect(charge).not.toHaveBeenCalled();
+    expect(payments.rows.size).toBe(0);
+  });
+
   it('when somebody else pays my order, then it does not exist for them', async () => {
     const { pay } = setup();
     await expect(pay.execute({ ...command, userId: 'mallory' })).rejects.toMatchObject({ code: 'ORDER_NOT_FOUND' });

@@ -62,7 +62,8 @@ export class PayOrder {
   }
 
   private async assertOrderPayable(command: PayCommand) {
-    return assertPayable(await this.orders.find(command.orderId, command.userId), command.userId, command.orderId);
+    const order = await this.orders.find(command.orderId, command.userId);
+    return assertPayable(order, command.userId, command.orderId, this.clock());
   }
 
   private settled(payment: Payment): Payment {

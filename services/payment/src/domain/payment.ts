@@ -21,6 +21,8 @@ export interface PayableOrder {
   userId: string;
   status: string;
   amountCents: bigint;
+  /** The payment deadline; past it the order is about to expire and is not charged. */
+  expiresAt?: Date;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
@@ -33,14 +35,25 @@ export function validateIdempotencyKey(key: string): void {
   }
 }
 
-/** Only the buyer pays, and only an order that awaits payment. */
-export function assertPayable(order: PayableOrder | undefined, userId: string, orderId: string): PayableOrder {
+/** Only the buyer pays, and only an order that awaits payment and whose deadline has not passed. */
+export function assertPayable(
+  order: PayableOrder | undefined,
+  userId: string,
+  orderId: string,
+  now: Date,
+): PayableOrder {
   if (!order || order.userId !== userId)
     throw notFound('ORDER_NOT_FOUND', `order ${orderId} does not exist`, { order_id: orderId });
   if (order.status !== 'AWAITING_PAYMENT') {
     throw precondition('ORDER_NOT_PAYABLE', `order ${orderId} is ${order.status} and cannot be paid`, {
       order_id: orderId,
       status: order.status,
+    });
+  }
+  if (order.expiresAt && order.expiresAt.getTime() <= now.getTime()) {
+    throw precondition('ORDER_NOT_PAYABLE', `the payment deadline of order ${orderId} has passed`, {
+      order_id: orderId,
+      status: 'EXPIRED',
     });
   }
   return order;

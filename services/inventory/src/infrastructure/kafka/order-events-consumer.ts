@@ -1,6 +1,6 @@
-import type { KafkaMessage } from 'kafkajs';
 import { orderEventsV1 } from '@flash-sale/contracts';
 import { isDomainError } from '@flash-sale/errors';
+import { decodeBatch, type BatchHandler } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
 import type { SettleReservation } from '../../application/settle-reservation';
 
@@ -8,11 +8,10 @@ import type { SettleReservation } from '../../application/settle-reservation';
  * Settles reservations from order events: a paid order confirms its stock, an expired or cancelled one
  * releases it. Both are idempotent per order, so redelivery and replays change nothing.
  */
-export function orderEventsHandler(settle: SettleReservation, logger: Logger) {
-  return async (messages: KafkaMessage[]): Promise<void> => {
-    for (const message of messages) {
-      const event = decode(message, logger);
-      if (!event?.kind) continue;
+export function orderEventsHandler(settle: SettleReservation, logger: Logger): BatchHandler {
+  return async (messages, context) => {
+    for (const { event } of await decodeBatch(messages, orderEventsV1.OrderEvent.decode, context)) {
+      if (!event.kind) continue;
       const settlement =
         event.kind.$case === 'orderPaid'
           ? settle.confirm(event.orderId)
@@ -35,13 +34,4 @@ export function orderEventsHandler(settle: SettleReservation, logger: Logger) {
       });
     }
   };
-}
-
-function decode(message: KafkaMessage, logger: Logger): orderEventsV1.OrderEvent | undefined {
-  try {
-    return message.value ? orderEventsV1.OrderEvent.decode(message.value) : undefined;
-  } catch (error) {
-    logger.error({ err: error, offset: message.offset }, 'undecodable order event skipped');
-    return undefined;
-  }
 }

@@ -1,22 +1,10 @@
-import type { KafkaMessage } from 'kafkajs';
-import { inventoryEventsV1, paymentEventsV1 } from '@flash-sale/contracts';
-import { Topics, type BatchContext } from '@flash-sale/kafka-kit';
+import { inventoryEventsV1, orderEventsV1, paymentEventsV1 } from '@flash-sale/contracts';
+import { decodeBatch, decodeOrDeadLetter, Topics, type BatchHandler, type Deferral } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
-import type { OrderRequest } from '../../domain/order';
+import { orderRequestProblem, type OrderRequest } from '../../domain/order';
 import type { ApplyPayment } from '../../application/apply-payment';
+import type { ExpireOrders } from '../../application/expire-orders';
 import type { RecordOrderRequests } from '../../application/record-order-requests';
-
-function decodeAll<T>(messages: KafkaMessage[], decode: (bytes: Uint8Array) => T, logger: Logger, topic: string): T[] {
-  const decoded: T[] = [];
-  for (const message of messages) {
-    try {
-      if (message.value) decoded.push(decode(message.value));
-    } catch (error) {
-      logger.error({ err: error, topic, offset: message.offset }, 'undecodable event skipped');
-    }
-  }
-  return decoded;
-}
 
 const toRequest = (event: inventoryEventsV1.OrderRequested): OrderRequest => ({
   eventId: event.eventId,
@@ -25,42 +13,69 @@ const toRequest = (event: inventoryEventsV1.OrderRequested): OrderRequest => ({
   userId: event.userId,
   quantity: event.quantity,
   amountCents: BigInt(event.amountCents),
-  reservedAt: event.reserveTime ?? new Date(),
+  reservedAt: event.reserveTime ?? new Date(Number.NaN),
   paymentTimeoutSeconds: event.paymentTimeoutSeconds,
 });
 
+const decodeRequest = (bytes: Buffer) => toRequest(inventoryEventsV1.OrderRequested.decode(bytes));
+
+const paymentProblem = (event: paymentEventsV1.PaymentEvent) =>
+  event.orderId === '0' || event.paymentId === '0' || event.eventId === '0'
+    ? 'event_id, order_id and payment_id must be set'
+    : undefined;
+
 /**
- * Routes the order service's input topics: reservations become orders (a whole batch in one transaction),
- * captured payments are applied one by one (each a conditional update).
+ * Routes the order service's input topics: reservations become orders (a whole batch in one transaction, event
+ * ids recorded in it), captured payments are applied one by one (each a conditional update). Poison messages are
+ * dead-lettered; anything else that fails is thrown, and the batch comes again after a backoff.
  */
-export function orderConsumerHandler(record: RecordOrderRequests, applyPayment: ApplyPayment, logger: Logger) {
-  return async (messages: KafkaMessage[], context: BatchContext): Promise<void> => {
+export function orderConsumerHandler(record: RecordOrderRequests, applyPayment: ApplyPayment): BatchHandler {
+  return async (messages, context) => {
     if (context.topic === Topics.OrderRequested) {
-      const requests = decodeAll(
-        messages,
-        (bytes) => inventoryEventsV1.OrderRequested.decode(bytes),
-        logger,
-        context.topic,
-      );
-      await record.execute(requests.map(toRequest));
+      const requests = await decodeBatch(messages, decodeRequest, context, orderRequestProblem);
+      await record.execute(requests.map(({ event }) => event));
       return;
     }
-    if (context.topic === Topics.PaymentEvents) {
-      for (const event of decodeAll(
-        messages,
-        (bytes) => paymentEventsV1.PaymentEvent.decode(bytes),
-        logger,
-        context.topic,
-      )) {
-        if (event.kind?.$case !== 'paymentSucceeded') continue;
-        await applyPayment.execute({
-          eventId: event.eventId,
-          orderId: event.orderId,
-          paymentId: event.paymentId,
-          paidAt: event.occurTime ?? new Date(),
-        });
-        await context.heartbeat();
+    const payments = await decodeBatch(messages, paymentEventsV1.PaymentEvent.decode, context, paymentProblem);
+    for (const { event } of payments) {
+      if (event.kind?.$case !== 'paymentSucceeded') continue;
+      await applyPayment.execute({
+        eventId: event.eventId,
+        orderId: event.orderId,
+        paymentId: event.paymentId,
+        paidAt: event.occurTime ?? new Date(),
+      });
+      await context.heartbeat();
+    }
+  };
+}
+
+const deadlineProblem = (event: orderEventsV1.OrderDeadline) =>
+  event.orderId === '0' || !event.expireTime ? 'order_id and expire_time must be set' : undefined;
+
+/**
+ * The deadline topic, consumed when due: messages are taken in partition order; the first one whose deadline is
+ * still ahead defers the partition until then (kafkajs pause/resume), and everything before it is committed.
+ * Deadlines in one partition are roughly in order (they are written as orders are created); one that is behind a
+ * later one waits for it, and the periodic sweep bounds that wait.
+ */
+export function deadlineHandler(
+  expire: ExpireOrders,
+  logger: Logger,
+  clock: () => Date = () => new Date(),
+): BatchHandler {
+  return async (messages, context): Promise<Deferral | void> => {
+    for (const message of messages) {
+      const deadline = await decodeOrDeadLetter(message, orderEventsV1.OrderDeadline.decode, context, deadlineProblem);
+      if (!deadline) continue;
+      if (deadline.expireTime!.getTime() > clock().getTime()) {
+        return { fromOffset: message.offset, until: deadline.expireTime! };
       }
+      const result = await expire.expire(deadline.orderId);
+      if (result === 'UNKNOWN_ORDER') logger.warn({ orderId: deadline.orderId }, 'deadline of an unknown order');
+      // The message said due but the row says otherwise (its deadline moved): the row is the truth.
+      if (result === 'NOT_DUE') logger.warn({ orderId: deadline.orderId }, 'deadline message ahead of the order');
+      await context.heartbeat();
     }
   };
 }

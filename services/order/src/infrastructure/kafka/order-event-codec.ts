@@ -32,3 +32,10 @@ function kindOf(change: OrderChange, order: Order): orderEventsV1.OrderEvent['ki
       return { $case: 'orderRefunded', value: { paymentId: change.paymentId } };
   }
 }
+
+/** Encodes an order's payment deadline as the `OrderDeadline` published on `order.deadlines`, keyed by order id. */
+export function encodeOrderDeadline(order: Order): Uint8Array {
+  return orderEventsV1.OrderDeadline.encode(
+    orderEventsV1.OrderDeadline.fromPartial({ orderId: order.id, expireTime: order.expiresAt }),
+  ).finish();
+}

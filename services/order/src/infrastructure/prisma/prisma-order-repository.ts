@@ -8,7 +8,7 @@ import type {
   TransitionResult,
 } from '../../application/ports';
 import type { Order as OrderRow, Prisma, PrismaClient } from '../../generated/prisma/client';
-import { encodeOrderEvent } from '../kafka/order-event-codec';
+import { encodeOrderDeadline, encodeOrderEvent } from '../kafka/order-event-codec';
 
 /** Thrown inside a transaction to roll it back when the conditional update found the order in another state. */
 class NotInState extends Error {}
@@ -32,8 +32,9 @@ export class PrismaOrderRepository implements OrderRepository {
       });
       const orders = rows.map(toOrder);
       const now = new Date();
+      // Each new order announces itself and schedules its own expiry on the deadline topic.
       await tx.outboxEvent.createMany({
-        data: orders.map((order) => this.outboxRow(order, { kind: 'CREATED' }, now)),
+        data: orders.flatMap((order) => [this.outboxRow(order, { kind: 'CREATED' }, now), this.deadlineRow(order)]),
       });
       return orders;
     });
@@ -69,7 +70,11 @@ export class PrismaOrderRepository implements OrderRepository {
         }
         const id = BigInt(transition.orderId);
         const updated = await tx.order.updateMany({
-          where: { id, status: { in: transition.from as OrderRow['status'][] } },
+          where: {
+            id,
+            status: { in: transition.from as OrderRow['status'][] },
+            ...(transition.dueBy ? { expiresAt: { lte: transition.dueBy } } : {}),
+          },
           data: {
             status: transition.to as OrderRow['status'],
             ...(transition.patch?.paidAt ? { paidAt: transition.patch.paidAt } : {}),
@@ -87,6 +92,40 @@ export class PrismaOrderRepository implements OrderRepository {
       if (error instanceof NotInState) return { notInState: true };
       throw error;
     }
+  }
+
+  async expireOverdue(now: Date, limit: number): Promise<Order[]> {
+    const expired = await this.db.$transaction(async (tx) => {
+      // SKIP LOCKED: rows a concurrent sweeper (another replica) or a payment holds are left to them.
+      const rows = await tx.$queryRaw<OrderRow[]>`
+        WITH due AS (
+          SELECT id FROM orders
+           WHERE status = 'AWAITING_PAYMENT' AND expires_at <= ${now}
+           ORDER BY expires_at
+           LIMIT ${limit}
+           FOR UPDATE SKIP LOCKED
+        )
+        UPDATE orders o SET status = 'EXPIRED', updated_at = now()
+          FROM due WHERE o.id = due.id
+        RETURNING o.id, o.promotion_id AS "promotionId", o.user_id AS "userId", o.quantity,
+                  o.amount_cents AS "amountCents", o.status, o.created_at AS "createdAt",
+                  o.expires_at AS "expiresAt", o.paid_at AS "paidAt", o.payment_id AS "paymentId"`;
+      const orders = rows.map(toOrder);
+      const at = new Date();
+      await tx.outboxEvent.createMany({ data: orders.map((order) => this.outboxRow(order, { kind: 'EXPIRED' }, at)) });
+      return orders;
+    });
+    if (expired.length > 0) this.onOutboxWrite();
+    return expired;
+  }
+
+  private deadlineRow(order: Order): Prisma.OutboxEventCreateManyInput {
+    return {
+      id: BigInt(this.ids.next()),
+      topic: Topics.OrderDeadlines,
+      key: order.id,
+      payload: Buffer.from(encodeOrderDeadline(order)),
+    };
   }
 
   private outboxRow(order: Order, change: OrderChange, at: Date): Prisma.OutboxEventCreateManyInput {

@@ -26,6 +26,7 @@ export class GrpcOrderLookup implements OrderLookup {
         userId: order.userId,
         status: orderV1.orderStatusToJSON(order.status).replace('ORDER_STATUS_', ''),
         amountCents: BigInt(order.amountCents),
+        ...(order.expireTime ? { expiresAt: order.expireTime } : {}),
       };
     } catch (error) {
       if (isServiceError(error) && error.code === status.NOT_FOUND) return undefined;

@@ -1,20 +1,12 @@
-import type { KafkaMessage } from 'kafkajs';
 import { orderEventsV1 } from '@flash-sale/contracts';
+import { decodeBatch, type BatchHandler } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
 import type { RefundPayment } from '../../application/refund-payment';
 
 /** Refunds each payment an OrderRefunded event names; other order events are not the payment service's. */
-export function orderRefundsHandler(refund: RefundPayment, logger: Logger) {
-  return async (messages: KafkaMessage[]): Promise<void> => {
-    for (const message of messages) {
-      let event: orderEventsV1.OrderEvent;
-      try {
-        if (!message.value) continue;
-        event = orderEventsV1.OrderEvent.decode(message.value);
-      } catch (error) {
-        logger.error({ err: error, offset: message.offset }, 'undecodable order event skipped');
-        continue;
-      }
+export function orderRefundsHandler(refund: RefundPayment, logger: Logger): BatchHandler {
+  return async (messages, context) => {
+    for (const { event } of await decodeBatch(messages, orderEventsV1.OrderEvent.decode, context)) {
       if (event.kind?.$case !== 'orderRefunded') continue;
       const done = await refund.execute({
         eventId: event.eventId,
