@@ -50,26 +50,47 @@ export interface ConsumerOptions {
   retry?: { initialMs?: number; maxMs?: number };
 }
 
-/** Commits the topics' end offsets for a group that has none yet; a group that has offsets is left alone. */
+/**
+ * Commits the topics' end offsets for a group that has none yet; a group that has offsets is left alone. Works
+ * like kafkajs' `admin.setOffsets` (a short-lived member of the group seeks, which commits), but for all topics
+ * in one join and without its fixed five-second fetch wait.
+ */
 async function startNewGroupAtEnd(kafka: Kafka, groupId: string, topics: string[], logger: Logger): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
+  const ends = new Map<string, { partition: number; high: string }[]>();
   try {
     for (const topic of topics) {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
       if (committed?.partitions.some((p) => p.offset !== '-1')) continue;
-      const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({
-        groupId,
-        topic,
-        partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
-      });
+      ends.set(topic, await admin.fetchTopicOffsets(topic));
     }
-  } catch (error) {
-    // Another member joined first (a group with members cannot be moved): it already decided where to start.
-    logger.debug({ err: error, groupId }, 'new consumer group left where it is');
   } finally {
     await admin.disconnect();
+  }
+  if (ends.size === 0) return;
+  const setter = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  try {
+    await setter.connect();
+    await setter.subscribe({ topics: [...ends.keys()], fromBeginning: true });
+    let fetches = 0;
+    const fetched = new Promise<void>((resolve) =>
+      setter.on(setter.events.FETCH, () => {
+        if (++fetches === 2) resolve();
+      }),
+    );
+    await setter.run({ eachBatchAutoResolve: false, eachBatch: async () => undefined });
+    setter.pause([...ends.keys()].map((topic) => ({ topic })));
+    for (const [topic, partitions] of ends) {
+      for (const { partition, high } of partitions) setter.seek({ topic, partition, offset: high });
+    }
+    // Seeks are applied (and committed) at the start of a fetch: the second one began after them.
+    await fetched;
+  } catch (error) {
+    // Another member joined first: it already decided where the group starts.
+    logger.debug({ err: error, groupId }, 'new consumer group left where it is');
+  } finally {
+    await setter.disconnect();
   }
 }
 
@@ -88,6 +109,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   const consumer = kafka.consumer({
     groupId,
     sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+    // An idle long poll returns after a second (data returns it at once): keeps shutdown and pause/resume prompt.
+    maxWaitTimeInMs: 1_000,
     allowAutoTopicCreation: false,
     retry: { retries: 8, initialRetryTime: 300, restartOnFailure: async () => true },
   });

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
 import { infra, uniqueSuffix, waitFor } from '@flash-sale/testing';
 
 const kafka = new Kafka({
@@ -46,16 +46,25 @@ export class TopicRecorder<T> {
 
   private constructor(private readonly consumer: Consumer) {}
 
-  static async start<T>(topic: string, decode: (bytes: Buffer) => T): Promise<TopicRecorder<T>> {
+  static start<T>(topic: string, decode: (bytes: Buffer) => T): Promise<TopicRecorder<T>> {
+    return TopicRecorder.of(topic, (message) => (message.value ? decode(message.value) : undefined));
+  }
+
+  /** Records whole messages (key, value, headers): for dead-letter topics. */
+  static messages(topic: string): Promise<TopicRecorder<KafkaMessage>> {
+    return TopicRecorder.of(topic, (message) => message);
+  }
+
+  private static async of<T>(topic: string, read: (message: KafkaMessage) => T | undefined) {
     const consumer = kafka.consumer({ groupId: `test-recorder-${uniqueSuffix()}` });
     const recorder = new TopicRecorder<T>(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        if (!message.value) return;
         try {
-          recorder.events.push(decode(message.value));
+          const event = read(message);
+          if (event !== undefined) recorder.events.push(event);
         } catch {
           // Not ours to judge: tests put undecodable messages on purpose.
         }

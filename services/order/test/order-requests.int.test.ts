@@ -1,5 +1,9 @@
+import type { KafkaMessage } from 'kafkajs';
+import { Pool } from 'pg';
 import type { orderEventsV1 } from '@flash-sale/contracts';
-import { Topics } from '@flash-sale/kafka-kit';
+import { DeadLetterHeaders, Topics } from '@flash-sale/kafka-kit';
+import { infra, waitFor } from '@flash-sale/testing';
+import { TopicRecorder } from './kafka-support';
 import { announcedKinds, as, OrderStatus, orderRequested, sendOrderRequested, useOrderStack } from './support';
 
 const h = useOrderStack();
@@ -55,14 +59,72 @@ describe('order service: reservations become orders', () => {
     expect(h.orderEvents.where(createdFor(event.orderId))).toHaveLength(1);
   });
 
-  it('when a message on order.requested cannot be decoded, then it is skipped and the next one is processed', async () => {
-    const event = orderRequested();
-    // The same key puts both on one partition, the garbage first.
-    await h.producer.send(Topics.OrderRequested, event.orderId, Buffer.from([0x0f, 0xff, 0x00]));
-    await sendOrderRequested(h.producer, event);
+  it('when messages on order.requested are undecodable or invalid, then they go to order.requested.dlq with the reason, and the next one is processed', async () => {
+    const dlq = await TopicRecorder.messages(Topics.OrderRequestedDlq);
+    try {
+      const event = orderRequested();
+      const invalid = orderRequested({ orderId: event.orderId, quantity: 0 });
+      // The same key puts all three on one partition, the poison first.
+      const garbage = await h.producer.send(Topics.OrderRequested, event.orderId, Buffer.from([0x0f, 0xff, 0x00]));
+      await sendOrderRequested(h.producer, invalid);
+      await sendOrderRequested(h.producer, event);
 
-    const order = await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT);
-    expect(order.orderId).toBe(event.orderId);
+      const order = await h.orders.waitForStatus(
+        event.orderId,
+        event.userId,
+        OrderStatus.ORDER_STATUS_AWAITING_PAYMENT,
+      );
+      expect(order.quantity).toBe(1);
+      // Inventory's ledger reads order.requested too and sets the garbage aside under its own group: not ours here.
+      const ours = (m: KafkaMessage) =>
+        m.key?.toString() === event.orderId &&
+        /order\.requests-and-payments$/.test(m.headers?.[DeadLetterHeaders.consumerGroup]?.toString() ?? '');
+      const letters = await waitFor(
+        async () => {
+          const mine = dlq.where(ours);
+          return mine.length >= 2 && mine;
+        },
+        { what: 'two dead letters', timeoutMs: 30_000 },
+      );
+      const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString();
+      expect(letters.map((m) => header(m, DeadLetterHeaders.reason)).sort()).toEqual(['INVALID', 'UNDECODABLE']);
+      const bad = letters.find((m) => header(m, DeadLetterHeaders.reason) === 'INVALID')!;
+      expect(header(bad, DeadLetterHeaders.error)).toContain('quantity 0');
+      expect(header(bad, DeadLetterHeaders.sourceTopic)).toBe(Topics.OrderRequested);
+      const undecodable = letters.find((m) => header(m, DeadLetterHeaders.reason) === 'UNDECODABLE')!;
+      expect(header(undecodable, DeadLetterHeaders.sourceOffset)).toBe(garbage.offset);
+      expect(undecodable.value).toEqual(Buffer.from([0x0f, 0xff, 0x00]));
+      // Redelivery does not dead-letter twice: the batch was committed after the letters were acknowledged.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(dlq.where(ours)).toHaveLength(2);
+    } finally {
+      await dlq.stop();
+    }
+  });
+
+  it('when the database refuses writes for a while, then the batch is retried with backoff and lands once, nothing skipped', async () => {
+    const admin = new Pool({ connectionString: infra.adminDatabaseUrl, max: 1 });
+    const events = Array.from({ length: 20 }, () => orderRequested());
+    // Every new processed-event row now fails: the consumer's transaction rolls back (a real PostgreSQL error).
+    await admin.query(
+      'ALTER TABLE orders.processed_events ADD CONSTRAINT test_refuse_writes CHECK (event_id < 0) NOT VALID',
+    );
+    try {
+      await Promise.all(events.map((event) => sendOrderRequested(h.producer, event)));
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const ids = events.map((event) => event.orderId);
+      const during = await h.db.query('SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::bigint[])', [
+        ids,
+      ]);
+      expect(during.rows[0].n).toBe(0);
+    } finally {
+      await admin.query('ALTER TABLE orders.processed_events DROP CONSTRAINT test_refuse_writes');
+      await admin.end();
+    }
+    for (const event of events) {
+      await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT);
+    }
+    for (const event of events) expect(await announcedKinds(h.db, event.orderId)).toEqual(['orderCreated']);
   });
 
   it('when nobody knows an order id, then GetOrder answers NOT_FOUND', async () => {

@@ -134,9 +134,10 @@ export const database = (role: 'orders' | 'payment' | 'promotion') =>
 
 /** The kinds of the events the order service wrote to its outbox for an order, oldest first. */
 export async function announcedKinds(db: Pool, orderId: string): Promise<string[]> {
-  const { rows } = await db.query<{ payload: Buffer }>('SELECT payload FROM orders.outbox WHERE key = $1 ORDER BY id', [
-    orderId,
-  ]);
+  const { rows } = await db.query<{ payload: Buffer }>(
+    `SELECT payload FROM orders.outbox WHERE key = $1 AND topic = 'order.events' ORDER BY id`,
+    [orderId],
+  );
   return rows.map((row) => decodeOrderEvent(row.payload).kind?.$case ?? 'none');
 }
 
