@@ -7,6 +7,20 @@ const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 });
 
+const partitionOf = Partitioners.DefaultPartitioner();
+
+/** The partition the services' producers pick for `key` on a topic of `partitions` partitions. */
+export function partitionFor(key: string, partitions = 12): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionId,
+    leader: 0,
+    partitionErrorCode: 0,
+    replicas: [0],
+    isr: [0],
+  }));
+  return partitionOf({ topic: 'any', partitionMetadata, message: { key, value: null } });
+}
+
 export interface Sent {
   partition: number;
   offset: string;
