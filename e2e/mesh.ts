@@ -17,15 +17,23 @@ export interface Mesh {
   stop(): Promise<void>;
 }
 
+/** Extra environment per service, over the defaults. */
+export interface MeshOptions {
+  order?: Record<string, string>;
+  payment?: Record<string, string>;
+}
+
 /** Boots the four services and the gateway in this process, each on a free port, against the real infrastructure. */
-export async function startMesh(): Promise<Mesh> {
+export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const address = (port: number) => `127.0.0.1:${port}`;
   const inventory = await startInventoryService(loadInventoryConfig(serviceEnv('inventory')));
   const order = await startOrderService(
-    loadOrderConfig(serviceEnv('orders', { INVENTORY_ADDR: address(inventory.port) })),
+    loadOrderConfig(serviceEnv('orders', { INVENTORY_ADDR: address(inventory.port), ...options.order })),
   );
   const payment = await startPaymentService(
-    loadPaymentConfig(serviceEnv('payment', { ORDER_ADDR: address(order.port), PROVIDER_LATENCY_MS: '5' })),
+    loadPaymentConfig(
+      serviceEnv('payment', { ORDER_ADDR: address(order.port), PROVIDER_LATENCY_MS: '5', ...options.payment }),
+    ),
   );
   const promotion = await startPromotionService(
     loadPromotionConfig(serviceEnv('promotion', { INVENTORY_ADDR: address(inventory.port) })),

@@ -1,0 +1,224 @@
+/**
+ * Every purchase becomes exactly one outcome, through the gateway: payments race the payment deadline (and some
+ * buyers cancel at the same time), and expired stock sells again. State is checked in every service's tables.
+ */
+import { Pool } from 'pg';
+import { infra, waitFor } from '@flash-sale/testing';
+import { client, newKey, tokenFor, type Reply } from './http';
+import { startMesh, type Mesh } from './mesh';
+
+type Json = Record<string, unknown>;
+type Buyer = ReturnType<typeof client>;
+
+let mesh: Mesh;
+let admin: Buyer;
+const db = new Pool({ connectionString: infra.adminDatabaseUrl, max: 4 });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  mesh = await startMesh({
+    // The sweep is the safety net; the race is with the deadline topic, and a slow provider widens it.
+    order: { ORDER_SWEEP_INTERVAL_MS: '1000' },
+    payment: { PROVIDER_LATENCY_MS: '250' },
+  });
+  admin = client(mesh.url, await tokenFor('admin-outcomes', true));
+});
+
+afterAll(async () => {
+  await mesh?.stop();
+  await db.end();
+});
+
+async function createPromotion(stock: number, paymentTimeoutSeconds: number) {
+  const startsAt = Date.now() - 1_000;
+  const reply = await admin.post<{ id: string }>('/v1/promotions', {
+    itemId: 'sku-outcomes',
+    title: 'Outcome phone',
+    priceCents: 1_000,
+    stock,
+    perUserLimit: 1,
+    paymentTimeoutSeconds,
+    startsAt: new Date(startsAt).toISOString(),
+    endsAt: new Date(startsAt + 3_600_000).toISOString(),
+  });
+  expect(reply.status).toBe(201);
+  return reply.body.id;
+}
+
+interface Purchase {
+  buyer: Buyer;
+  orderId: string;
+  at: number;
+}
+
+/** One purchase per fresh buyer, all at once; returns the accepted ones and counts the refusals by code. */
+async function buyOnce(promotionId: string, buyers: number, tag: string) {
+  const replies = await Promise.all(
+    Array.from({ length: buyers }, async (_, i) => {
+      const buyer = client(mesh.url, await tokenFor(`${tag}-${i}-${newKey()}`));
+      const reply = await buyer.post<Json>(
+        `/v1/promotions/${promotionId}/purchase`,
+        { quantity: 1 },
+        {
+          'idempotency-key': newKey(),
+        },
+      );
+      return { buyer, reply, at: Date.now() };
+    }),
+  );
+  const accepted: Purchase[] = replies
+    .filter(({ reply }) => reply.status === 202)
+    .map(({ buyer, reply, at }) => ({ buyer, orderId: reply.body.orderId as string, at }));
+  const refused: Record<string, number> = {};
+  for (const { reply } of replies.filter(({ reply }) => reply.status !== 202)) {
+    const code = `${reply.status} ${String(reply.body.code)}`;
+    refused[code] = (refused[code] ?? 0) + 1;
+  }
+  return { accepted, refused };
+}
+
+const availableStock = async (promotionId: string) =>
+  (await admin.get<{ availableStock: number }>(`/v1/promotions/${promotionId}`)).body.availableStock;
+
+/** Each order's status, its payment (if any) and its ledger entry, straight from the three services' tables. */
+async function truth(orderIds: string[]) {
+  const { rows } = await db.query<{
+    id: string;
+    status: string;
+    order_payment: string | null;
+    payment_id: string | null;
+    payment_status: string | null;
+    refunded_at: Date | null;
+    ledger: string | null;
+  }>(
+    `SELECT o.id::text, o.status::text, o.payment_id::text AS order_payment,
+            p.id::text AS payment_id, p.status::text AS payment_status, p.refunded_at,
+            r.status::text AS ledger
+       FROM orders.orders o
+       LEFT JOIN payment.payments p ON p.order_id = o.id
+       LEFT JOIN inventory.reservations r ON r.order_id = o.id
+      WHERE o.id = ANY($1::bigint[])`,
+    [orderIds],
+  );
+  return rows;
+}
+
+describe('every purchase becomes exactly one outcome', () => {
+  it('when 200 payments race their deadlines (and some buyers cancel), then each order has one final state, money is captured once or refunded, and only unpaid stock comes back', async () => {
+    const stock = 200;
+    const promotionId = await createPromotion(stock, 3);
+    const { accepted } = await buyOnce(promotionId, stock, 'racer');
+    expect(accepted).toHaveLength(stock);
+
+    // Each buyer pays at a random moment between 1.5 s and 3.5 s after the reply (the deadline is 3 s after the reservation), and one in
+    // five also cancels at a random moment of that window: every interleaving of pay, cancel and expiry occurs.
+    const payReplies = new Map<string, Reply<Json>>();
+    await Promise.all(
+      accepted.map(async ({ buyer, orderId, at }) => {
+        const payAt = at + 1_500 + Math.random() * 2_000;
+        const cancel =
+          Math.random() < 0.2 &&
+          (async () => {
+            await sleep(at + 1_500 + Math.random() * 2_000 - Date.now());
+            await buyer.post(`/v1/orders/${orderId}/cancel`);
+          })();
+        await sleep(payAt - Date.now());
+        const key = newKey();
+        // Some buyers double-click: the same key twice at once must charge once.
+        const [reply, again] = await Promise.all([
+          buyer.post<Json>(`/v1/orders/${orderId}/pay`, undefined, { 'idempotency-key': key }),
+          Math.random() < 0.1
+            ? buyer.post<Json>(`/v1/orders/${orderId}/pay`, undefined, { 'idempotency-key': key })
+            : undefined,
+        ]);
+        if (again && reply.status === 200 && again.status === 200)
+          expect(again.body.paymentId).toBe(reply.body.paymentId);
+        payReplies.set(orderId, reply);
+        await cancel;
+      }),
+    );
+    for (const reply of payReplies.values()) expect([200, 409]).toContain(reply.status);
+
+    const ids = accepted.map((p) => p.orderId);
+    // Settled: no order awaits payment, no captured payment sits on an unpaid order, the ledger agrees.
+    const rows = await waitFor(
+      async () => {
+        const now = await truth(ids);
+        const settled = now.every(
+          (row) =>
+            row.status !== 'AWAITING_PAYMENT' &&
+            (row.payment_status !== 'SUCCEEDED' || row.status === 'PAID') &&
+            (row.status === 'PAID' ? row.ledger === 'CONFIRMED' : row.ledger === 'RELEASED'),
+        );
+        return now.length === ids.length && settled && now;
+      },
+      { what: 'every order settled', timeoutMs: 60_000, intervalMs: 250 },
+    );
+
+    const count = (status: string) => rows.filter((row) => row.status === status).length;
+    for (const row of rows) {
+      const paid = payReplies.get(row.id)!;
+      switch (row.status) {
+        case 'PAID':
+          // Captured once, by the payment the buyer was told about, and kept.
+          expect([row.payment_status, row.order_payment]).toEqual(['SUCCEEDED', row.payment_id]);
+          expect(paid.status).toBe(200);
+          expect(paid.body.paymentId).toBe(row.payment_id);
+          break;
+        case 'REFUNDED':
+          // Captured, then lost the race to expiry or cancellation: given back, once.
+          expect([row.payment_status, row.order_payment]).toEqual(['REFUNDED', row.payment_id]);
+          expect(row.refunded_at).not.toBeNull();
+          break;
+        case 'EXPIRED':
+        case 'CANCELLED':
+          // Never charged: refused up front, or declined.
+          expect(row.payment_status === null || row.payment_status === 'FAILED').toBe(true);
+          expect(paid.status).toBe(409);
+          break;
+        default:
+          throw new Error(`order ${row.id} ended ${row.status}`);
+      }
+    }
+    // All outcomes happened, so the race was real; money and stock add up.
+    expect(count('PAID')).toBeGreaterThan(0);
+    expect(count('EXPIRED') + count('CANCELLED')).toBeGreaterThan(0);
+    expect(count('PAID') + count('REFUNDED') + count('EXPIRED') + count('CANCELLED')).toBe(stock);
+    const sold = await db.query<{ sold: number }>('SELECT sold FROM inventory.sales WHERE promotion_id = $1', [
+      promotionId,
+    ]);
+    expect(sold.rows[0]!.sold).toBe(count('PAID'));
+    await waitFor(async () => (await availableStock(promotionId)) === stock - count('PAID'), {
+      what: `available stock ${stock - count('PAID')}`,
+      timeoutMs: 30_000,
+    });
+    console.info(
+      `pay-vs-expire: ${count('PAID')} paid, ${count('REFUNDED')} refunded, ${count('EXPIRED')} expired, ${count('CANCELLED')} cancelled`,
+    );
+  });
+
+  it('when every order of a sold-out sale expires, then the same stock sells again, exactly', async () => {
+    const stock = 20;
+    const promotionId = await createPromotion(stock, 2);
+    const first = await buyOnce(promotionId, stock + 10, 'first');
+    expect(first.accepted).toHaveLength(stock);
+    expect(first.refused).toEqual({ '409 SOLD_OUT': 10 });
+
+    const ids = first.accepted.map((p) => p.orderId);
+    await waitFor(
+      async () => (await truth(ids)).every((row) => row.status === 'EXPIRED' && row.ledger === 'RELEASED'),
+      {
+        what: 'every order expired and released',
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      },
+    );
+    await waitFor(async () => (await availableStock(promotionId)) === stock, { what: 'stock back', timeoutMs: 30_000 });
+
+    // The gateway heard that stock came back (its sold-out entry is cleared), so new buyers get through.
+    const second = await buyOnce(promotionId, stock + 10, 'second');
+    expect(second.accepted).toHaveLength(stock);
+    expect(second.refused).toEqual({ '409 SOLD_OUT': 10 });
+    expect(await availableStock(promotionId)).toBe(0);
+  });
+});
