@@ -7,6 +7,46 @@ const kafka = new Kafka({
   logLevel: logLevel.NOTHING,
 });
 
+export type Offsets = Map<number, string>;
+
+/** The end offset of every partition of `topic` (where the next message will go). */
+export async function endOffsets(topic: string): Promise<Offsets> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, high]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A consumer group's committed offset of every partition of `topic` (-1 where it has none). */
+export async function committedOffsets(groupId: string, topic: string): Promise<Offsets> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map((committed?.partitions ?? []).map(({ partition, offset }) => [partition, offset]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Moves a group without members back (or forward) to `offsets` on `topic`, as `kafka-consumer-groups --reset-offsets` does. */
+export async function resetGroup(groupId: string, topic: string, offsets: Offsets): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 const partitionOf = Partitioners.DefaultPartitioner();
 
 /** The partition the services' producers pick for `key` on a topic of `partitions` partitions. */
