@@ -76,6 +76,11 @@ export const serviceEnv = {
   KAFKA_BROKERS: env.list('127.0.0.1:9092'),
   /** Names this process in leases and consumer ids; Kubernetes sets it from the pod name. */
   POD_NAME: z.string().min(1).default(`local-${process.pid}`),
+  /**
+   * How long the broker waits for a silent consumer before it hands its partitions to others (a crashed or frozen
+   * process). Within the broker's default bounds, 6 s to 5 min.
+   */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** Where a consumer group with no offsets starts: `earliest` (every event) or `end` (tests). */
   KAFKA_NEW_GROUP_START: z.enum(['earliest', 'end']).default('earliest'),
   /**

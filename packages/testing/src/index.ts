@@ -65,3 +65,4 @@ export function serviceEnv(role: 'promotion' | 'inventory' | 'orders' | 'payment
     ...extra,
   };
 }
+export * from './service-process';

@@ -63,6 +63,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     logger,
     deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   shutdown.add('ledger consumer', () => ledgerConsumer.disconnect());
   const consumer = await startConsumer({
@@ -73,6 +74,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     logger,
     deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   shutdown.add('order events consumer', () => consumer.disconnect());
 

@@ -42,6 +42,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     logger,
     deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   };
   const consumer = await startConsumer({
     ...consumerDefaults,

@@ -42,6 +42,7 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
     logger,
     deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
+    sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
   return serve(foundation, config, [

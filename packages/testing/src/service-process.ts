@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const root = join(__dirname, '..', '..', '..');
+
+export interface ServiceProcess {
+  readonly pid: number;
+  /** The gRPC port the service reported once it listened. */
+  readonly port: number;
+  /** Sends a signal (SIGKILL to crash it, SIGTERM to stop it gracefully) and waits until the process is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/**
+ * Starts a service in its own process, straight from its TypeScript sources (tsx with tsconfig.source.json), and
+ * resolves once it logs that its gRPC server listens. Its JSON logs go to `.cache/test-logs/<name>-<pid>.log`.
+ * For tests that kill a service: an in-process service cannot be SIGKILLed.
+ */
+export async function startServiceProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
+  const logs = join(root, '.cache', 'test-logs');
+  mkdirSync(logs, { recursive: true });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--tsconfig', 'tsconfig.source.json', entry],
+    { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const log = createWriteStream(join(logs, `${name}-${child.pid}.log`));
+  child.stderr!.pipe(log, { end: false });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not listen within ${timeoutMs} ms`)), timeoutMs);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before it listened; see ${log.path}`));
+    });
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      log.write(`${line}\n`);
+      if (!line.includes('grpc server listening')) return;
+      clearTimeout(timer);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+  });
+  return {
+    pid: child.pid!,
+    port,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+      log.end();
+    },
+  };
+}
