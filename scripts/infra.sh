@@ -3,7 +3,8 @@
 #
 #   bash scripts/infra.sh up        install what is missing, start what is not answering, create the database,
 #                                   roles, schemas and topics; prints the endpoints (the default command)
-#   bash scripts/infra.sh down      stop the servers this script started (others are left alone)
+#   bash scripts/infra.sh down      stop the servers this script started (others are left alone); `down kafka`,
+#                                   `down redis` or `down postgres` stops only that one (`up` brings it back)
 #   bash scripts/infra.sh status    one line per server; exit 0 only when all three answer
 #   bash scripts/infra.sh reset     down, then delete their data (.infra/{redis,postgres,kafka})
 #   bash scripts/infra.sh install   only the install step (Debian packages, Kafka's jars); used by .ci/run
@@ -602,7 +603,13 @@ case "${1:-up}" in
     ;;
   down)
     take_lock
-    cmd_down
+    case "${2:-all}" in
+      all) cmd_down ;;
+      kafka) kafka_stop ;;
+      redis) redis_stop ;;
+      postgres) pg_stop ;;
+      *) die "usage: bash scripts/infra.sh down [kafka|redis|postgres]" ;;
+    esac
     ;;
   status) cmd_status ;;
   reset)
