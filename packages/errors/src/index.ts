@@ -33,6 +33,8 @@ export const conflict = (code: string, message: string, details?: Record<string,
   new DomainError('conflict', code, message, details);
 export const precondition = (code: string, message: string, details?: Record<string, string>) =>
   new DomainError('precondition', code, message, details);
+export const unavailable = (code: string, message: string, details?: Record<string, string>) =>
+  new DomainError('unavailable', code, message, details);
 export const permissionDenied = (code: string, message: string) => new DomainError('permission_denied', code, message);
 export const unauthenticated = (code: string, message: string) => new DomainError('unauthenticated', code, message);
 

@@ -2,10 +2,11 @@ import { join } from 'node:path';
 import { orderV1, paymentV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
-import { PgOutboxRelay, startConsumer, Topics } from '@flash-sale/kafka-kit';
+import { PgOutboxRelay, PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
 import { connectKafka, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { paymentHandlers } from './api/payment-handlers';
 import { PayOrder } from './application/pay-order';
+import { RecoverPendingPayments } from './application/recover-payments';
 import { RefundPayment } from './application/refund-payment';
 import type { PaymentConfig } from './config';
 import { PrismaClient } from './generated/prisma/client';
@@ -13,6 +14,8 @@ import { GrpcOrderLookup } from './infrastructure/grpc/grpc-order-lookup';
 import { orderRefundsHandler } from './infrastructure/kafka/order-refunds-consumer';
 import { PrismaPaymentRepository } from './infrastructure/prisma/prisma-payment-repository';
 import { SimulatedProvider } from './infrastructure/simulated-provider';
+
+const RECOVERY_BATCH = 100;
 
 /** The payment service's composition root. */
 export async function startPaymentService(config: PaymentConfig): Promise<RunningService> {
@@ -30,7 +33,19 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
     latencyMs: config.PROVIDER_LATENCY_MS,
     failureRate: config.PROVIDER_FAILURE_RATE,
   });
-  const pay = new PayOrder(payments, new GrpcOrderLookup(orderClient, config.UPSTREAM_TIMEOUT_MS), provider, ids);
+  const pay = new PayOrder(
+    payments,
+    new GrpcOrderLookup(orderClient, config.UPSTREAM_TIMEOUT_MS),
+    provider,
+    ids,
+    undefined,
+    config.PROVIDER_TIMEOUT_MS,
+  );
+  const recover = new RecoverPendingPayments(payments, provider, config.PAYMENT_RECOVERY_AFTER_MS);
+  const recovery = new PumpLoop(() => recover.run(RECOVERY_BATCH), logger, {
+    name: 'pending payment recovery',
+    idleMs: config.PAYMENT_RECOVERY_INTERVAL_MS,
+  });
 
   relay.start();
   shutdown.add('outbox relay', relay.stop);
@@ -45,6 +60,8 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
+  recovery.start();
+  shutdown.add('pending payment recovery', recovery.stop);
   return serve(foundation, config, [
     {
       name: 'flashsale.payment.v1.PaymentService',

@@ -53,10 +53,26 @@ describe('PayOrder', () => {
       status: 'PENDING',
       idempotencyKey: 'k1',
       createdAt: new Date(),
+      attemptedAt: new Date(),
     });
     const payment = await pay.execute(command);
     expect(payment).toMatchObject({ id: '77', status: 'SUCCEEDED' });
     expect(charge).toHaveBeenCalledTimes(1);
+  });
+
+  it('when the provider does not answer in time, then PAYMENT_PROVIDER_TIMEOUT, the payment stays PENDING, and the same key completes it once', async () => {
+    const payments = new InMemoryPayments();
+    const provider = new SimulatedProvider({ latencyMs: 80, failureRate: 0 });
+    const charge = jest.spyOn(provider, 'charge');
+    const order: PayableOrder = { id: '5', userId: 'alice', status: 'AWAITING_PAYMENT', amountCents: 1_234n };
+    const pay = new PayOrder(payments, { find: async () => order }, provider, { next: () => '900' }, undefined, 10);
+
+    await expect(pay.execute(command)).rejects.toMatchObject({ kind: 'unavailable', code: 'PAYMENT_PROVIDER_TIMEOUT' });
+    expect(payments.rows.get('900')?.status).toBe('PENDING');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await pay.execute(command)).toMatchObject({ id: '900', status: 'SUCCEEDED' });
+    expect(new Set(charge.mock.calls.map(([request]) => request.paymentId))).toEqual(new Set(['900']));
+    expect(payments.events).toEqual([{ paymentId: '900', kind: 'SUCCEEDED' }]);
   });
 
   it('when the order is not awaiting payment, then ORDER_NOT_PAYABLE and nothing is stored', async () => {

@@ -1,4 +1,4 @@
-import { assertId, precondition } from '@flash-sale/errors';
+import { assertId, precondition, unavailable, type DomainError } from '@flash-sale/errors';
 import { assertPayable, earlierAttempt, validateIdempotencyKey, type Payment } from '../domain/payment';
 import type { IdGenerator, OrderLookup, PaymentProvider, PaymentRepository } from './ports';
 
@@ -20,6 +20,8 @@ export class PayOrder {
     private readonly provider: PaymentProvider,
     private readonly ids: IdGenerator,
     private readonly clock: () => Date = () => new Date(),
+    /** A charge not answered within this stays PENDING: the same key continues it, or recovery settles it. */
+    private readonly chargeTimeoutMs = 10_000,
   ) {}
 
   async execute(command: PayCommand): Promise<Payment> {
@@ -27,11 +29,16 @@ export class PayOrder {
     validateIdempotencyKey(command.idempotencyKey);
     const payment = await this.attempt(command);
     if (payment.status !== 'PENDING') return this.settled(payment);
-    const result = await this.provider.charge({
-      paymentId: payment.id,
-      orderId: payment.orderId,
-      amountCents: payment.amountCents,
-    });
+    const result = await withTimeout(
+      this.provider.charge({ paymentId: payment.id, orderId: payment.orderId, amountCents: payment.amountCents }),
+      this.chargeTimeoutMs,
+      () =>
+        unavailable(
+          'PAYMENT_PROVIDER_TIMEOUT',
+          'the payment provider did not answer in time; retry with the same idempotency key',
+          { order_id: payment.orderId, payment_id: payment.id },
+        ),
+    );
     return this.settled(await this.payments.complete(payment.id, result, this.clock()));
   }
 
@@ -42,12 +49,14 @@ export class PayOrder {
       const next = earlierAttempt(existing, command.userId, command.idempotencyKey);
       if (next === 'CONTINUE') return existing;
       await this.assertOrderPayable(command);
-      if (await this.payments.retry(existing.id, command.idempotencyKey)) {
-        return { ...existing, status: 'PENDING', idempotencyKey: command.idempotencyKey };
+      const at = this.clock();
+      if (await this.payments.retry(existing.id, command.idempotencyKey, at)) {
+        return { ...existing, status: 'PENDING', idempotencyKey: command.idempotencyKey, attemptedAt: at };
       }
       return this.attempt(command);
     }
     const order = await this.assertOrderPayable(command);
+    const now = this.clock();
     const payment: Payment = {
       id: this.ids.next(),
       orderId: order.id,
@@ -55,7 +64,8 @@ export class PayOrder {
       amountCents: order.amountCents,
       status: 'PENDING',
       idempotencyKey: command.idempotencyKey,
-      createdAt: this.clock(),
+      createdAt: now,
+      attemptedAt: now,
     };
     // Lost a race with a concurrent attempt: decide again against the winner's row.
     return (await this.payments.start(payment)) ? payment : this.attempt(command);
@@ -75,4 +85,12 @@ export class PayOrder {
     }
     return payment;
   }
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, error: () => DomainError): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(error()), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -12,6 +12,8 @@ export interface Payment {
   providerReference?: string;
   failureReason?: string;
   createdAt: Date;
+  /** When the current attempt started (a declined payment retried under a new key starts a new one). */
+  attemptedAt: Date;
   refundedAt?: Date;
 }
 

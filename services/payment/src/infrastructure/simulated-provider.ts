@@ -31,6 +31,10 @@ export class SimulatedProvider implements PaymentProvider {
     return result;
   }
 
+  lookup(paymentId: string): Promise<ChargeResult | undefined> {
+    return this.charges.get(paymentId) ?? Promise.resolve(undefined);
+  }
+
   async refund({ paymentId }: { paymentId: string }): Promise<void> {
     await this.delay();
     this.refunds.add(paymentId);

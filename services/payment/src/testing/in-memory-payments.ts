@@ -22,11 +22,18 @@ export class InMemoryPayments implements PaymentRepository {
     return true;
   }
 
-  async retry(paymentId: string, idempotencyKey: string) {
+  async retry(paymentId: string, idempotencyKey: string, at: Date) {
     const row = this.rows.get(paymentId);
     if (row?.status !== 'FAILED') return false;
-    this.rows.set(paymentId, { ...row, status: 'PENDING', idempotencyKey });
+    this.rows.set(paymentId, { ...row, status: 'PENDING', idempotencyKey, attemptedAt: at });
     return true;
+  }
+
+  async stalePending(before: Date, limit: number) {
+    return [...this.rows.values()]
+      .filter((row) => row.status === 'PENDING' && row.attemptedAt < before)
+      .sort((a, b) => a.attemptedAt.getTime() - b.attemptedAt.getTime())
+      .slice(0, limit);
   }
 
   async complete(paymentId: string, result: ChargeResult) {

@@ -34,6 +34,7 @@ export class PrismaPaymentRepository implements PaymentRepository {
           status: 'PENDING',
           idempotencyKey: payment.idempotencyKey,
           createdAt: payment.createdAt,
+          attemptedAt: payment.attemptedAt,
         },
       });
       return true;
@@ -43,12 +44,21 @@ export class PrismaPaymentRepository implements PaymentRepository {
     }
   }
 
-  async retry(paymentId: string, idempotencyKey: string): Promise<boolean> {
+  async retry(paymentId: string, idempotencyKey: string, at: Date): Promise<boolean> {
     const updated = await this.db.payment.updateMany({
       where: { id: BigInt(paymentId), status: 'FAILED' },
-      data: { status: 'PENDING', idempotencyKey, failureReason: null, completedAt: null },
+      data: { status: 'PENDING', idempotencyKey, failureReason: null, completedAt: null, attemptedAt: at },
     });
     return updated.count === 1;
+  }
+
+  async stalePending(before: Date, limit: number): Promise<Payment[]> {
+    const rows = await this.db.payment.findMany({
+      where: { status: 'PENDING', attemptedAt: { lt: before } },
+      orderBy: { attemptedAt: 'asc' },
+      take: limit,
+    });
+    return rows.map(toPayment);
   }
 
   async complete(paymentId: string, result: ChargeResult, at: Date): Promise<Payment> {
@@ -107,6 +117,7 @@ function toPayment(row: PaymentRow): Payment {
     status: row.status,
     idempotencyKey: row.idempotencyKey,
     createdAt: row.createdAt,
+    attemptedAt: row.attemptedAt,
     ...(row.providerReference ? { providerReference: row.providerReference } : {}),
     ...(row.failureReason ? { failureReason: row.failureReason } : {}),
     ...(row.refundedAt ? { refundedAt: row.refundedAt } : {}),

@@ -1,0 +1,14 @@
+import { ConfigError } from '@flash-sale/config';
+import { loadPaymentConfig } from './config';
+
+describe('payment config', () => {
+  it('when recovery would start before a charge times out, then start-up fails naming the variable', () => {
+    const load = () => loadPaymentConfig({ PROVIDER_TIMEOUT_MS: '10000', PAYMENT_RECOVERY_AFTER_MS: '5000' });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/PAYMENT_RECOVERY_AFTER_MS: must be longer than PROVIDER_TIMEOUT_MS/);
+  });
+
+  it('when nothing is set, then the defaults recover after a minute', () => {
+    expect(loadPaymentConfig({})).toMatchObject({ PROVIDER_TIMEOUT_MS: 10_000, PAYMENT_RECOVERY_AFTER_MS: 60_000 });
+  });
+});
