@@ -9,6 +9,6 @@ describe('payment config', () => {
   });
 
   it('when nothing is set, then the defaults recover after a minute', () => {
-    expect(loadPaymentConfig({})).toMatchObject({ PROVIDER_TIMEOUT_MS: 10_000, PAYMENT_RECOVERY_AFTER_MS: 60_000 });
+    expect(loadPaymentConfig({})).toMatchObject({ PROVIDER_TIMEOUT_MS: 2_500, PAYMENT_RECOVERY_AFTER_MS: 60_000 });
   });
 });

@@ -11,8 +11,11 @@ const schema = z
     /** The simulated provider's answer time and decline rate (0 to 1). */
     PROVIDER_LATENCY_MS: env.durationMs(20),
     PROVIDER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
-    /** A charge the provider has not answered within this is left PENDING (the buyer hears 503, may retry). */
-    PROVIDER_TIMEOUT_MS: env.durationMs(10_000),
+    /**
+     * A charge the provider has not answered within this is left PENDING (the buyer hears 503, may retry); keep
+     * it below the gateway's UPSTREAM_TIMEOUT_MS so the buyer hears that rather than a gateway timeout.
+     */
+    PROVIDER_TIMEOUT_MS: env.durationMs(2_500),
     /** A PENDING payment whose attempt is older than this is settled from the provider's records. */
     PAYMENT_RECOVERY_AFTER_MS: env.durationMs(60_000),
     /** How often the recovery loop looks for such payments. */

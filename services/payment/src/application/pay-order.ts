@@ -21,7 +21,7 @@ export class PayOrder {
     private readonly ids: IdGenerator,
     private readonly clock: () => Date = () => new Date(),
     /** A charge not answered within this stays PENDING: the same key continues it, or recovery settles it. */
-    private readonly chargeTimeoutMs = 10_000,
+    private readonly chargeTimeoutMs = 2_500,
   ) {}
 
   async execute(command: PayCommand): Promise<Payment> {
