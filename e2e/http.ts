@@ -6,6 +6,7 @@ export interface Reply<T = Record<string, unknown>> {
   status: number;
   body: T;
   contentType: string;
+  headers: Headers;
 }
 
 /** A small HTTP client bound to the gateway and one user's token. */
@@ -28,6 +29,7 @@ export function client(baseUrl: string, token?: string) {
       status: res.status,
       body: (text ? JSON.parse(text) : {}) as T,
       contentType: res.headers.get('content-type') ?? '',
+      headers: res.headers,
     };
   };
   return {

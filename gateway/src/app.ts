@@ -8,8 +8,12 @@ import { createMetrics } from './http/metrics';
 import { httpProblem } from './http/problem';
 import { authMiddleware } from './routes/auth-middleware';
 import { stateOf, type RequestState } from './routes/context';
-import { orderRoutes } from './routes/orders';
-import { promotionRoutes } from './routes/promotions';
+import { apiRouter } from './api/api-router';
+import { docsRouter } from './api/docs';
+import { operationHandlers } from './api/handlers';
+import { openApiDocument } from './api/openapi';
+import type { Route } from './api/route-table';
+import type { IdempotencyStore } from './http/idempotency';
 import type { SoldOutSet } from './sold-out-set';
 import type { Upstreams } from './upstreams';
 
@@ -22,6 +26,10 @@ export interface GatewayDependencies {
   readiness: () => Promise<Record<string, boolean>>;
   upstreamTimeoutMs: number;
   bodyLimit: string;
+  /** The routes, joined to their proto annotations (see api/route-table.ts). */
+  routes: readonly Route[];
+  idempotency: IdempotencyStore;
+  version: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -67,13 +75,26 @@ export function createApp(deps: GatewayDependencies) {
   });
   app.get('/metrics', metrics.expose);
 
+  const openApi = openApiDocument(deps.routes, deps.version);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use(docsRouter());
+
+  const handlers = operationHandlers({
+    upstreams: deps.upstreams,
+    soldOut: deps.soldOut,
+    soldOutRejected: () => metrics.soldOutRejections.inc(),
+  });
   app.use(
-    promotionRoutes(deps.upstreams, auth, deps.upstreamTimeoutMs, {
-      set: deps.soldOut,
-      rejected: () => metrics.soldOutRejections.inc(),
+    apiRouter({
+      routes: deps.routes,
+      handlers,
+      auth,
+      idempotency: deps.idempotency,
+      timeoutMs: deps.upstreamTimeoutMs,
     }),
   );
-  app.use(orderRoutes(deps.upstreams, auth, deps.upstreamTimeoutMs));
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
   return app;

@@ -14,6 +14,8 @@ const schema = z.object({
   REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
   /** How long a sold-out promotion is answered from memory before inventory is asked again. */
   SOLD_OUT_TTL_MS: env.durationMs(5_000),
+  /** How long a response is replayed for a repeated Idempotency-Key. */
+  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/, 'must look like 16kb')

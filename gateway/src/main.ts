@@ -2,11 +2,16 @@ import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { createHealthClient, isServing, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
+import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import { createApp } from './app';
+import { routeTable } from './api/route-table';
+import { RedisIdempotencyStore } from './http/idempotency';
 import { createJwtVerifier } from './auth/jwt';
 import { SoldOutSet } from './sold-out-set';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import { closeUpstreams, connectUpstreams } from './upstreams';
+
+const VERSION = (require('../package.json') as { version: string }).version;
 
 export interface RunningGateway {
   port: number;
@@ -26,6 +31,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const health = Object.entries(addresses).map(([name, address]) => [name, createHealthClient(address)] as const);
   // A dedicated connection: a subscribed Redis connection can do nothing else.
   const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
   const soldOut = new SoldOutSet(config.SOLD_OUT_TTL_MS);
   await soldOut.follow(subscriber, logger);
   let draining = false;
@@ -36,9 +42,13 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     upstreams,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT,
+    routes: routeTable(meshHttpRules(descriptorSetPath)),
+    idempotency: new RedisIdempotencyStore(redis, config.IDEMPOTENCY_TTL_SECONDS),
+    version: VERSION,
     readiness: async () => {
       const results = await Promise.all(health.map(async ([name, client]) => [name, await isServing(client)] as const));
-      return { ...Object.fromEntries(results), redis: subscriber.status === 'ready', accepting: !draining };
+      const redisReady = subscriber.status === 'ready' && redis.status === 'ready';
+      return { ...Object.fromEntries(results), redis: redisReady, accepting: !draining };
     },
   });
   const server: Server = await new Promise((resolve) => {
@@ -66,6 +76,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       });
       closeUpstreams(upstreams);
       subscriber.disconnect();
+      redis.disconnect();
       for (const [, client] of health) client.close();
     },
   };

@@ -12,7 +12,7 @@ interface HttpError {
   expose?: boolean;
 }
 
-function problemOf(error: unknown): Problem {
+export function problemOf(error: unknown): Problem {
   if (error instanceof HttpProblem) return error.problem;
   if (isServiceError(error)) return problemFromFailure(readFailure(error));
   const http = error as HttpError;

@@ -19,3 +19,4 @@ export const SERVICE_NAMES = [
   'flashsale.payment.v1.PaymentService',
 ] as const;
 export { INVENTORY_EVENTS_CHANNEL } from './channels';
+export { loadHttpRules, meshHttpRules, type HttpRule } from './http-rules';

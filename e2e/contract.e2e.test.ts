@@ -1,0 +1,148 @@
+/**
+ * The OpenAPI document is the contract: it is a valid OpenAPI 3.1 document, every operation in it is served, every
+ * reply (success or problem) has a documented status and matches the documented schema, and every route refuses a
+ * missing, forged, expired or under-privileged token as documented.
+ */
+import { SignJWT } from 'jose';
+import { waitFor } from '@flash-sale/testing';
+import { client, newKey, tokenFor, type Reply } from './http';
+import { JWT_SECRET, startMesh, type Mesh } from './mesh';
+import { responseChecker, validateOpenApi } from './openapi-check';
+
+type Json = Record<string, unknown>;
+type Client = ReturnType<typeof client>;
+
+let mesh: Mesh;
+let admin: Client;
+let buyer: Client;
+let document: Json;
+let check: ReturnType<typeof responseChecker>;
+const ids: Record<string, string> = {};
+
+const sale = () => ({
+  itemId: 'sku-contract',
+  title: 'Contract',
+  priceCents: 990,
+  stock: 10,
+  perUserLimit: 3,
+  startsAt: new Date(Date.now() - 1_000).toISOString(),
+  endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+  paymentTimeoutSeconds: 600,
+});
+
+/** One successful call per operation, as a user of the API makes it. */
+const happy: Record<string, () => Promise<Reply<Json>>> = {
+  createPromotion: () => admin.post('/v1/promotions', sale()),
+  listPromotions: () => buyer.get('/v1/promotions?status=ACTIVE&pageSize=5'),
+  getPromotion: () => client(mesh.url).get(`/v1/promotions/${ids.promotionId}`),
+  preheatPromotion: () => admin.post(`/v1/promotions/${ids.promotionId}/preheat`),
+  purchase: () =>
+    buyer.post(`/v1/promotions/${ids.promotionId}/purchase`, { quantity: 1 }, { 'idempotency-key': newKey() }),
+  listOrders: () => buyer.get('/v1/orders?pageSize=10'),
+  getOrder: () => buyer.get(`/v1/orders/${ids.orderId}`),
+  payOrder: () => buyer.post(`/v1/orders/${ids.orderId}/pay`, undefined, { 'idempotency-key': newKey() }),
+  cancelOrder: () => buyer.post(`/v1/orders/${ids.otherOrderId}/cancel`),
+};
+
+interface Operation {
+  path: string;
+  method: string;
+  operationId: string;
+  security?: Json[];
+}
+
+function operations(): Operation[] {
+  return Object.entries(document.paths as Record<string, Record<string, Json>>).flatMap(([path, methods]) =>
+    Object.entries(methods)
+      .filter(([, op]) => op.operationId)
+      .map(([method, op]) => ({
+        path,
+        method,
+        operationId: op.operationId as string,
+        security: op.security as Json[],
+      })),
+  );
+}
+
+/** A concrete URL for a documented path. */
+const urlOf = (path: string) => path.replace('{promotionId}', ids.promotionId!).replace('{orderId}', ids.orderId!);
+
+beforeAll(async () => {
+  mesh = await startMesh();
+  admin = client(mesh.url, await tokenFor('contract-admin', true));
+  buyer = client(mesh.url, await tokenFor('contract-buyer'));
+  document = (await client(mesh.url).get<Json>('/openapi.json')).body;
+  check = responseChecker(document);
+  ids.promotionId = (await happy.createPromotion!()).body.id as string;
+  for (const name of ['orderId', 'otherOrderId']) {
+    ids[name] = (await happy.purchase!()).body.orderId as string;
+    await waitFor(async () => (await buyer.get<Json>(`/v1/orders/${ids[name]}`)).body.status === 'AWAITING_PAYMENT', {
+      what: 'the order row',
+    });
+  }
+});
+
+afterAll(async () => {
+  await mesh?.stop();
+});
+
+describe('the OpenAPI contract', () => {
+  it('when /openapi.json is fetched, then it is a valid OpenAPI 3.1 document naming every API route', async () => {
+    expect(document.openapi).toBe('3.1.0');
+    expect(await validateOpenApi(document)).toEqual({ valid: true });
+    expect(
+      operations()
+        .map((op) => op.operationId)
+        .sort(),
+    ).toEqual(Object.keys(happy).sort());
+  });
+
+  it('when every documented operation is called as intended, then it is served and answers as documented', async () => {
+    for (const op of operations()) {
+      const reply = await happy[op.operationId]!();
+      expect({ op: op.operationId, status: reply.status }).toEqual({ op: op.operationId, status: expect.any(Number) });
+      expect(reply.status).toBeLessThan(300);
+      expect(check(op.path, op.method, reply)).toEqual([]);
+    }
+  });
+
+  it('when a route gets no token, a forged, an expired or a buyer token where admin is needed, then it answers the documented 401 or 403', async () => {
+    const forged = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mallory')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('not-the-secret-0123456789'));
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('late')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 3_600)
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    const problems: string[] = [];
+    for (const op of operations()) {
+      const url = urlOf(op.path);
+      const call = (who: Client) =>
+        who.send<Json>(
+          op.method.toUpperCase(),
+          url,
+          op.method === 'post' ? { headers: { 'idempotency-key': newKey() } } : {},
+        );
+      const isPublic = op.security?.some((requirement) => Object.keys(requirement).length === 0) ?? false;
+      const cases: [string, Client, number, string][] = [
+        ['forged', client(mesh.url, forged), 401, 'INVALID_TOKEN'],
+        ['expired', client(mesh.url, expired), 401, 'TOKEN_EXPIRED'],
+        ...(isPublic ? [] : [['none', client(mesh.url), 401, 'UNAUTHENTICATED'] as [string, Client, number, string]]),
+        ...(op.path.includes('preheat') || (op.method === 'post' && op.path === '/v1/promotions')
+          ? [['buyer', buyer, 403, 'FORBIDDEN'] as [string, Client, number, string]]
+          : []),
+      ];
+      for (const [who, caller, status, code] of cases) {
+        const reply = await call(caller);
+        if (reply.status !== status || reply.body.code !== code) {
+          problems.push(`${op.operationId} with ${who} token: ${reply.status} ${String(reply.body.code)}`);
+        }
+        problems.push(...check(op.path, op.method, reply));
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+});

@@ -1,0 +1,90 @@
+import { Router, type Request, type Response } from 'express';
+import { z } from '@flash-sale/config';
+import { fingerprint, type IdempotencyStore, type StoredResponse } from '../http/idempotency';
+import { problemOf } from '../http/error-handler';
+import { httpProblem } from '../http/problem';
+import { parse } from '../http/validation';
+import type { AuthMiddleware } from '../routes/auth-middleware';
+import { scopeOf, stateOf } from '../routes/context';
+import type { Handler, OperationInput } from './handlers';
+import { idempotencyKey as keySchema } from './schemas';
+import { expressPath, type Route } from './route-table';
+
+export interface ApiRouterDependencies {
+  routes: readonly Route[];
+  handlers: Record<string, Handler>;
+  auth: AuthMiddleware;
+  idempotency: IdempotencyStore;
+  timeoutMs: number;
+}
+
+const none = z.object({}).strict();
+const ACCESS = { public: 'optional', user: 'user', admin: 'admin' } as const;
+/** Outcomes that may turn out differently on a later try with the same key: never replayed. */
+const NOT_REPLAYED = new Set([
+  'SOLD_OUT',
+  'INSUFFICIENT_STOCK',
+  'SALE_NOT_ACTIVE',
+  'PURCHASE_LIMIT_REACHED',
+  'RATE_LIMITED',
+  'OVERLOADED',
+]);
+
+/** One Express route per operation, at the method and path its gRPC method's annotation declares. */
+export function apiRouter({ routes, handlers, auth, idempotency, timeoutMs }: ApiRouterDependencies): Router {
+  const router = Router();
+  for (const { spec, method, template } of routes) {
+    const handle = handlers[spec.rpc];
+    if (!handle) throw new Error(`no handler for ${spec.rpc}`);
+    const path = expressPath(template);
+    router[method.toLowerCase() as 'get' | 'post'](path, auth[ACCESS[spec.access]], async (req, res) => {
+      const input: OperationInput = {
+        params: parse(spec.params ?? none, req.params, 'path'),
+        query: parse(spec.query ?? none, req.query, 'query'),
+        body: parse(spec.body ?? none, req.body, 'body'),
+        idempotencyKey: spec.idempotent ? requireIdempotencyKey(req.get('idempotency-key')) : '',
+        scope: scopeOf(req, timeoutMs),
+      };
+      if (!spec.idempotent) return send(req, res, await handle(input));
+      const key = `${input.scope.principal!.userId}:${spec.operationId}:${input.idempotencyKey}`;
+      const print = fingerprint(method, req.path, input.body);
+      const claim = await idempotency.claim(key, print);
+      if (claim.kind === 'mismatch') {
+        throw httpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
+      }
+      if (claim.kind === 'replay') {
+        res.set('Idempotent-Replayed', 'true');
+        return send(req, res, claim.response);
+      }
+      let response: StoredResponse;
+      try {
+        response = await handle(input);
+      } catch (error) {
+        // A definite refusal (402, 404, 409 ...) is the answer to this key; a failure that may pass is not.
+        const refusal = problemOf(error);
+        if (refusal.status >= 500 || NOT_REPLAYED.has(refusal.code)) await idempotency.release(key);
+        else await idempotency.complete(key, print, { status: refusal.status, body: refusal, problem: true });
+        throw error;
+      }
+      await idempotency.complete(key, print, response);
+      send(req, res, response);
+    });
+  }
+  return router;
+}
+
+function send(req: Request, res: Response, { status, body, location, problem }: StoredResponse): void {
+  if (location) res.location(location);
+  if (!problem) return void res.status(status).json(body);
+  res.status(status).type('application/problem+json');
+  res.json({ ...(body as object), instance: req.path, requestId: stateOf(req).requestId });
+}
+
+function requireIdempotencyKey(header: Request['headers'][string]): string {
+  if (header === undefined) {
+    throw httpProblem(400, 'IDEMPOTENCY_KEY_REQUIRED', 'the Idempotency-Key header is required', {
+      errors: [{ field: 'Idempotency-Key', message: 'required' }],
+    });
+  }
+  return parse(keySchema, header, 'header');
+}

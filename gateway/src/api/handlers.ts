@@ -1,0 +1,116 @@
+import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
+import { isServiceError, readFailure } from '@flash-sale/grpc-kit';
+import { orderJson, paymentJson, promotionJson } from '../http/mappers';
+import { httpProblem } from '../http/problem';
+import type { SoldOutSet } from '../sold-out-set';
+import type { CallScope, Upstreams } from '../upstreams';
+import { invoke } from '../upstreams';
+
+/** A validated request, as a handler sees it. */
+export interface OperationInput {
+  // Typed loosely here; each handler's input was parsed by its operation's own schemas.
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  params: any;
+  query: any;
+  body: any;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  idempotencyKey: string;
+  scope: CallScope;
+}
+
+export interface OperationResult {
+  status: number;
+  body: unknown;
+  location?: string;
+}
+
+export type Handler = (input: OperationInput) => Promise<OperationResult>;
+
+export interface HandlerDependencies {
+  upstreams: Upstreams;
+  soldOut: SoldOutSet;
+  /** Counts purchases refused from the in-memory sold-out set. */
+  soldOutRejected: () => void;
+}
+
+const ok = (body: unknown, status = 200, location?: string): OperationResult => ({
+  status,
+  body,
+  ...(location ? { location } : {}),
+});
+const page = <T>(key: string, items: T[], nextPageToken: string) => ({
+  [key]: items,
+  ...(nextPageToken ? { nextPageToken } : {}),
+});
+
+/** Each gRPC method's translation: request message in, JSON out. No rules live here. */
+export function operationHandlers({
+  upstreams,
+  soldOut,
+  soldOutRejected,
+}: HandlerDependencies): Record<string, Handler> {
+  const { promotion, inventory, order, payment } = upstreams;
+  return {
+    'flashsale.promotion.v1.PromotionService.CreatePromotion': async ({ body, scope }) => {
+      const request = promotionV1.CreatePromotionRequest.fromPartial({
+        ...body,
+        priceCents: String(body.priceCents),
+        startsAt: new Date(body.startsAt),
+        endsAt: new Date(body.endsAt),
+      });
+      const json = promotionJson((await invoke(promotion, promotion.createPromotion, request, scope)).promotion!);
+      return ok(json, 201, `/v1/promotions/${json.id}`);
+    },
+    'flashsale.promotion.v1.PromotionService.ListPromotions': async ({ query, scope }) => {
+      const request = promotionV1.ListPromotionsRequest.fromPartial({
+        pageSize: query.pageSize ?? 0,
+        pageToken: query.pageToken ?? '',
+        status: query.status ? promotionV1.promotionStatusFromJSON(`PROMOTION_STATUS_${query.status}`) : 0,
+      });
+      const reply = await invoke(promotion, promotion.listPromotions, request, scope);
+      return ok(page('promotions', reply.promotions.map(promotionJson), reply.nextPageToken));
+    },
+    'flashsale.promotion.v1.PromotionService.GetPromotion': async ({ params, scope }) => {
+      const reply = await invoke(promotion, promotion.getPromotion, { promotionId: params.promotionId }, scope);
+      return ok(promotionJson(reply.promotion!));
+    },
+    'flashsale.promotion.v1.PromotionService.PreheatPromotion': async ({ params, scope }) => {
+      const reply = await invoke(promotion, promotion.preheatPromotion, { promotionId: params.promotionId }, scope);
+      return ok(promotionJson(reply.promotion!));
+    },
+    'flashsale.inventory.v1.InventoryService.Reserve': async ({ params, body, idempotencyKey, scope }) => {
+      const { promotionId } = params as { promotionId: string };
+      // The sold-out fast path: once a sale is known to be sold out, buyers never reach inventory.
+      if (soldOut.has(promotionId)) {
+        soldOutRejected();
+        throw httpProblem(409, 'SOLD_OUT', 'the promotion is sold out');
+      }
+      const request = inventoryV1.ReserveRequest.fromPartial({ promotionId, quantity: body.quantity, idempotencyKey });
+      const reply = await invoke(inventory, inventory.reserve, request, scope).catch((error: unknown) => {
+        if (isServiceError(error) && readFailure(error).info?.reason === 'SOLD_OUT') soldOut.add(promotionId);
+        throw error;
+      });
+      return ok({ orderId: reply.orderId, status: 'PENDING' }, 202, `/v1/orders/${reply.orderId}`);
+    },
+    'flashsale.order.v1.OrderService.ListOrders': async ({ query, scope }) => {
+      const request = orderV1.ListOrdersRequest.fromPartial({
+        pageSize: query.pageSize ?? 0,
+        pageToken: query.pageToken ?? '',
+      });
+      const reply = await invoke(order, order.listOrders, request, scope);
+      return ok(page('orders', reply.orders.map(orderJson), reply.nextPageToken));
+    },
+    'flashsale.order.v1.OrderService.GetOrder': async ({ params, scope }) => {
+      const reply = await invoke(order, order.getOrder, { orderId: params.orderId }, scope);
+      return ok(orderJson(reply.order!));
+    },
+    'flashsale.payment.v1.PaymentService.Pay': async ({ params, idempotencyKey, scope }) => {
+      const request = paymentV1.PayRequest.fromPartial({ orderId: params.orderId, idempotencyKey });
+      return ok(paymentJson((await invoke(payment, payment.pay, request, scope)).payment!));
+    },
+    'flashsale.order.v1.OrderService.CancelOrder': async ({ params, scope }) => {
+      const reply = await invoke(order, order.cancelOrder, { orderId: params.orderId }, scope);
+      return ok(orderJson(reply.order!));
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import type { z } from '@flash-sale/config';
+import * as s from './schemas';
+
+export type Access = 'public' | 'user' | 'admin';
+
+/**
+ * What the HTTP API says about one gRPC method: who may call it, what it takes and what it answers. The method
+ * and path are not here: they come from the method's `google.api.http` annotation in proto/ (see bind-routes.ts).
+ */
+export interface OperationSpec {
+  /** Fully qualified gRPC method this route translates to. */
+  rpc: string;
+  operationId: string;
+  summary: string;
+  tag: 'promotions' | 'orders';
+  access: Access;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  /** The JSON body; without one, a body must be absent or `{}`. */
+  body?: z.ZodObject;
+  /** Requires an `Idempotency-Key` header; the same key and body replay the same response. */
+  idempotent?: true;
+  success: { status: number; description: string; schema: z.ZodType };
+  /** Outcomes particular to this route, by HTTP status (the general ones are added for every route). */
+  outcomes: Record<number, string>;
+}
+
+export const OPERATIONS: readonly OperationSpec[] = [
+  {
+    rpc: 'flashsale.promotion.v1.PromotionService.CreatePromotion',
+    operationId: 'createPromotion',
+    summary: 'Create a flash sale and preheat its stock',
+    tag: 'promotions',
+    access: 'admin',
+    body: s.createPromotionBody,
+    success: { status: 201, description: 'the promotion, with a Location header', schema: s.promotion },
+    outcomes: { 400: 'INVALID_REQUEST, INVALID_PROMOTION' },
+  },
+  {
+    rpc: 'flashsale.promotion.v1.PromotionService.ListPromotions',
+    operationId: 'listPromotions',
+    summary: 'List promotions, newest first',
+    tag: 'promotions',
+    access: 'public',
+    query: s.listPromotionsQuery,
+    success: { status: 200, description: 'one page of promotions', schema: s.promotionList },
+    outcomes: { 400: 'INVALID_REQUEST, INVALID_PAGE_TOKEN' },
+  },
+  {
+    rpc: 'flashsale.promotion.v1.PromotionService.GetPromotion',
+    operationId: 'getPromotion',
+    summary: 'A promotion with its live available stock and status',
+    tag: 'promotions',
+    access: 'public',
+    params: s.promotionIdParams,
+    success: { status: 200, description: 'the promotion', schema: s.promotion },
+    outcomes: { 404: 'PROMOTION_NOT_FOUND' },
+  },
+  {
+    rpc: 'flashsale.promotion.v1.PromotionService.PreheatPromotion',
+    operationId: 'preheatPromotion',
+    summary: "Rebuild the promotion's Redis counters from PostgreSQL (idempotent)",
+    tag: 'promotions',
+    access: 'admin',
+    params: s.promotionIdParams,
+    success: { status: 200, description: 'the promotion after the rebuild', schema: s.promotion },
+    outcomes: { 404: 'PROMOTION_NOT_FOUND', 409: 'the sale can no longer be preheated' },
+  },
+  {
+    rpc: 'flashsale.inventory.v1.InventoryService.Reserve',
+    operationId: 'purchase',
+    summary: 'Reserve stock; the order is created asynchronously',
+    tag: 'promotions',
+    access: 'user',
+    params: s.promotionIdParams,
+    body: s.purchaseBody,
+    idempotent: true,
+    success: { status: 202, description: 'reserved; the order is PENDING until written', schema: s.purchaseAccepted },
+    outcomes: {
+      404: 'PROMOTION_NOT_FOUND',
+      409: 'SOLD_OUT, INSUFFICIENT_STOCK, PURCHASE_LIMIT_REACHED, SALE_NOT_ACTIVE',
+    },
+  },
+  {
+    rpc: 'flashsale.order.v1.OrderService.ListOrders',
+    operationId: 'listOrders',
+    summary: "The caller's orders, newest first",
+    tag: 'orders',
+    access: 'user',
+    query: s.listOrdersQuery,
+    success: { status: 200, description: 'one page of orders', schema: s.orderList },
+    outcomes: { 400: 'INVALID_REQUEST, INVALID_PAGE_TOKEN' },
+  },
+  {
+    rpc: 'flashsale.order.v1.OrderService.GetOrder',
+    operationId: 'getOrder',
+    summary: 'An order of the caller (any order for an admin)',
+    tag: 'orders',
+    access: 'user',
+    params: s.orderIdParams,
+    success: { status: 200, description: 'the order', schema: s.order },
+    outcomes: { 404: 'ORDER_NOT_FOUND' },
+  },
+  {
+    rpc: 'flashsale.payment.v1.PaymentService.Pay',
+    operationId: 'payOrder',
+    summary: 'Pay an order awaiting payment; the amount comes from the order',
+    tag: 'orders',
+    access: 'user',
+    params: s.orderIdParams,
+    idempotent: true,
+    success: { status: 200, description: 'the payment', schema: s.payment },
+    outcomes: {
+      402: 'PAYMENT_DECLINED (a new key may try again)',
+      404: 'ORDER_NOT_FOUND',
+      409: 'ORDER_NOT_PAYABLE',
+      503: 'PAYMENT_PROVIDER_TIMEOUT (retry with the same key)',
+    },
+  },
+  {
+    rpc: 'flashsale.order.v1.OrderService.CancelOrder',
+    operationId: 'cancelOrder',
+    summary: 'Cancel an unpaid order; its stock comes back',
+    tag: 'orders',
+    access: 'user',
+    params: s.orderIdParams,
+    success: { status: 200, description: 'the cancelled order', schema: s.order },
+    outcomes: { 404: 'ORDER_NOT_FOUND', 409: 'ORDER_NOT_CANCELLABLE' },
+  },
+];
+
+/** Outcomes any route can have, by HTTP status. */
+export function generalOutcomes(spec: OperationSpec, method: string): Record<number, string> {
+  const outcomes: Record<number, string> = {
+    400: 'INVALID_REQUEST: a field is invalid (listed in `errors`)',
+    401: 'UNAUTHENTICATED, INVALID_TOKEN, TOKEN_EXPIRED',
+    429: 'RATE_LIMITED (see Retry-After)',
+    500: 'INTERNAL',
+    502: 'UPSTREAM_ERROR',
+    503: 'UPSTREAM_UNAVAILABLE, OVERLOADED (see Retry-After)',
+    504: 'UPSTREAM_TIMEOUT',
+  };
+  if (spec.access === 'admin') outcomes[403] = 'FORBIDDEN: the admin role is needed';
+  if (method === 'POST') {
+    outcomes[413] = 'BODY_TOO_LARGE';
+    outcomes[415] = 'UNSUPPORTED_MEDIA_TYPE: the body must be application/json';
+  }
+  if (spec.idempotent) outcomes[422] = 'IDEMPOTENCY_KEY_REUSED: the key was used with another request';
+  return outcomes;
+}

@@ -1,0 +1,107 @@
+import { z } from '@flash-sale/config';
+
+/**
+ * The JSON shapes of the HTTP API, in one place: requests are validated against them and the OpenAPI document is
+ * generated from them, so the two cannot drift apart.
+ */
+
+/** Snowflake ids travel as decimal strings. */
+export const id = z
+  .string()
+  .regex(/^[1-9][0-9]{0,18}$/, 'must be a decimal id')
+  .meta({ example: '385718209098100774' });
+const timestamp = z.iso.datetime({ offset: true }).meta({ example: '2026-12-01T10:00:00Z' });
+const cents = z.number().int().min(0).meta({ description: 'integer cents' });
+const pageToken = z.string().max(64).meta({ description: 'nextPageToken of the previous page' });
+const pageSize = z.coerce.number().int().min(1).max(100);
+
+export const promotionStatus = z.enum(['SCHEDULED', 'ACTIVE', 'SOLD_OUT', 'ENDED']);
+export const orderStatus = z.enum(['PENDING', 'AWAITING_PAYMENT', 'PAID', 'EXPIRED', 'CANCELLED', 'REFUNDED']);
+
+// Requests.
+export const promotionIdParams = z.object({ promotionId: id }).strict();
+export const orderIdParams = z.object({ orderId: id }).strict();
+export const createPromotionBody = z
+  .object({
+    itemId: z.string().min(1).max(64),
+    title: z.string().min(1).max(200),
+    priceCents: z.number().int().min(0).max(10_000_000_000),
+    stock: z.number().int().min(1).max(10_000_000),
+    perUserLimit: z.number().int().min(1).max(100),
+    startsAt: timestamp,
+    endsAt: timestamp,
+    paymentTimeoutSeconds: z.number().int().min(1).max(86_400),
+  })
+  .strict()
+  .meta({ id: 'CreatePromotion' });
+export const purchaseBody = z
+  .object({ quantity: z.number().int().min(1).max(100).default(1) })
+  .strict()
+  .meta({ id: 'Purchase' });
+export const listPromotionsQuery = z
+  .object({ status: promotionStatus.optional(), pageSize: pageSize.optional(), pageToken: pageToken.optional() })
+  .strict();
+export const listOrdersQuery = z.object({ pageSize: pageSize.optional(), pageToken: pageToken.optional() }).strict();
+/** 1-128 visible ASCII characters, as the services require. */
+export const idempotencyKey = z.string().regex(/^[\x21-\x7e]{1,128}$/, 'must be 1-128 visible ASCII characters');
+
+// Responses.
+export const promotion = z
+  .object({
+    id,
+    itemId: z.string(),
+    title: z.string(),
+    priceCents: cents,
+    stock: z.number().int(),
+    perUserLimit: z.number().int(),
+    startsAt: timestamp,
+    endsAt: timestamp,
+    paymentTimeoutSeconds: z.number().int(),
+    status: promotionStatus,
+    availableStock: z.number().int(),
+    createdAt: timestamp.optional(),
+  })
+  .meta({ id: 'Promotion' });
+export const promotionList = z
+  .object({ promotions: z.array(promotion), nextPageToken: z.string().optional() })
+  .meta({ id: 'PromotionList' });
+export const order = z
+  .object({
+    id,
+    promotionId: id,
+    userId: z.string(),
+    quantity: z.number().int(),
+    amountCents: cents,
+    status: orderStatus,
+    createdAt: timestamp.optional(),
+    expiresAt: timestamp.optional(),
+    paidAt: timestamp.optional(),
+    paymentId: id.optional(),
+  })
+  .meta({ id: 'Order' });
+export const orderList = z
+  .object({ orders: z.array(order), nextPageToken: z.string().optional() })
+  .meta({ id: 'OrderList' });
+export const purchaseAccepted = z
+  .object({ orderId: id, status: z.literal('PENDING') })
+  .meta({ id: 'PurchaseAccepted' });
+export const payment = z
+  .object({
+    status: z.enum(['PAID', 'FAILED', 'REFUNDED']),
+    paymentId: id,
+    orderId: id,
+    amountCents: cents,
+  })
+  .meta({ id: 'Payment' });
+export const problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: 'stable and machine-readable: branch on this, never on detail' }),
+    instance: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details, sent as application/problem+json' });
