@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import cors from 'cors';
 import express, { type RequestHandler } from 'express';
 import helmet from 'helmet';
 import type { Logger } from '@flash-sale/logging';
-import type { JwtVerifier } from './auth/jwt';
-import { errorHandler, notFoundHandler } from './http/error-handler';
-import { createMetrics } from './http/metrics';
-import { httpProblem } from './http/problem';
-import { authMiddleware } from './routes/auth-middleware';
-import { stateOf, type RequestState } from './routes/context';
 import { apiRouter } from './api/api-router';
 import { docsRouter } from './api/docs';
 import { operationHandlers } from './api/handlers';
 import { openApiDocument } from './api/openapi';
 import type { Route } from './api/route-table';
+import type { JwtVerifier } from './auth/jwt';
+import { errorHandler, notFoundHandler } from './http/error-handler';
 import type { IdempotencyStore } from './http/idempotency';
+import { loadShedding } from './http/load-shedding';
+import type { GatewayMetrics } from './http/metrics';
+import { httpProblem } from './http/problem';
+import type { RateLimits } from './http/rate-limits';
+import { authMiddleware } from './routes/auth-middleware';
+import { stateOf, type RequestState } from './routes/context';
 import type { SoldOutSet } from './sold-out-set';
 import type { Upstreams } from './upstreams';
 
@@ -29,17 +33,28 @@ export interface GatewayDependencies {
   /** The routes, joined to their proto annotations (see api/route-table.ts). */
   routes: readonly Route[];
   idempotency: IdempotencyStore;
+  rateLimits: RateLimits;
+  metrics: GatewayMetrics;
+  /** Requests served at once before new ones are shed with 503 (0: no bound). */
+  maxInFlight: number;
+  /** Origins allowed to call from a browser; empty: no CORS headers at all. */
+  corsOrigins: readonly string[];
   version: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Gives each request an id (the caller's `X-Request-Id` when sane) and echoes it in the response. */
+/** Gives each request an id (the caller's `X-Request-Id` when sane) and echoes it, with the trace, in the response. */
 const requestId: RequestHandler = (req, res, next) => {
   const incoming = req.get('x-request-id');
   const state: RequestState = { requestId: incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID() };
   (req as typeof req & { state: RequestState }).state = state;
   res.set('X-Request-Id', state.requestId);
+  // The trace this request belongs to (W3C trace context), when OpenTelemetry is running.
+  const span = trace.getActiveSpan()?.spanContext();
+  if (span && trace.isSpanContextValid(span)) {
+    res.set('traceparent', `00-${span.traceId}-${span.spanId}-0${span.traceFlags.toString(16)}`);
+  }
   next();
 };
 
@@ -58,13 +73,12 @@ const jsonOnly: RequestHandler = (req, _res, next) => {
 
 export function createApp(deps: GatewayDependencies) {
   const app = express();
-  const metrics = createMetrics();
-  const auth = authMiddleware(deps.verify);
+  const { metrics } = deps;
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
-  app.use(requestId, helmet(), metrics.observe, jsonOnly);
-  app.use(express.json({ limit: deps.bodyLimit, strict: true, type: 'application/json' }));
+  app.use(requestId, helmet(), metrics.observe);
 
+  // Operations endpoints: never shed, limited or authenticated.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -74,23 +88,34 @@ export function createApp(deps: GatewayDependencies) {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.get('/metrics', metrics.expose);
-
   const openApi = openApiDocument(deps.routes, deps.version);
   app.get('/openapi.json', (_req, res) => {
     res.json(openApi);
   });
   app.use(docsRouter());
 
-  const handlers = operationHandlers({
-    upstreams: deps.upstreams,
-    soldOut: deps.soldOut,
-    soldOutRejected: () => metrics.soldOutRejections.inc(),
-  });
+  app.use(loadShedding(deps.maxInFlight, metrics.shed, metrics.inFlight));
+  if (deps.corsOrigins.length) {
+    app.use(
+      cors({
+        origin: [...deps.corsOrigins],
+        allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-request-id', 'traceparent'],
+        exposedHeaders: ['x-request-id', 'location', 'retry-after', 'idempotent-replayed', 'traceparent'],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use(jsonOnly, express.json({ limit: deps.bodyLimit, strict: true, type: 'application/json' }));
   app.use(
     apiRouter({
       routes: deps.routes,
-      handlers,
-      auth,
+      handlers: operationHandlers({
+        upstreams: deps.upstreams,
+        soldOut: deps.soldOut,
+        soldOutRejected: () => metrics.soldOutRejections.inc(),
+      }),
+      auth: authMiddleware(deps.verify),
+      rateLimits: deps.rateLimits,
       idempotency: deps.idempotency,
       timeoutMs: deps.upstreamTimeoutMs,
     }),

@@ -1,26 +1,73 @@
 import { commonEnv, env, loadConfig, z } from '@flash-sale/config';
 
-const schema = z.object({
-  ...commonEnv,
-  HTTP_HOST: env.host(),
-  HTTP_PORT: env.port(8080),
-  JWT_SECRET: env.secret(),
-  JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
-  PROMOTION_ADDR: z.string().min(1).default('127.0.0.1:50051'),
-  INVENTORY_ADDR: z.string().min(1).default('127.0.0.1:50052'),
-  ORDER_ADDR: z.string().min(1).default('127.0.0.1:50053'),
-  PAYMENT_ADDR: z.string().min(1).default('127.0.0.1:50054'),
-  UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
-  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
-  /** How long a sold-out promotion is answered from memory before inventory is asked again. */
-  SOLD_OUT_TTL_MS: env.durationMs(5_000),
-  /** How long a response is replayed for a repeated Idempotency-Key. */
-  IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
-  BODY_LIMIT: z
-    .string()
-    .regex(/^\d+(b|kb|mb)$/, 'must look like 16kb')
-    .default('16kb'),
-});
+const perSecond = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
+
+const schema = z
+  .object({
+    ...commonEnv,
+    HTTP_HOST: env.host(),
+    HTTP_PORT: env.port(8080),
+    /** HS256 (a shared secret, the default) or RS256 (a public key or a JWKS file). */
+    JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
+    JWT_SECRET: env.secret().optional(),
+    /** RS256: the issuer's public key, PEM (SPKI). */
+    JWT_PUBLIC_KEY: z.string().includes('BEGIN PUBLIC KEY', { message: 'must be a PEM public key' }).optional(),
+    /** RS256: a JWKS file (`{"keys": [...]}`); the token's `kid` picks the key, so keys can rotate. */
+    JWT_JWKS_FILE: z.string().min(1).optional(),
+    JWT_ISSUER: z.string().min(1).optional(),
+    JWT_AUDIENCE: z.string().min(1).optional(),
+    JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    PROMOTION_ADDR: z.string().min(1).default('127.0.0.1:50051'),
+    INVENTORY_ADDR: z.string().min(1).default('127.0.0.1:50052'),
+    ORDER_ADDR: z.string().min(1).default('127.0.0.1:50053'),
+    PAYMENT_ADDR: z.string().min(1).default('127.0.0.1:50054'),
+    UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
+    /** Circuit breaker per upstream: opens at this share of failures (percent) over 10 s ... */
+    CIRCUIT_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+    /** ... once this many calls were made in the window ... */
+    CIRCUIT_MIN_CALLS: z.coerce.number().int().min(1).default(10),
+    /** ... and lets one probe through after this long. */
+    CIRCUIT_RESET_MS: env.durationMs(5_000),
+    REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+    /** Requests per second per client address and per user, counted in Redis across replicas; 0: no limit. */
+    RATE_LIMIT_IP_PER_SECOND: perSecond(1_000),
+    RATE_LIMIT_USER_PER_SECOND: perSecond(20),
+    /** Requests served at once before new ones are refused with 503 OVERLOADED; 0: no bound. */
+    MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(2_000),
+    /** Browser origins allowed by CORS, comma-separated (e.g. https://shop.example); empty: CORS off. */
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter(Boolean),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'each must be an origin like https://shop.example'),
+        ),
+      ),
+    /** How long a sold-out promotion is answered from memory before inventory is asked again. */
+    SOLD_OUT_TTL_MS: env.durationMs(5_000),
+    /** How long a response is replayed for a repeated Idempotency-Key. */
+    IDEMPOTENCY_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(86_400),
+    BODY_LIMIT: z
+      .string()
+      .regex(/^\d+(b|kb|mb)$/, 'must look like 16kb')
+      .default('16kb'),
+  })
+  .superRefine((config, context) => {
+    const problem = (path: string, message: string) => context.addIssue({ code: 'custom', path: [path], message });
+    if (config.JWT_ALGORITHM === 'HS256' && !config.JWT_SECRET)
+      problem('JWT_SECRET', 'required with JWT_ALGORITHM=HS256');
+    if (config.JWT_ALGORITHM === 'RS256' && !config.JWT_PUBLIC_KEY === !config.JWT_JWKS_FILE) {
+      problem('JWT_PUBLIC_KEY', 'with JWT_ALGORITHM=RS256 set exactly one of JWT_PUBLIC_KEY and JWT_JWKS_FILE');
+    }
+  });
 
 export type GatewayConfig = Readonly<z.output<typeof schema>>;
 

@@ -1,15 +1,17 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
+import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import { createHealthClient, isServing, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
-import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import { createApp } from './app';
 import { routeTable } from './api/route-table';
-import { RedisIdempotencyStore } from './http/idempotency';
-import { createJwtVerifier } from './auth/jwt';
-import { SoldOutSet } from './sold-out-set';
+import { createJwtVerifier, verificationKey } from './auth/jwt';
 import { loadGatewayConfig, type GatewayConfig } from './config';
-import { closeUpstreams, connectUpstreams } from './upstreams';
+import { RedisIdempotencyStore } from './http/idempotency';
+import { createMetrics } from './http/metrics';
+import { rateLimits } from './http/rate-limits';
+import { SoldOutSet } from './sold-out-set';
+import { Upstreams } from './upstreams';
 
 const VERSION = (require('../package.json') as { version: string }).version;
 
@@ -21,7 +23,16 @@ export interface RunningGateway {
 /** The composition root: builds the gateway from its config and starts listening. */
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
-  const upstreams = connectUpstreams(config);
+  const metrics = createMetrics();
+  const upstreams = new Upstreams(
+    config,
+    {
+      errorThresholdPercentage: config.CIRCUIT_ERROR_PERCENT,
+      volumeThreshold: config.CIRCUIT_MIN_CALLS,
+      resetTimeoutMs: config.CIRCUIT_RESET_MS,
+    },
+    metrics.upstreamEvents,
+  );
   const addresses = {
     promotion: config.PROMOTION_ADDR,
     inventory: config.INVENTORY_ADDR,
@@ -29,21 +40,38 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     payment: config.PAYMENT_ADDR,
   };
   const health = Object.entries(addresses).map(([name, address]) => [name, createHealthClient(address)] as const);
+  // Commands (idempotency keys, rate limits) fail fast when Redis is away instead of queueing.
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   // A dedicated connection: a subscribed Redis connection can do nothing else.
   const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
   const soldOut = new SoldOutSet(config.SOLD_OUT_TTL_MS);
   await soldOut.follow(subscriber, logger);
   let draining = false;
   const app = createApp({
     soldOut,
     logger,
-    verify: createJwtVerifier({ secret: config.JWT_SECRET, clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS }),
+    verify: createJwtVerifier({
+      key: await verificationKey(config),
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+      ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
+      ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+    }),
     upstreams,
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT,
     routes: routeTable(meshHttpRules(descriptorSetPath)),
     idempotency: new RedisIdempotencyStore(redis, config.IDEMPOTENCY_TTL_SECONDS),
+    rateLimits: rateLimits(
+      redis,
+      { perIpPerSecond: config.RATE_LIMIT_IP_PER_SECOND, perUserPerSecond: config.RATE_LIMIT_USER_PER_SECOND },
+      logger,
+      metrics.rateLimited,
+    ),
+    metrics,
+    maxInFlight: config.MAX_IN_FLIGHT,
+    corsOrigins: config.CORS_ORIGINS,
     version: VERSION,
     readiness: async () => {
       const results = await Promise.all(health.map(async ([name, client]) => [name, await isServing(client)] as const));
@@ -74,7 +102,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
         });
         server.closeIdleConnections();
       });
-      closeUpstreams(upstreams);
+      upstreams.close();
       subscriber.disconnect();
       redis.disconnect();
       for (const [, client] of health) client.close();

@@ -4,6 +4,7 @@ import { fingerprint, type IdempotencyStore, type StoredResponse } from '../http
 import { problemOf } from '../http/error-handler';
 import { httpProblem } from '../http/problem';
 import { parse } from '../http/validation';
+import type { RateLimits } from '../http/rate-limits';
 import type { AuthMiddleware } from '../routes/auth-middleware';
 import { scopeOf, stateOf } from '../routes/context';
 import type { Handler, OperationInput } from './handlers';
@@ -14,6 +15,7 @@ export interface ApiRouterDependencies {
   routes: readonly Route[];
   handlers: Record<string, Handler>;
   auth: AuthMiddleware;
+  rateLimits: RateLimits;
   idempotency: IdempotencyStore;
   timeoutMs: number;
 }
@@ -31,19 +33,27 @@ const NOT_REPLAYED = new Set([
 ]);
 
 /** One Express route per operation, at the method and path its gRPC method's annotation declares. */
-export function apiRouter({ routes, handlers, auth, idempotency, timeoutMs }: ApiRouterDependencies): Router {
+export function apiRouter({
+  routes,
+  handlers,
+  auth,
+  rateLimits,
+  idempotency,
+  timeoutMs,
+}: ApiRouterDependencies): Router {
   const router = Router();
   for (const { spec, method, template } of routes) {
     const handle = handlers[spec.rpc];
     if (!handle) throw new Error(`no handler for ${spec.rpc}`);
     const path = expressPath(template);
-    router[method.toLowerCase() as 'get' | 'post'](path, auth[ACCESS[spec.access]], async (req, res) => {
+    const guards = [rateLimits.ip, auth[ACCESS[spec.access]], rateLimits.user];
+    router[method.toLowerCase() as 'get' | 'post'](path, ...guards, async (req, res) => {
       const input: OperationInput = {
         params: parse(spec.params ?? none, req.params, 'path'),
         query: parse(spec.query ?? none, req.query, 'query'),
         body: parse(spec.body ?? none, req.body, 'body'),
         idempotencyKey: spec.idempotent ? requireIdempotencyKey(req.get('idempotency-key')) : '',
-        scope: scopeOf(req, timeoutMs),
+        scope: { ...scopeOf(req, timeoutMs), ...(spec.retry ? { retry: true } : {}) },
       };
       if (!spec.idempotent) return send(req, res, await handle(input));
       const key = `${input.scope.principal!.userId}:${spec.operationId}:${input.idempotencyKey}`;

@@ -4,7 +4,6 @@ import { orderJson, paymentJson, promotionJson } from '../http/mappers';
 import { httpProblem } from '../http/problem';
 import type { SoldOutSet } from '../sold-out-set';
 import type { CallScope, Upstreams } from '../upstreams';
-import { invoke } from '../upstreams';
 
 /** A validated request, as a handler sees it. */
 export interface OperationInput {
@@ -49,7 +48,8 @@ export function operationHandlers({
   soldOut,
   soldOutRejected,
 }: HandlerDependencies): Record<string, Handler> {
-  const { promotion, inventory, order, payment } = upstreams;
+  const { promotion, inventory, order, payment } = upstreams.clients;
+  const call = upstreams.call.bind(upstreams);
   return {
     'flashsale.promotion.v1.PromotionService.CreatePromotion': async ({ body, scope }) => {
       const request = promotionV1.CreatePromotionRequest.fromPartial({
@@ -58,7 +58,7 @@ export function operationHandlers({
         startsAt: new Date(body.startsAt),
         endsAt: new Date(body.endsAt),
       });
-      const json = promotionJson((await invoke(promotion, promotion.createPromotion, request, scope)).promotion!);
+      const json = promotionJson((await call('promotion', promotion.createPromotion, request, scope)).promotion!);
       return ok(json, 201, `/v1/promotions/${json.id}`);
     },
     'flashsale.promotion.v1.PromotionService.ListPromotions': async ({ query, scope }) => {
@@ -67,15 +67,15 @@ export function operationHandlers({
         pageToken: query.pageToken ?? '',
         status: query.status ? promotionV1.promotionStatusFromJSON(`PROMOTION_STATUS_${query.status}`) : 0,
       });
-      const reply = await invoke(promotion, promotion.listPromotions, request, scope);
+      const reply = await call('promotion', promotion.listPromotions, request, scope);
       return ok(page('promotions', reply.promotions.map(promotionJson), reply.nextPageToken));
     },
     'flashsale.promotion.v1.PromotionService.GetPromotion': async ({ params, scope }) => {
-      const reply = await invoke(promotion, promotion.getPromotion, { promotionId: params.promotionId }, scope);
+      const reply = await call('promotion', promotion.getPromotion, { promotionId: params.promotionId }, scope);
       return ok(promotionJson(reply.promotion!));
     },
     'flashsale.promotion.v1.PromotionService.PreheatPromotion': async ({ params, scope }) => {
-      const reply = await invoke(promotion, promotion.preheatPromotion, { promotionId: params.promotionId }, scope);
+      const reply = await call('promotion', promotion.preheatPromotion, { promotionId: params.promotionId }, scope);
       return ok(promotionJson(reply.promotion!));
     },
     'flashsale.inventory.v1.InventoryService.Reserve': async ({ params, body, idempotencyKey, scope }) => {
@@ -86,7 +86,7 @@ export function operationHandlers({
         throw httpProblem(409, 'SOLD_OUT', 'the promotion is sold out');
       }
       const request = inventoryV1.ReserveRequest.fromPartial({ promotionId, quantity: body.quantity, idempotencyKey });
-      const reply = await invoke(inventory, inventory.reserve, request, scope).catch((error: unknown) => {
+      const reply = await call('inventory', inventory.reserve, request, scope).catch((error: unknown) => {
         if (isServiceError(error) && readFailure(error).info?.reason === 'SOLD_OUT') soldOut.add(promotionId);
         throw error;
       });
@@ -97,19 +97,19 @@ export function operationHandlers({
         pageSize: query.pageSize ?? 0,
         pageToken: query.pageToken ?? '',
       });
-      const reply = await invoke(order, order.listOrders, request, scope);
+      const reply = await call('order', order.listOrders, request, scope);
       return ok(page('orders', reply.orders.map(orderJson), reply.nextPageToken));
     },
     'flashsale.order.v1.OrderService.GetOrder': async ({ params, scope }) => {
-      const reply = await invoke(order, order.getOrder, { orderId: params.orderId }, scope);
+      const reply = await call('order', order.getOrder, { orderId: params.orderId }, scope);
       return ok(orderJson(reply.order!));
     },
     'flashsale.payment.v1.PaymentService.Pay': async ({ params, idempotencyKey, scope }) => {
       const request = paymentV1.PayRequest.fromPartial({ orderId: params.orderId, idempotencyKey });
-      return ok(paymentJson((await invoke(payment, payment.pay, request, scope)).payment!));
+      return ok(paymentJson((await call('payment', payment.pay, request, scope)).payment!));
     },
     'flashsale.order.v1.OrderService.CancelOrder': async ({ params, scope }) => {
-      const reply = await invoke(order, order.cancelOrder, { orderId: params.orderId }, scope);
+      const reply = await call('order', order.cancelOrder, { orderId: params.orderId }, scope);
       return ok(orderJson(reply.order!));
     },
   };

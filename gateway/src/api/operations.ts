@@ -20,6 +20,8 @@ export interface OperationSpec {
   body?: z.ZodObject;
   /** Requires an `Idempotency-Key` header; the same key and body replay the same response. */
   idempotent?: true;
+  /** The gRPC call may be sent again after UNAVAILABLE: a read, or a write the upstream dedupes by key. */
+  retry?: true;
   success: { status: number; description: string; schema: z.ZodType };
   /** Outcomes particular to this route, by HTTP status (the general ones are added for every route). */
   outcomes: Record<number, string>;
@@ -39,6 +41,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     rpc: 'flashsale.promotion.v1.PromotionService.ListPromotions',
     operationId: 'listPromotions',
+    retry: true,
     summary: 'List promotions, newest first',
     tag: 'promotions',
     access: 'public',
@@ -49,6 +52,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     rpc: 'flashsale.promotion.v1.PromotionService.GetPromotion',
     operationId: 'getPromotion',
+    retry: true,
     summary: 'A promotion with its live available stock and status',
     tag: 'promotions',
     access: 'public',
@@ -59,6 +63,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     rpc: 'flashsale.promotion.v1.PromotionService.PreheatPromotion',
     operationId: 'preheatPromotion',
+    retry: true,
     summary: "Rebuild the promotion's Redis counters from PostgreSQL (idempotent)",
     tag: 'promotions',
     access: 'admin',
@@ -69,6 +74,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     rpc: 'flashsale.inventory.v1.InventoryService.Reserve',
     operationId: 'purchase',
+    retry: true,
     summary: 'Reserve stock; the order is created asynchronously',
     tag: 'promotions',
     access: 'user',
@@ -84,6 +90,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     rpc: 'flashsale.order.v1.OrderService.ListOrders',
     operationId: 'listOrders',
+    retry: true,
     summary: "The caller's orders, newest first",
     tag: 'orders',
     access: 'user',
@@ -94,6 +101,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     rpc: 'flashsale.order.v1.OrderService.GetOrder',
     operationId: 'getOrder',
+    retry: true,
     summary: 'An order of the caller (any order for an admin)',
     tag: 'orders',
     access: 'user',
@@ -104,6 +112,7 @@ export const OPERATIONS: readonly OperationSpec[] = [
   {
     rpc: 'flashsale.payment.v1.PaymentService.Pay',
     operationId: 'payOrder',
+    retry: true,
     summary: 'Pay an order awaiting payment; the amount comes from the order',
     tag: 'orders',
     access: 'user',

@@ -38,6 +38,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (body.status >= 500)
       logger.error({ err: error, requestId: body.requestId, path: body.instance }, 'request failed');
     if (res.headersSent) return;
+    if (error instanceof HttpProblem && error.retryAfterSeconds !== undefined) {
+      res.set('Retry-After', String(error.retryAfterSeconds));
+    }
     sendProblem(res, body);
   };
 }

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { httpProblem } from './problem';
+
+/** Without its key store the gateway cannot promise exactly-once: the request is refused, to be retried. */
+const unavailable = (): never => {
+  throw httpProblem(503, 'UPSTREAM_UNAVAILABLE', 'the idempotency store is unavailable; try again shortly', {}, 1);
+};
 
 /** A response kept for an idempotency key, replayed when the same request comes again. */
 export interface StoredResponse {
@@ -79,10 +85,10 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async complete(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
     const entry: Entry = { f: fingerprint, r: response };
-    await this.redis.set(this.prefix + key, JSON.stringify(entry), 'EX', this.ttlSeconds);
+    await this.redis.set(this.prefix + key, JSON.stringify(entry), 'EX', this.ttlSeconds).catch(unavailable);
   }
 
   async release(key: string): Promise<void> {
-    await this.redis.del(this.prefix + key);
+    await this.redis.del(this.prefix + key).catch(unavailable);
   }
 }

@@ -42,11 +42,20 @@ export function problem(status: number, code: string, detail: string, extra: Par
 
 /** An error a route throws to answer with a problem directly. */
 export class HttpProblem extends Error {
-  constructor(readonly problem: Problem) {
+  constructor(
+    readonly problem: Problem,
+    /** Sent as `Retry-After` (429 and 503). */
+    readonly retryAfterSeconds?: number,
+  ) {
     super(problem.detail);
     this.name = 'HttpProblem';
   }
 }
 
-export const httpProblem = (status: number, code: string, detail: string, extra: Partial<Problem> = {}) =>
-  new HttpProblem(problem(status, code, detail, extra));
+export const httpProblem = (
+  status: number,
+  code: string,
+  detail: string,
+  extra: Partial<Problem> = {},
+  retryAfterSeconds?: number,
+) => new HttpProblem(problem(status, code, detail, extra), retryAfterSeconds);
