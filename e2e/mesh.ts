@@ -14,6 +14,8 @@ export const JWT_SECRET = `e2e-secret-${uniqueSuffix()}-0123456789`;
 
 export interface Mesh {
   url: string;
+  /** The services' gRPC addresses, for a second gateway. */
+  addresses: { PROMOTION_ADDR: string; INVENTORY_ADDR: string; ORDER_ADDR: string; PAYMENT_ADDR: string };
   stop(): Promise<void>;
 }
 
@@ -22,6 +24,24 @@ export interface MeshOptions {
   order?: Record<string, string>;
   payment?: Record<string, string>;
   gateway?: Record<string, string>;
+}
+
+/** A gateway's environment in tests: the given upstreams, port 0, quiet, limits off unless `extra` sets them. */
+export function gatewayEnv(addresses: Mesh['addresses'], extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HTTP_PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    JWT_SECRET,
+    ...addresses,
+    SHUTDOWN_GRACE_MS: '2000',
+    REDIS_URL: infra.redisUrl,
+    // Long, so tests prove that signals (not the TTL) open a sale again.
+    SOLD_OUT_TTL_MS: '600000',
+    // Tests drive many requests per user from one address; the limits have tests of their own.
+    RATE_LIMIT_USER_PER_SECOND: '0',
+    RATE_LIMIT_IP_PER_SECOND: '0',
+    ...extra,
+  };
 }
 
 /** Boots the four services and the gateway in this process, each on a free port, against the real infrastructure. */
@@ -39,27 +59,16 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const promotion = await startPromotionService(
     loadPromotionConfig(serviceEnv('promotion', { INVENTORY_ADDR: address(inventory.port) })),
   );
-  const gateway = await startGateway(
-    loadGatewayConfig({
-      HTTP_PORT: '0',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-      JWT_SECRET,
-      PROMOTION_ADDR: address(promotion.port),
-      INVENTORY_ADDR: address(inventory.port),
-      ORDER_ADDR: address(order.port),
-      PAYMENT_ADDR: address(payment.port),
-      SHUTDOWN_GRACE_MS: '2000',
-      REDIS_URL: infra.redisUrl,
-      // Long, so tests prove that signals (not the TTL) open a sale again.
-      SOLD_OUT_TTL_MS: '600000',
-      // Tests drive many requests per user from one address; the limits have tests of their own.
-      RATE_LIMIT_USER_PER_SECOND: '0',
-      RATE_LIMIT_IP_PER_SECOND: '0',
-      ...options.gateway,
-    }),
-  );
+  const addresses = {
+    PROMOTION_ADDR: address(promotion.port),
+    INVENTORY_ADDR: address(inventory.port),
+    ORDER_ADDR: address(order.port),
+    PAYMENT_ADDR: address(payment.port),
+  };
+  const gateway = await startGateway(loadGatewayConfig(gatewayEnv(addresses, options.gateway)));
   return {
     url: `http://127.0.0.1:${gateway.port}`,
+    addresses,
     async stop() {
       await gateway.stop();
       await Promise.all([promotion.stop(), payment.stop()]);

@@ -7,7 +7,7 @@ const root = join(__dirname, '..', '..', '..');
 
 export interface ServiceProcess {
   readonly pid: number;
-  /** The gRPC port the service reported once it listened. */
+  /** The port the service reported once it listened. */
   readonly port: number;
   /** Sends a signal (SIGKILL to crash it, SIGTERM to stop it gracefully) and waits until the process is gone. */
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -23,6 +23,8 @@ export async function startServiceProcess(
   entry: string,
   env: Record<string, string>,
   timeoutMs = 60_000,
+  /** The log message that says the process listens (its line carries `port`). */
+  listening = 'grpc server listening',
 ): Promise<ServiceProcess> {
   const logs = join(root, '.cache', 'test-logs');
   mkdirSync(logs, { recursive: true });
@@ -42,7 +44,7 @@ export async function startServiceProcess(
     });
     createInterface({ input: child.stdout! }).on('line', (line) => {
       log.write(`${line}\n`);
-      if (!line.includes('grpc server listening')) return;
+      if (!line.includes(listening)) return;
       clearTimeout(timer);
       resolve((JSON.parse(line) as { port: number }).port);
     });

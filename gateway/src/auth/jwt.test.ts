@@ -1,0 +1,75 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { loadGatewayConfig } from '../config';
+import { AuthError, createJwtVerifier, verificationKey } from './jwt';
+
+async function rsaIssuer(kid: string) {
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const sign = (claims: Record<string, unknown> = {}, subject = 'alice') =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setSubject(subject)
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  return { publicKey, sign };
+}
+
+const verifierFor = async (settings: Parameters<typeof verificationKey>[0]) =>
+  createJwtVerifier({ key: await verificationKey(settings), clockToleranceSeconds: 5 });
+
+describe('RS256 tokens', () => {
+  it('when the gateway has the issuer public key (PEM), then its tokens pass and carry the roles', async () => {
+    const issuer = await rsaIssuer('k1');
+    const verify = await verifierFor({ JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: await exportSPKI(issuer.publicKey) });
+    expect(await verify(`Bearer ${await issuer.sign({ roles: ['admin'] })}`)).toEqual({
+      userId: 'alice',
+      roles: ['admin'],
+      isAdmin: true,
+    });
+  });
+
+  it('when keys come from a JWKS file, then the token kid picks the key and a token of an unknown key is refused', async () => {
+    const [current, next, stranger] = await Promise.all([rsaIssuer('2026-11'), rsaIssuer('2026-12'), rsaIssuer('x')]);
+    const keys = await Promise.all(
+      [
+        ['2026-11', current],
+        ['2026-12', next],
+      ].map(async ([kid, issuer]) => ({
+        ...(await exportJWK((issuer as typeof current).publicKey)),
+        kid,
+        alg: 'RS256',
+      })),
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'jwks-')), 'jwks.json');
+    writeFileSync(file, JSON.stringify({ keys }));
+    const verify = await verifierFor({ JWT_ALGORITHM: 'RS256', JWT_JWKS_FILE: file });
+
+    expect((await verify(`Bearer ${await current.sign()}`)).userId).toBe('alice');
+    expect((await verify(`Bearer ${await next.sign({}, 'bob')}`)).userId).toBe('bob');
+    await expect(verify(`Bearer ${await stranger.sign()}`)).rejects.toMatchObject({
+      status: 401,
+      code: 'INVALID_TOKEN',
+    });
+  });
+
+  it('when an HS256 token is shown to an RS256 gateway, then it is refused (no algorithm confusion)', async () => {
+    const issuer = await rsaIssuer('k1');
+    const pem = await exportSPKI(issuer.publicKey);
+    const verify = await verifierFor({ JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: pem });
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mallory')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(pem));
+    await expect(verify(`Bearer ${forged}`)).rejects.toBeInstanceOf(AuthError);
+  });
+
+  it('when RS256 is chosen without a key, or with both kinds, then start-up fails naming the variable', () => {
+    expect(() => loadGatewayConfig({ JWT_ALGORITHM: 'RS256' })).toThrow(
+      /JWT_PUBLIC_KEY: with JWT_ALGORITHM=RS256 set exactly one/,
+    );
+    expect(() => loadGatewayConfig({})).toThrow(/JWT_SECRET: required with JWT_ALGORITHM=HS256/);
+  });
+});
