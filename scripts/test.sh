@@ -16,6 +16,9 @@ npm run --silent lint
 step "type check"
 npx tsc -p tsconfig.check.json
 
+step "Envoy front config (generated from proto/, checked with Envoy's API types)"
+bash scripts/check-envoy.sh
+
 step "infrastructure"
 bash scripts/infra.sh up
 
