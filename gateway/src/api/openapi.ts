@@ -53,6 +53,16 @@ export function openApiDocument(routes: readonly Route[], version: string): Json
       [spec.success.status]: {
         description: spec.success.description,
         content: { 'application/json': { schema: ref(spec.success.schema) } },
+        ...(spec.links
+          ? {
+              links: Object.fromEntries(
+                Object.entries(spec.links).map(([operationId, parameters]) => [
+                  operationId,
+                  { operationId, parameters },
+                ]),
+              ),
+            }
+          : {}),
       },
     };
     for (const [status, text] of Object.entries(outcomes)) responses[status] = problemResponse(text);

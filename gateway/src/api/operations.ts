@@ -23,6 +23,8 @@ export interface OperationSpec {
   /** The gRPC call may be sent again after UNAVAILABLE: a read, or a write the upstream dedupes by key. */
   retry?: true;
   success: { status: number; description: string; schema: z.ZodType };
+  /** OpenAPI links: operations that take a value of this response (by operationId -> parameter -> expression). */
+  links?: Record<string, Record<string, string>>;
   /** Outcomes particular to this route, by HTTP status (the general ones are added for every route). */
   outcomes: Record<number, string>;
 }
@@ -36,6 +38,11 @@ export const OPERATIONS: readonly OperationSpec[] = [
     access: 'admin',
     body: s.createPromotionBody,
     success: { status: 201, description: 'the promotion, with a Location header', schema: s.promotion },
+    links: {
+      getPromotion: { promotionId: '$response.body#/id' },
+      preheatPromotion: { promotionId: '$response.body#/id' },
+      purchase: { promotionId: '$response.body#/id' },
+    },
     outcomes: { 400: 'INVALID_REQUEST, INVALID_PROMOTION' },
   },
   {
@@ -82,6 +89,11 @@ export const OPERATIONS: readonly OperationSpec[] = [
     body: s.purchaseBody,
     idempotent: true,
     success: { status: 202, description: 'reserved; the order is PENDING until written', schema: s.purchaseAccepted },
+    links: {
+      getOrder: { orderId: '$response.body#/orderId' },
+      payOrder: { orderId: '$response.body#/orderId' },
+      cancelOrder: { orderId: '$response.body#/orderId' },
+    },
     outcomes: {
       404: 'PROMOTION_NOT_FOUND',
       409: 'SOLD_OUT, INSUFFICIENT_STOCK, PURCHASE_LIMIT_REACHED, SALE_NOT_ACTIVE',

@@ -1,0 +1,135 @@
+/**
+ * API fuzzing with schemathesis (PyPI) against the running gateway and its /openapi.json: thousands of generated
+ * requests, valid and invalid, through every operation and along the documented links (create a sale, buy, pay,
+ * cancel). No 5xx, every reply conforms to the document, invalid input is rejected; and afterwards the stock and
+ * order invariants hold.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { waitFor } from '@flash-sale/testing';
+import { client, tokenFor } from './http';
+import { startMesh, type Mesh } from './mesh';
+
+type Json = Record<string, unknown>;
+const root = join(__dirname, '..');
+let mesh: Mesh;
+
+beforeAll(async () => {
+  mesh = await startMesh();
+});
+
+afterAll(async () => {
+  await mesh?.stop();
+});
+
+async function schemathesis(args: string[]) {
+  const { stdout: st } = await promisify(execFile)('bash', [join(root, 'scripts', 'ensure-schemathesis.sh')]);
+  try {
+    const { stdout } = await promisify(execFile)(st.trim(), args, { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+    return { ok: true, output: stdout };
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${failed.stdout ?? ''}\n${failed.stderr ?? ''}` };
+  }
+}
+
+async function allPromotions(caller: ReturnType<typeof client>) {
+  const promotions: Json[] = [];
+  for (let token = ''; ;) {
+    const page = await caller.get<{ promotions: Json[]; nextPageToken?: string }>(
+      `/v1/promotions?pageSize=100${token ? `&pageToken=${token}` : ''}`,
+    );
+    promotions.push(...page.body.promotions);
+    if (!page.body.nextPageToken) return promotions;
+    token = page.body.nextPageToken;
+  }
+}
+
+/**
+ * For every sale the fuzzer created (it was the only buyer there): units held by its live orders plus the units
+ * available equal the stock, and it holds no more than the per-user limit.
+ */
+async function invariants(fuzzer: ReturnType<typeof client>, before: Set<string>) {
+  const problems: string[] = [];
+  const promotions = (await allPromotions(fuzzer)).filter((promotion) => !before.has(promotion.id as string));
+  const orders: Json[] = [];
+  for (let token = ''; ;) {
+    const page = await fuzzer.get<{ orders: Json[]; nextPageToken?: string }>(
+      `/v1/orders?pageSize=100${token ? `&pageToken=${token}` : ''}`,
+    );
+    orders.push(...page.body.orders);
+    if (!page.body.nextPageToken) break;
+    token = page.body.nextPageToken;
+  }
+  for (const promotion of promotions) {
+    const held = orders
+      .filter((order) => order.promotionId === promotion.id)
+      .filter((order) => ['PENDING', 'AWAITING_PAYMENT', 'PAID'].includes(order.status as string))
+      .reduce((sum, order) => sum + (order.quantity as number), 0);
+    if (held + (promotion.availableStock as number) !== promotion.stock) {
+      problems.push(
+        `promotion ${promotion.id}: ${held} held + ${promotion.availableStock} available != ${promotion.stock}`,
+      );
+    }
+    if (held > (promotion.perUserLimit as number)) {
+      problems.push(`promotion ${promotion.id}: one user holds ${held} > limit ${promotion.perUserLimit}`);
+    }
+  }
+  return { problems, promotions: promotions.length, orders: orders.length };
+}
+
+describe('API fuzzing', () => {
+  it('when schemathesis fuzzes every operation and link, then nothing answers 5xx or off the document, and the stock adds up afterwards', async () => {
+    const user = `fuzzer-${Date.now()}`;
+    const token = await tokenFor(user, true);
+    const reportDir = mkdtempSync(join(tmpdir(), 'fuzz-'));
+    const fuzzer = client(mesh.url, token);
+    const before = new Set((await allPromotions(fuzzer)).map((promotion) => promotion.id as string));
+    const run = await schemathesis([
+      'run',
+      `${mesh.url}/openapi.json`,
+      '--checks',
+      'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection',
+      '--phases',
+      'examples,coverage,fuzzing,stateful',
+      '--max-time',
+      process.env.FUZZ_SECONDS ?? '60',
+      '--workers',
+      '2',
+      '--header',
+      `Authorization: Bearer ${token}`,
+      '--exclude-path-regex',
+      '^/(metrics|healthz|readyz)$',
+      '--suppress-health-check',
+      'all',
+      '--report',
+      'junit',
+      '--report-dir',
+      reportDir,
+      '--no-color',
+    ]);
+    if (!run.ok) console.error(run.output.slice(-20_000));
+    else console.info(run.output.slice(run.output.lastIndexOf('SUMMARY') - 10));
+    expect(run.ok).toBe(true);
+    const report = readdirSync(reportDir).find((name) => name.startsWith('junit'))!;
+    const junit = readFileSync(join(reportDir, report), 'utf8');
+    // Every operation was exercised, and the stateful phase ran.
+    expect(junit.match(/<testcase /g)).toHaveLength(10);
+    expect(junit).toContain('failures="0"');
+
+    // Orders the fuzzer caused settle into rows; then every sale it touched must add up.
+    const result = await waitFor(
+      async () => {
+        const checked = await invariants(fuzzer, before);
+        return checked.problems.length === 0 && checked;
+      },
+      { what: 'stock and orders to add up', timeoutMs: 30_000, intervalMs: 1_000 },
+    ).catch(async () => invariants(fuzzer, before));
+    expect(result.problems).toEqual([]);
+    expect(result.promotions).toBeGreaterThan(0);
+    console.info(`fuzzing: ${result.promotions} promotions, ${result.orders} orders of the fuzzer checked`);
+  });
+});
