@@ -7,6 +7,8 @@ const root = join(__dirname, '..', '..', '..');
 
 export interface ServiceProcess {
   readonly pid: number;
+  /** Its JSON log, one line per event. */
+  readonly logPath: string;
   /** The port the service reported once it listened. */
   readonly port: number;
   /** Sends a signal (SIGKILL to crash it, SIGTERM to stop it gracefully) and waits until the process is gone. */
@@ -25,14 +27,18 @@ export async function startServiceProcess(
   timeoutMs = 60_000,
   /** The log message that says the process listens (its line carries `port`). */
   listening = 'grpc server listening',
+  /** Modules loaded before the entry, as `node --require` does (e.g. OpenTelemetry's register). */
+  preload: string[] = [],
 ): Promise<ServiceProcess> {
   const logs = join(root, '.cache', 'test-logs');
   mkdirSync(logs, { recursive: true });
-  const child = spawn(
-    process.execPath,
-    [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), '--tsconfig', 'tsconfig.source.json', entry],
-    { cwd: root, env: { ...process.env, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  // tsx's CommonJS hook first, so that the preloaded modules and the entry may be TypeScript.
+  const requires = [require.resolve('tsx/cjs'), ...preload].flatMap((module) => ['--require', module]);
+  const child = spawn(process.execPath, [...requires, entry], {
+    cwd: root,
+    env: { ...process.env, ...env, LOG_LEVEL: 'info', TSX_TSCONFIG_PATH: join(root, 'tsconfig.source.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log = createWriteStream(join(logs, `${name}-${child.pid}.log`));
   child.stderr!.pipe(log, { end: false });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -51,6 +57,7 @@ export async function startServiceProcess(
   });
   return {
     pid: child.pid!,
+    logPath: String(log.path),
     port,
     async kill(signal) {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
