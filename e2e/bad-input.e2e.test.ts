@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { waitFor } from '@flash-sale/testing';
-import { client, newKey, tokenFor, type Reply } from './http';
+import { client, newKey, openSale, tokenFor, type Reply } from './http';
 import { JWT_SECRET, startMesh, type Mesh } from './mesh';
 
 type Json = Record<string, unknown>;
@@ -12,16 +12,7 @@ let stranger: ReturnType<typeof client>;
 let promotionId: string;
 let orderId: string;
 
-const validPromotion = () => ({
-  itemId: 'sku-bad-input',
-  title: 'Bad input target',
-  priceCents: 1_000,
-  stock: 5,
-  perUserLimit: 2,
-  startsAt: new Date(Date.now() - 1_000).toISOString(),
-  endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-  paymentTimeoutSeconds: 600,
-});
+const validPromotion = () => openSale({ itemId: 'sku-bad-input', title: 'Bad input target', perUserLimit: 2 });
 
 /** What must not change, whatever bad request arrives. */
 async function snapshot() {

@@ -5,7 +5,7 @@
  */
 import { SignJWT } from 'jose';
 import { waitFor } from '@flash-sale/testing';
-import { client, newKey, tokenFor, type Reply } from './http';
+import { client, newKey, openSale, tokenFor, type Reply } from './http';
 import { JWT_SECRET, startMesh, type Mesh } from './mesh';
 import { responseChecker, validateOpenApi } from './openapi-check';
 
@@ -19,16 +19,7 @@ let document: Json;
 let check: ReturnType<typeof responseChecker>;
 const ids: Record<string, string> = {};
 
-const sale = () => ({
-  itemId: 'sku-contract',
-  title: 'Contract',
-  priceCents: 990,
-  stock: 10,
-  perUserLimit: 3,
-  startsAt: new Date(Date.now() - 1_000).toISOString(),
-  endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-  paymentTimeoutSeconds: 600,
-});
+const sale = () => openSale({ itemId: 'sku-contract', priceCents: 990, stock: 10, perUserLimit: 3 });
 
 /** One successful call per operation, as a user of the API makes it. */
 const happy: Record<string, () => Promise<Reply<Json>>> = {

@@ -42,3 +42,16 @@ export function client(baseUrl: string, token?: string) {
 
 export const tokenFor = (user: string, admin = false) => mint(user, { admin, key: JWT_SECRET });
 export const newKey = () => randomUUID();
+
+/** The body of `POST /v1/promotions` for a sale open from a second ago for an hour; `overrides` change any field. */
+export const openSale = (overrides: Record<string, unknown> = {}) => ({
+  itemId: 'sku-e2e',
+  title: 'E2E item',
+  priceCents: 1_000,
+  stock: 5,
+  perUserLimit: 1,
+  startsAt: new Date(Date.now() - 1_000).toISOString(),
+  endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+  paymentTimeoutSeconds: 600,
+  ...overrides,
+});

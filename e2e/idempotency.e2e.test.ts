@@ -3,7 +3,7 @@
  * charge), the same key with another body gets 422, and keys belong to their user.
  */
 import { waitFor } from '@flash-sale/testing';
-import { client, newKey, tokenFor } from './http';
+import { client, newKey, openSale, tokenFor } from './http';
 import { startMesh, type Mesh } from './mesh';
 
 type Json = Record<string, unknown>;
@@ -15,16 +15,7 @@ let promotionId: string;
 beforeAll(async () => {
   mesh = await startMesh();
   admin = client(mesh.url, await tokenFor('idem-admin', true));
-  const reply = await admin.post<Json>('/v1/promotions', {
-    itemId: 'sku-idem',
-    title: 'Idempotency',
-    priceCents: 500,
-    stock: 20,
-    perUserLimit: 3,
-    startsAt: new Date(Date.now() - 1_000).toISOString(),
-    endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-    paymentTimeoutSeconds: 600,
-  });
+  const reply = await admin.post<Json>('/v1/promotions', openSale({ itemId: 'sku-idem', stock: 20, perUserLimit: 3 }));
   promotionId = reply.body.id as string;
 });
 

@@ -4,7 +4,7 @@
  */
 import { Pool } from 'pg';
 import { infra, waitFor } from '@flash-sale/testing';
-import { client, newKey, tokenFor, type Reply } from './http';
+import { client, newKey, openSale, tokenFor, type Reply } from './http';
 import { startMesh, type Mesh } from './mesh';
 
 type Json = Record<string, unknown>;
@@ -30,17 +30,10 @@ afterAll(async () => {
 });
 
 async function createPromotion(stock: number, paymentTimeoutSeconds: number) {
-  const startsAt = Date.now() - 1_000;
-  const reply = await admin.post<{ id: string }>('/v1/promotions', {
-    itemId: 'sku-outcomes',
-    title: 'Outcome phone',
-    priceCents: 1_000,
-    stock,
-    perUserLimit: 1,
-    paymentTimeoutSeconds,
-    startsAt: new Date(startsAt).toISOString(),
-    endsAt: new Date(startsAt + 3_600_000).toISOString(),
-  });
+  const reply = await admin.post<{ id: string }>(
+    '/v1/promotions',
+    openSale({ itemId: 'sku-outcomes', stock, paymentTimeoutSeconds }),
+  );
   expect(reply.status).toBe(201);
   return reply.body.id;
 }

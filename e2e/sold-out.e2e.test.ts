@@ -1,5 +1,5 @@
 import { waitFor } from '@flash-sale/testing';
-import { client, newKey, tokenFor } from './http';
+import { client, newKey, openSale, tokenFor } from './http';
 import { startMesh, type Mesh } from './mesh';
 
 type Json = Record<string, unknown>;
@@ -30,16 +30,10 @@ const buy = async (user: string, promotionId: string) =>
 
 describe('the sold-out fast path', () => {
   it('when the last unit is reserved, then later buyers are refused from memory; a release opens the sale again', async () => {
-    const created = await admin.post<Json>('/v1/promotions', {
-      itemId: 'sku-sold-out',
-      title: 'One of a kind',
-      priceCents: 100,
-      stock: 1,
-      perUserLimit: 1,
-      startsAt: new Date(Date.now() - 1_000).toISOString(),
-      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-      paymentTimeoutSeconds: 600,
-    });
+    const created = await admin.post<Json>(
+      '/v1/promotions',
+      openSale({ itemId: 'sku-sold-out', title: 'One of a kind', priceCents: 100, stock: 1 }),
+    );
     const promotionId = created.body.id as string;
     const first = await buy(`first-${promotionId}`, promotionId);
     expect(first.status).toBe(202);
