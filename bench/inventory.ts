@@ -16,9 +16,8 @@ import { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { inventoryV1 } from '@flash-sale/contracts';
 import { callerMetadata, callUnary, createClient } from '@flash-sale/grpc-kit';
-import { saleKeys } from '../services/inventory/src/domain/sale-keys';
-import { RedisStockCache } from '../services/inventory/src/infrastructure/redis/redis-stock-cache';
-import { RESERVE } from '../services/inventory/src/infrastructure/redis/scripts';
+import { drive } from './lib/drive';
+import { measureRawEvalsha } from './lib/evalsha';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
@@ -26,53 +25,6 @@ const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 4);
 const USERS = 20_000;
 const PORT = Number(process.env.BENCH_INVENTORY_PORT ?? 50152);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-interface Result {
-  calls: number;
-  errors: number;
-  perSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
-
-/** Runs `call` from `concurrency` loops for the duration; latencies in ms. */
-async function drive(
-  call: (n: number) => Promise<void>,
-  concurrency: number,
-  durationMs = DURATION_MS,
-): Promise<Result> {
-  const latencies: number[] = [];
-  let errors = 0;
-  let n = 0;
-  const started = performance.now();
-  const end = started + durationMs;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        try {
-          await call(n++);
-          latencies.push(performance.now() - t);
-        } catch {
-          errors += 1;
-        }
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    Number((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(2));
-  return {
-    calls: latencies.length,
-    errors,
-    perSecond: Math.round(latencies.length / elapsed),
-    p50Ms: at(0.5),
-    p99Ms: at(0.99),
-    maxMs: at(1),
-  };
-}
 
 /** The sale both runs sell from: a large stock, so every call takes the full success path of the script. */
 function sale(promotionId: string) {
@@ -109,7 +61,6 @@ async function main() {
     const first = clients[0]!;
     const base = BigInt(Date.now()) * 1000n;
     const grpcSale = String(base + 1n);
-    const rawSale = String(base + 2n);
     for (let attempt = 0; ; attempt += 1) {
       try {
         await callUnary(first.prepareSale, first, sale(grpcSale), { timeoutMs: 2_000 });
@@ -135,45 +86,10 @@ async function main() {
     };
     // Warm-up, not recorded: channels connect, both processes compile their hot code.
     await drive((n) => reserveCall(n + 10_000_000), CONCURRENCY, 2_000);
-    const grpc = await drive(reserveCall, CONCURRENCY);
+    const grpc = await drive(reserveCall, CONCURRENCY, DURATION_MS);
 
     console.log(`EVALSHA reserve: ${CONCURRENCY} concurrent callers on one connection for ${DURATION_MS} ms`);
-    // The raw run's sale exists only in Redis: the service does not know it, so no relay publishes its outbox.
-    const terms = sale(rawSale);
-    await new RedisStockCache(redis).rebuild(
-      {
-        ...terms,
-        priceCents: BigInt(terms.priceCents),
-        totalStock: terms.stock,
-        startsAt: terms.startsAt!,
-        endsAt: terms.endsAt!,
-      },
-      [],
-    );
-    const sha = (await redis.script('LOAD', RESERVE)) as string;
-    const k = saleKeys(rawSale);
-    const rawCall = async (n: number) => {
-      const reply = (await redis.evalsha(
-        sha,
-        6,
-        k.meta,
-        k.stock,
-        k.users,
-        k.idempotency,
-        k.reservations,
-        k.outbox,
-        `bench-${n % USERS}`,
-        `r${n}`,
-        1,
-        String(base + 10n + 2n * BigInt(n)),
-        String(base + 11n + 2n * BigInt(n)),
-        rawSale,
-      )) as string[];
-      if (reply[0] !== 'RESERVED') throw new Error(reply[0]);
-    };
-    await drive((n) => rawCall(n + 10_000_000), CONCURRENCY, 2_000);
-    const raw = await drive(rawCall, CONCURRENCY);
-    await redis.del(...Object.values(k));
+    const raw = await measureRawEvalsha(redis, { concurrency: CONCURRENCY, durationMs: DURATION_MS });
 
     const report = {
       date: new Date().toISOString(),

@@ -130,7 +130,10 @@ describe('every purchase becomes exactly one outcome', () => {
         await cancel;
       }),
     );
-    for (const reply of payReplies.values()) expect([200, 409]).toContain(reply.status);
+    // 503 and 504 say "unknown, retry with the same key" (a slow machine can time a payment out): the buyer
+    // did not learn the outcome, and the money must still end up right, as checked below.
+    const UNKNOWN = [503, 504];
+    for (const reply of payReplies.values()) expect([200, 409, ...UNKNOWN]).toContain(reply.status);
 
     const ids = accepted.map((p) => p.orderId);
     // Settled: no order awaits payment, no captured payment sits on an unpaid order, the ledger agrees.
@@ -155,8 +158,8 @@ describe('every purchase becomes exactly one outcome', () => {
         case 'PAID':
           // Captured once, by the payment the buyer was told about, and kept.
           expect([row.payment_status, row.order_payment]).toEqual(['SUCCEEDED', row.payment_id]);
-          expect(paid.status).toBe(200);
-          expect(paid.body.paymentId).toBe(row.payment_id);
+          if (paid.status === 200) expect(paid.body.paymentId).toBe(row.payment_id);
+          else expect(UNKNOWN).toContain(paid.status);
           break;
         case 'REFUNDED':
           // Captured, then lost the race to expiry or cancellation: given back, once.
@@ -167,7 +170,7 @@ describe('every purchase becomes exactly one outcome', () => {
         case 'CANCELLED':
           // Never charged: refused up front, or declined.
           expect(row.payment_status === null || row.payment_status === 'FAILED').toBe(true);
-          expect(paid.status).toBe(409);
+          expect([409, ...UNKNOWN]).toContain(paid.status);
           break;
         default:
           throw new Error(`order ${row.id} ended ${row.status}`);
@@ -185,8 +188,9 @@ describe('every purchase becomes exactly one outcome', () => {
       what: `available stock ${stock - count('PAID')}`,
       timeoutMs: 30_000,
     });
+    const unknown = [...payReplies.values()].filter((reply) => UNKNOWN.includes(reply.status)).length;
     console.info(
-      `pay-vs-expire: ${count('PAID')} paid, ${count('REFUNDED')} refunded, ${count('EXPIRED')} expired, ${count('CANCELLED')} cancelled`,
+      `pay-vs-expire: ${count('PAID')} paid, ${count('REFUNDED')} refunded, ${count('EXPIRED')} expired, ${count('CANCELLED')} cancelled; ${unknown} payment replies timed out`,
     );
   });
 

@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import type { Logger } from '@flash-sale/logging';
 import { apiRouter } from './api/api-router';
 import { docsRouter } from './api/docs';
-import { operationHandlers } from './api/handlers';
+import type { Handler } from './api/handlers';
 import { openApiDocument } from './api/openapi';
 import type { Route } from './api/route-table';
 import type { JwtVerifier } from './auth/jwt';
@@ -18,14 +18,12 @@ import { httpProblem } from './http/problem';
 import type { RateLimits } from './http/rate-limits';
 import { authMiddleware } from './routes/auth-middleware';
 import { stateOf, type RequestState } from './routes/context';
-import type { SoldOutSet } from './sold-out-set';
-import type { Upstreams } from './upstreams';
 
 export interface GatewayDependencies {
   logger: Logger;
   verify: JwtVerifier;
-  upstreams: Upstreams;
-  soldOut: SoldOutSet;
+  /** The translation of each operation to its gRPC call, by fully qualified method (see api/handlers.ts). */
+  handlers: Record<string, Handler>;
   /** Each dependency the gateway needs to serve, and whether it answers now. */
   readiness: () => Promise<Record<string, boolean>>;
   upstreamTimeoutMs: number;
@@ -109,11 +107,7 @@ export function createApp(deps: GatewayDependencies) {
   app.use(
     apiRouter({
       routes: deps.routes,
-      handlers: operationHandlers({
-        upstreams: deps.upstreams,
-        soldOut: deps.soldOut,
-        soldOutRejected: () => metrics.soldOutRejections.inc(),
-      }),
+      handlers: deps.handlers,
       auth: authMiddleware(deps.verify),
       rateLimits: deps.rateLimits,
       idempotency: deps.idempotency,

@@ -4,6 +4,7 @@ import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import { createHealthClient, isServing, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
 import { createApp } from './app';
+import { operationHandlers } from './api/handlers';
 import { routeTable } from './api/route-table';
 import { createJwtVerifier, verificationKey } from './auth/jwt';
 import { loadGatewayConfig, type GatewayConfig } from './config';
@@ -50,7 +51,6 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   await soldOut.follow(subscriber, logger);
   let draining = false;
   const app = createApp({
-    soldOut,
     logger,
     verify: createJwtVerifier({
       key: await verificationKey(config),
@@ -58,7 +58,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
       ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
     }),
-    upstreams,
+    handlers: operationHandlers({ upstreams, soldOut, soldOutRejected: () => metrics.soldOutRejections.inc() }),
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT,
     routes: routeTable(meshHttpRules(descriptorSetPath)),

@@ -1,0 +1,282 @@
+/**
+ * `npm run bench`: a flash sale through the HTTP gateway, measured against this machine's ceilings.
+ *
+ * Brings up its own mesh (the four services and the gateway from dist/, each a process, with OpenTelemetry loaded
+ * as in production) on ports of its own, next to whatever else runs. A separate load process (undici) then:
+ *   1. measures the ceilings: a bare Node http server and the gateway's own Express app answering at once (same
+ *      middleware, no Redis, no upstream), plus raw EVALSHA of the reserve script straight against Redis;
+ *   2. sells a promotion of BENCH_STOCK (10,000) units, one per user, to BENCH_CONNECTIONS (64) buyers pressing buy
+ *      back to back with 40,000 distinct tokens, until the stock is gone and BENCH_AFTER_MS (10 s) beyond;
+ *   3. measures how long until every accepted order is a row in PostgreSQL;
+ *   4. offers a fixed 80% of the peak purchase rate to a large sale for 10 s and measures the latency.
+ * Writes bench/results/<date>.json, .md and .svg (throughput and latency over the sale). Figures, not tests:
+ * nothing here fails on a slow machine.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { Pool as PgPool } from 'pg';
+import type { LoadResult, LoadRun } from './load';
+import { measureRawEvalsha } from './lib/evalsha';
+import { infrastructureProcesses, root, sampleProcesses, startProcess, stopProcess, type Running } from './lib/processes';
+import { percentiles, series } from './lib/stats';
+import { renderReport } from './lib/report';
+
+const env = process.env;
+const STOCK = Number(env.BENCH_STOCK ?? 10_000);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
+const AFTER_MS = Number(env.BENCH_AFTER_MS ?? 10_000);
+const CEILING_MS = Number(env.BENCH_CEILING_MS ?? 5_000);
+const USERS = 40_000;
+const HOST = '127.0.0.1';
+const PORTS = { gateway: 18080, promotion: 51051, inventory: 51052, order: 51053, payment: 51054, node: 18091, express: 18092 };
+const REDIS_URL = env.REDIS_URL ?? `redis://${HOST}:${env.REDIS_PORT ?? 6379}`;
+const KAFKA = env.KAFKA_BROKERS ?? `${HOST}:${env.KAFKA_PORT ?? 9092}`;
+const pgUrl = (role: string) => `postgresql://${role}:${role}@${HOST}:${env.PG_PORT ?? 5432}/flashsale?schema=${role}`;
+const addr = (port: number) => `${HOST}:${port}`;
+const PURCHASE_BODY = JSON.stringify({ quantity: 1 });
+
+function startMesh(secret: string): Running[] {
+  const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
+  const shared = {
+    REDIS_URL,
+    KAFKA_BROKERS: KAFKA,
+    LOG_LEVEL: 'error',
+    // Fresh consumer groups that start at the topics' ends: the run reads its own events, not earlier history.
+    KAFKA_GROUP_PREFIX: `bench-${Date.now()}.`,
+    KAFKA_NEW_GROUP_START: 'end',
+  };
+  const node = ['--require', '@flash-sale/observability/register', ...profile];
+  const service = (name: string, entry: string, own: Record<string, string>) =>
+    startProcess(name, entry, { ...shared, ...own }, node);
+  return [
+    service('inventory', 'services/inventory/dist/main.js', {
+      GRPC_PORT: String(PORTS.inventory),
+      DATABASE_URL: pgUrl('inventory'),
+    }),
+    service('order', 'services/order/dist/main.js', {
+      GRPC_PORT: String(PORTS.order),
+      DATABASE_URL: pgUrl('orders'),
+      INVENTORY_ADDR: addr(PORTS.inventory),
+    }),
+    service('payment', 'services/payment/dist/main.js', {
+      GRPC_PORT: String(PORTS.payment),
+      DATABASE_URL: pgUrl('payment'),
+      ORDER_ADDR: addr(PORTS.order),
+    }),
+    service('promotion', 'services/promotion/dist/main.js', {
+      GRPC_PORT: String(PORTS.promotion),
+      DATABASE_URL: pgUrl('promotion'),
+      INVENTORY_ADDR: addr(PORTS.inventory),
+    }),
+    service('gateway', 'gateway/dist/main.js', {
+      HTTP_PORT: String(PORTS.gateway),
+      JWT_SECRET: secret,
+      PROMOTION_ADDR: addr(PORTS.promotion),
+      INVENTORY_ADDR: addr(PORTS.inventory),
+      ORDER_ADDR: addr(PORTS.order),
+      PAYMENT_ADDR: addr(PORTS.payment),
+      // Every buyer here comes from one address: the per-address limit would measure itself.
+      RATE_LIMIT_IP_PER_SECOND: '0',
+    }),
+  ];
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function loadRunner(load: Running) {
+  return (spec: LoadRun) =>
+    new Promise<LoadResult>((resolve, reject) => {
+      load.child!.once('message', (reply: { ok: boolean; result?: LoadResult; error?: string }) =>
+        reply.ok ? resolve(reply.result!) : reject(new Error(reply.error)),
+      );
+      load.child!.send(spec);
+    });
+}
+
+function summary(result: LoadResult, from = 0, to = Infinity) {
+  const picked = result.ends.map((end, i) => i).filter((i) => result.ends[i]! > from && result.ends[i]! <= to);
+  const seconds = (Math.min(to, Math.max(...result.ends)) - from) / 1000;
+  const byStatus: Record<string, number> = {};
+  for (const i of picked) byStatus[result.statuses[i]!] = (byStatus[result.statuses[i]!] ?? 0) + 1;
+  return {
+    requests: picked.length,
+    perSecond: Math.round(picked.length / seconds),
+    latencyMs: percentiles(picked.map((i) => result.latencies[i]!)),
+    byStatus,
+  };
+}
+
+async function main() {
+  const secret = randomBytes(24).toString('base64url');
+  const key = new TextEncoder().encode(secret);
+  const sign = (sub: string, roles: string[] = []) =>
+    new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('3h').sign(key);
+  const run = `${Date.now().toString(36)}`;
+  const tokens = await Promise.all(Array.from({ length: USERS }, (_, u) => sign(`bench-${run}-${u}`)));
+  const adminToken = await sign(`bench-admin-${run}`, ['admin']);
+  const work = join(root, '.cache', 'bench');
+  mkdirSync(work, { recursive: true });
+  const tokensFile = join(work, 'tokens.txt');
+  writeFileSync(tokensFile, tokens.join('\n'));
+
+  const mesh = startMesh(secret);
+  const load = startProcess('load', 'bench/load.ts', {});
+  const drive = loadRunner(load);
+  const redis = new Redis(REDIS_URL);
+  const pg = new PgPool({ connectionString: pgUrl('orders'), max: 2 });
+  const gateway = `http://${addr(PORTS.gateway)}`;
+  const floors: Running[] = [];
+  try {
+    await until('the mesh', async () => (await fetch(`${gateway}/readyz`)).status === 200);
+    const purchaseRun = (url: string, path: string): LoadRun => ({
+      url,
+      path,
+      method: 'POST',
+      body: PURCHASE_BODY,
+      tokensFile,
+      idempotencyKey: true,
+      connections: CONNECTIONS,
+      mode: 'closed',
+      durationMs: CEILING_MS,
+    });
+
+    console.log('[bench] ceilings: bare Node http, the Express floor, raw EVALSHA');
+    const ceilings: Record<string, ReturnType<typeof summary>> = {};
+    for (const kind of ['node', 'express'] as const) {
+      const floor = startProcess(`${kind}-floor`, 'bench/floor-server.ts', {}, [], [kind, String(PORTS[kind]), secret]);
+      floors.push(floor);
+      await until(`${kind} floor`, async () => {
+        const reply = await fetch(`http://${addr(PORTS[kind])}/`).catch(() => undefined);
+        return reply !== undefined;
+      });
+      const spec = purchaseRun(`http://${addr(PORTS[kind])}`, '/v1/promotions/1/purchase');
+      await drive({ ...spec, durationMs: 1_500 });
+      ceilings[kind] = summary(await drive(spec));
+      await stopProcess(floor);
+    }
+    const evalsha = await measureRawEvalsha(redis, { concurrency: CONNECTIONS, durationMs: CEILING_MS });
+
+    const admin = async (body: object) => {
+      const reply = await fetch(`${gateway}/v1/promotions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (reply.status !== 201) throw new Error(`create promotion: ${reply.status} ${await reply.text()}`);
+      return ((await reply.json()) as { id: string }).id;
+    };
+    const sale = (stock: number, perUserLimit: number) =>
+      admin({
+        itemId: `bench-${run}`,
+        title: 'Benchmark sale',
+        priceCents: 1999,
+        stock,
+        perUserLimit,
+        startsAt: new Date(Date.now() - 1_000).toISOString(),
+        endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+        paymentTimeoutSeconds: 3_600,
+      });
+
+    console.log('[bench] warm-up (not recorded)');
+    const warm = await sale(5_000_000, 100);
+    await drive({ ...purchaseRun(gateway, `/v1/promotions/${warm}/purchase`), durationMs: 3_000 });
+
+    console.log(`[bench] flash sale: ${STOCK} units, limit 1, ${CONNECTIONS} buyers back to back, ${USERS} users`);
+    const promotionId = await sale(STOCK, 1);
+    const sampler = sampleProcesses([...mesh, load, ...infrastructureProcesses()]);
+    const flash = await drive({
+      ...purchaseRun(gateway, `/v1/promotions/${promotionId}/purchase`),
+      durationMs: 120_000,
+      stopAfterAccepted: { accepted: STOCK, afterMs: AFTER_MS },
+    });
+    const processes = sampler.stop();
+    const acceptedAt = flash.ends.filter((_, i) => flash.statuses[i]! < 300);
+    const accepted = acceptedAt.length;
+    const lastAccept = Math.max(...acceptedAt);
+    const firstAccept = Math.min(...acceptedAt);
+
+    // Drain: every accepted reservation becomes an order row (counted from the last accepted purchase).
+    const orders = async () =>
+      (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.orders WHERE promotion_id = $1', [promotionId]))
+        .rows[0]!.n;
+    await until('every accepted order in PostgreSQL', async () => (await orders()) >= accepted, 300_000);
+    const drainedAt = Date.now();
+    const drainMs = drainedAt - (flash.startedAt + lastAccept);
+    const stockLeft = ((await (await fetch(`${gateway}/v1/promotions/${promotionId}`)).json()) as { availableStock: number })
+      .availableStock;
+
+    const whileStock = summary(flash, 0, lastAccept);
+    const afterSellOut = summary(flash, lastAccept);
+
+    console.log('[bench] while stock lasted:', JSON.stringify(whileStock), 'after:', JSON.stringify(afterSellOut));
+    const rate = Math.round(0.8 * whileStock.perSecond);
+    console.log(`[bench] open loop at 80% of the peak purchase rate: ${rate}/s for 10 s`);
+    const large = await sale(10_000_000, 100);
+    const steady = summary(
+      await drive({ ...purchaseRun(gateway, `/v1/promotions/${large}/purchase`), mode: 'open', rate, durationMs: 10_000 }),
+    );
+
+    const report = {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGb: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        note: 'load generator, mesh, Redis, Kafka and PostgreSQL share this machine',
+      },
+      settings: { stock: STOCK, connections: CONNECTIONS, users: USERS, afterMs: AFTER_MS, ceilingMs: CEILING_MS },
+      ceilings: { nodeHttp: ceilings.node, expressFloor: ceilings.express, rawEvalsha: evalsha },
+      flashSale: {
+        accepted,
+        oversold: Math.max(0, accepted - STOCK),
+        stockLeft,
+        whileStock,
+        afterSellOut,
+        sellOutSeconds: Number((lastAccept / 1000).toFixed(2)),
+        drainMs: Math.round(drainMs),
+        ordersPerSecond: Math.round(accepted / ((drainedAt - (flash.startedAt + firstAccept)) / 1000)),
+        errors: flash.errors,
+        series: series(flash.ends, flash.latencies, flash.statuses),
+      },
+      steadyAt80Percent: { rate, ...steady },
+      processes,
+      ratios: {
+        purchaseToExpressFloor: Number((whileStock.perSecond / ceilings.express!.perSecond).toFixed(2)),
+        soldOutToExpressFloor: Number((afterSellOut.perSecond / ceilings.express!.perSecond).toFixed(2)),
+        expressFloorToNodeHttp: Number((ceilings.express!.perSecond / ceilings.node!.perSecond).toFixed(2)),
+        purchaseToRawEvalsha: Number((whileStock.perSecond / evalsha.perSecond).toFixed(3)),
+      },
+    };
+    const dir = join(root, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const base = join(dir, report.date.slice(0, 16).replace(':', '-'));
+    const { markdown, svg } = await renderReport(report);
+    writeFileSync(`${base}.json`, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(`${base}.md`, markdown);
+    writeFileSync(`${base}.svg`, svg);
+    console.log(markdown);
+    console.log(`[bench] written: ${base}.{json,md,svg}`);
+  } finally {
+    redis.disconnect();
+    await pg.end();
+    for (const floor of floors) await stopProcess(floor);
+    await stopProcess(load);
+    await Promise.all(mesh.map(stopProcess));
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

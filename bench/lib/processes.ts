@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const root = join(__dirname, '..', '..');
+
+export interface Running {
+  name: string;
+  pid: number;
+  child?: ChildProcess;
+}
+
+/** Starts `entry` (JavaScript from dist/, or TypeScript through tsx) as a child process with its own environment. */
+export function startProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+  args: string[] = [],
+): Running {
+  const typescript = entry.endsWith('.ts') ? ['--require', require.resolve('tsx/cjs')] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...typescript, join(root, entry), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL') console.error(`[bench] ${name} exited (${code ?? signal})`);
+  });
+  return { name, pid: child.pid!, child };
+}
+
+export async function stopProcess(running: Running): Promise<void> {
+  const child = running.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** The infrastructure's own processes, from the pid files scripts/infra.sh keeps. */
+export function infrastructureProcesses(): Running[] {
+  const read = (file: string) => {
+    try {
+      return Number(readFileSync(join(root, '.infra', file), 'utf8').split('\n')[0]);
+    } catch {
+      return 0;
+    }
+  };
+  return [
+    { name: 'redis', pid: read('redis/redis.pid') },
+    { name: 'postgres', pid: read('postgres/data/postmaster.pid') },
+    { name: 'kafka', pid: read('kafka/kafka.pid') },
+  ].filter((running) => running.pid > 0);
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU time (seconds) and resident memory (MB) of a process and, for PostgreSQL, of its children too. */
+function usage(pid: number): { cpuSeconds: number; rssMb: number } {
+  let cpuSeconds = 0;
+  let rssMb = 0;
+  const pids = [pid, ...children(pid)];
+  for (const one of pids) {
+    try {
+      const stat = readFileSync(`/proc/${one}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      cpuSeconds += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${one}/status`, 'utf8'))?.[1];
+      rssMb += Number(rss ?? 0) / 1024;
+    } catch {
+      // The process (or one child) is gone.
+    }
+  }
+  return { cpuSeconds, rssMb };
+}
+
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+export interface ProcessFigures {
+  /** Average CPU over the window, in percent of one core. */
+  cpuPercent: number;
+  peakRssMb: number;
+}
+
+/** Samples the processes every 250 ms between start() and stop(). */
+export function sampleProcesses(processes: Running[]) {
+  const first = new Map(processes.map((p) => [p.name, usage(p.pid)]));
+  const peak = new Map(processes.map((p) => [p.name, first.get(p.name)!.rssMb]));
+  const started = performance.now();
+  const timer = setInterval(() => {
+    for (const p of processes) peak.set(p.name, Math.max(peak.get(p.name)!, usage(p.pid).rssMb));
+  }, 250);
+  return {
+    stop(): Record<string, ProcessFigures> {
+      clearInterval(timer);
+      const seconds = (performance.now() - started) / 1000;
+      return Object.fromEntries(
+        processes.map((p) => {
+          const last = usage(p.pid);
+          const cpu = ((last.cpuSeconds - first.get(p.name)!.cpuSeconds) / seconds) * 100;
+          return [p.name, { cpuPercent: Math.round(cpu), peakRssMb: Math.round(Math.max(peak.get(p.name)!, last.rssMb)) }];
+        }),
+      );
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import type { Result } from './drive';
+import type { Bucket } from './stats';
+
+interface Summary {
+  requests: number;
+  perSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  byStatus: Record<string, number>;
+}
+
+export interface Report {
+  date: string;
+  machine: { cpus: number; cpuModel?: string | undefined; memoryGb: number; node: string; note: string };
+  settings: { stock: number; connections: number; users: number };
+  ceilings: { nodeHttp?: Summary | undefined; expressFloor?: Summary | undefined; rawEvalsha: Result };
+  flashSale: {
+    accepted: number;
+    oversold: number;
+    stockLeft: number;
+    whileStock: Summary;
+    afterSellOut: Summary;
+    sellOutSeconds: number;
+    drainMs: number;
+    ordersPerSecond: number;
+    errors: number;
+    series: Bucket[];
+  };
+  steadyAt80Percent: Summary & { rate: number };
+  processes: Record<string, { cpuPercent: number; peakRssMb: number }>;
+  ratios: Record<string, number>;
+}
+
+const row = (name: string, s: Summary | undefined) =>
+  s
+    ? `| ${name} | ${s.perSecond.toLocaleString('en')} | ${s.latencyMs.p50} | ${s.latencyMs.p95} | ${s.latencyMs.p99} | ${s.latencyMs.max} |`
+    : `| ${name} | - | - | - | - | - |`;
+
+/** The Markdown table and the SVG plot of one run. */
+export async function renderReport(report: Report): Promise<{ markdown: string; svg: string }> {
+  const f = report.flashSale;
+  const r = report.ratios;
+  const markdown = `## Benchmark ${report.date}
+
+Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGb} GiB, Node ${report.machine.node}; ${report.machine.note}.
+Sale: ${report.settings.stock.toLocaleString('en')} units, one per user, ${report.settings.connections} buyers sending back to back, ${report.settings.users.toLocaleString('en')} distinct users.
+
+| path | requests/s | p50 ms | p95 ms | p99 ms | max ms |
+| --- | --- | --- | --- | --- | --- |
+${row('purchase through the gateway, while stock lasts', f.whileStock)}
+${row('purchase through the gateway, after sell-out', f.afterSellOut)}
+${row(`purchase at 80% of the peak (${report.steadyAt80Percent.rate}/s offered)`, report.steadyAt80Percent)}
+${row('Express floor (same middleware, answers at once)', report.ceilings.expressFloor)}
+${row('bare Node http', report.ceilings.nodeHttp)}
+| raw EVALSHA of the reserve script | ${report.ceilings.rawEvalsha.perSecond.toLocaleString('en')} | ${report.ceilings.rawEvalsha.p50Ms} | - | ${report.ceilings.rawEvalsha.p99Ms} | ${report.ceilings.rawEvalsha.maxMs} |
+
+Accepted ${f.accepted.toLocaleString('en')} of ${report.settings.stock.toLocaleString('en')} (oversold: **${f.oversold}**, stock left ${f.stockLeft}); sold out after ${f.sellOutSeconds} s; every accepted order in PostgreSQL ${f.drainMs} ms after the last purchase; the order service wrote ${f.ordersPerSecond.toLocaleString('en')} orders/s; ${f.errors} transport errors.
+Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
+
+| process | CPU % of one core | peak RSS MB |
+| --- | --- | --- |
+${Object.entries(report.processes)
+  .map(([name, p]) => `| ${name} | ${p.cpuPercent} | ${p.peakRssMb} |`)
+  .join('\n')}
+`;
+  return { markdown, svg: await plot(f.series, report.date) };
+}
+
+async function plot(buckets: Bucket[], date: string): Promise<string> {
+  // Vega and Vega-Lite are ES modules; this file is CommonJS.
+  const vega = await import('vega');
+  const vegaLite = await import('vega-lite');
+  const throughput = buckets.flatMap((b) => [
+    { t: b.t, series: 'attempts/s', value: b.attemptsPerSecond },
+    { t: b.t, series: 'accepted/s', value: b.acceptedPerSecond },
+  ]);
+  const latency = buckets.flatMap((b) => [
+    { t: b.t, series: 'p50 ms', value: b.p50Ms },
+    { t: b.t, series: 'p99 ms', value: b.p99Ms },
+  ]);
+  const chart = (title: string, values: object[], y: string) => ({
+    title,
+    width: 640,
+    height: 200,
+    data: { values },
+    mark: { type: 'line', interpolate: 'step-after' },
+    encoding: {
+      x: { field: 't', type: 'quantitative', title: 'seconds since the sale opened' },
+      y: { field: 'value', type: 'quantitative', title: y },
+      color: { field: 'series', type: 'nominal', title: null },
+    },
+  });
+  const spec = vegaLite.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `Flash sale through the gateway, ${date.slice(0, 16)}`,
+    vconcat: [chart('Throughput', throughput, 'requests per second'), chart('Latency', latency, 'milliseconds')],
+  } as Parameters<typeof vegaLite.compile>[0]).spec;
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  return view.toSVG();
+}
