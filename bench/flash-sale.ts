@@ -21,7 +21,14 @@ import { SignJWT } from 'jose';
 import { Pool as PgPool } from 'pg';
 import type { LoadResult, LoadRun } from './load';
 import { measureRawEvalsha } from './lib/evalsha';
-import { infrastructureProcesses, root, sampleProcesses, startProcess, stopProcess, type Running } from './lib/processes';
+import {
+  infrastructureProcesses,
+  root,
+  sampleProcesses,
+  startProcess,
+  stopProcess,
+  type Running,
+} from './lib/processes';
 import { percentiles, series } from './lib/stats';
 import { renderReport } from './lib/report';
 
@@ -32,12 +39,23 @@ const AFTER_MS = Number(env.BENCH_AFTER_MS ?? 10_000);
 const CEILING_MS = Number(env.BENCH_CEILING_MS ?? 5_000);
 const USERS = 40_000;
 const HOST = '127.0.0.1';
-const PORTS = { gateway: 18080, promotion: 51051, inventory: 51052, order: 51053, payment: 51054, node: 18091, express: 18092 };
+const PORTS = {
+  gateway: 18080,
+  promotion: 51051,
+  inventory: 51052,
+  order: 51053,
+  payment: 51054,
+  node: 18091,
+  express: 18092,
+};
 const REDIS_URL = env.REDIS_URL ?? `redis://${HOST}:${env.REDIS_PORT ?? 6379}`;
 const KAFKA = env.KAFKA_BROKERS ?? `${HOST}:${env.KAFKA_PORT ?? 9092}`;
 const pgUrl = (role: string) => `postgresql://${role}:${role}@${HOST}:${env.PG_PORT ?? 5432}/flashsale?schema=${role}`;
 const addr = (port: number) => `${HOST}:${port}`;
 const PURCHASE_BODY = JSON.stringify({ quantity: 1 });
+
+// BENCH_TRACING=off runs everything without OpenTelemetry, to see what tracing costs.
+const tracing = env.BENCH_TRACING === 'off' ? [] : ['--require', '@flash-sale/observability/register'];
 
 function startMesh(secret: string): Running[] {
   const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
@@ -49,7 +67,7 @@ function startMesh(secret: string): Running[] {
     KAFKA_GROUP_PREFIX: `bench-${Date.now()}.`,
     KAFKA_NEW_GROUP_START: 'end',
   };
-  const node = ['--require', '@flash-sale/observability/register', ...profile];
+  const node = [...tracing, ...profile];
   const service = (name: string, entry: string, own: Record<string, string>) =>
     startProcess(name, entry, { ...shared, ...own }, node);
   return [
@@ -105,7 +123,8 @@ function loadRunner(load: Running) {
 
 function summary(result: LoadResult, from = 0, to = Infinity) {
   const picked = result.ends.map((end, i) => i).filter((i) => result.ends[i]! > from && result.ends[i]! <= to);
-  const seconds = (Math.min(to, Math.max(...result.ends)) - from) / 1000;
+  const last = result.ends.reduce((a, b) => Math.max(a, b), 0);
+  const seconds = (Math.min(to, last) - from) / 1000;
   const byStatus: Record<string, number> = {};
   for (const i of picked) byStatus[result.statuses[i]!] = (byStatus[result.statuses[i]!] ?? 0) + 1;
   return {
@@ -153,7 +172,12 @@ async function main() {
     console.log('[bench] ceilings: bare Node http, the Express floor, raw EVALSHA');
     const ceilings: Record<string, ReturnType<typeof summary>> = {};
     for (const kind of ['node', 'express'] as const) {
-      const floor = startProcess(`${kind}-floor`, 'bench/floor-server.ts', {}, [], [kind, String(PORTS[kind]), secret]);
+      // The floors run with the same instrumentation as the mesh, so the ratios compare like with like.
+      const floor = startProcess(`${kind}-floor`, 'bench/floor-server.ts', {}, tracing, [
+        kind,
+        String(PORTS[kind]),
+        secret,
+      ]);
       floors.push(floor);
       await until(`${kind} floor`, async () => {
         const reply = await fetch(`http://${addr(PORTS[kind])}/`).catch(() => undefined);
@@ -194,6 +218,21 @@ async function main() {
     console.log(`[bench] flash sale: ${STOCK} units, limit 1, ${CONNECTIONS} buyers back to back, ${USERS} users`);
     const promotionId = await sale(STOCK, 1);
     const sampler = sampleProcesses([...mesh, load, ...infrastructureProcesses()]);
+    // Orders in PostgreSQL, counted every 100 ms while the sale runs and after, to time the drain.
+    const orders = async () =>
+      (
+        await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.orders WHERE promotion_id = $1', [
+          promotionId,
+        ])
+      ).rows[0]!.n;
+    const counts: { at: number; n: number }[] = [];
+    let counting = true;
+    const counter = (async () => {
+      while (counting) {
+        counts.push({ at: Date.now(), n: await orders() });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
     const flash = await drive({
       ...purchaseRun(gateway, `/v1/promotions/${promotionId}/purchase`),
       durationMs: 120_000,
@@ -202,18 +241,17 @@ async function main() {
     const processes = sampler.stop();
     const acceptedAt = flash.ends.filter((_, i) => flash.statuses[i]! < 300);
     const accepted = acceptedAt.length;
-    const lastAccept = Math.max(...acceptedAt);
-    const firstAccept = Math.min(...acceptedAt);
-
-    // Drain: every accepted reservation becomes an order row (counted from the last accepted purchase).
-    const orders = async () =>
-      (await pg.query<{ n: number }>('SELECT count(*)::int AS n FROM orders.orders WHERE promotion_id = $1', [promotionId]))
-        .rows[0]!.n;
-    await until('every accepted order in PostgreSQL', async () => (await orders()) >= accepted, 300_000);
-    const drainedAt = Date.now();
-    const drainMs = drainedAt - (flash.startedAt + lastAccept);
-    const stockLeft = ((await (await fetch(`${gateway}/v1/promotions/${promotionId}`)).json()) as { availableStock: number })
-      .availableStock;
+    const lastAccept = acceptedAt.reduce((a, b) => Math.max(a, b), 0);
+    const firstAccept = acceptedAt.reduce((a, b) => Math.min(a, b), Infinity);
+    await until('every accepted order in PostgreSQL', async () => counts.at(-1)!.n >= accepted, 300_000);
+    counting = false;
+    await counter;
+    // Drain: from the last accepted purchase until every accepted reservation is an order row.
+    const drainedAt = counts.find((count) => count.n >= accepted)!.at;
+    const drainMs = Math.max(0, drainedAt - (flash.startedAt + lastAccept));
+    const stockLeft = (
+      (await (await fetch(`${gateway}/v1/promotions/${promotionId}`)).json()) as { availableStock: number }
+    ).availableStock;
 
     const whileStock = summary(flash, 0, lastAccept);
     const afterSellOut = summary(flash, lastAccept);
@@ -223,7 +261,12 @@ async function main() {
     console.log(`[bench] open loop at 80% of the peak purchase rate: ${rate}/s for 10 s`);
     const large = await sale(10_000_000, 100);
     const steady = summary(
-      await drive({ ...purchaseRun(gateway, `/v1/promotions/${large}/purchase`), mode: 'open', rate, durationMs: 10_000 }),
+      await drive({
+        ...purchaseRun(gateway, `/v1/promotions/${large}/purchase`),
+        mode: 'open',
+        rate,
+        durationMs: 10_000,
+      }),
     );
 
     const report = {

@@ -30,7 +30,11 @@ if (kind === 'node') {
 } else {
   const routes = routeTable(meshHttpRules(descriptorSetPath));
   const immediate: Handler = async () => ({ status: 202, body: JSON.parse(ACCEPTED) as unknown });
-  const noKeys: IdempotencyStore = { claim: async () => ({ kind: 'new' }), complete: async () => {}, release: async () => {} };
+  const noKeys: IdempotencyStore = {
+    claim: async () => ({ kind: 'new' }),
+    complete: async () => {},
+    release: async () => {},
+  };
   const pass = (_req: unknown, _res: unknown, next: () => void) => next();
   const app = createApp({
     logger: createLogger({ service: 'express-floor', level: 'warn' }),

@@ -48,8 +48,14 @@ async function main() {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const main = join(__dirname, '..', 'services', 'inventory', 'dist', 'main.js');
   const service = spawn(process.execPath, [...profile, main], {
-    // The default consumer groups (those of `npm start`): a fresh group would spend the run reading old events.
-    env: { ...process.env, GRPC_PORT: String(PORT), LOG_LEVEL: 'error' },
+    // Fresh consumer groups starting at the topics' ends: the run reads its own events, not earlier history.
+    env: {
+      ...process.env,
+      GRPC_PORT: String(PORT),
+      LOG_LEVEL: 'error',
+      KAFKA_GROUP_PREFIX: `bench-${Date.now()}.`,
+      KAFKA_NEW_GROUP_START: 'end',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const address = `127.0.0.1:${PORT}`;

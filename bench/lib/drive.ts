@@ -45,4 +45,3 @@ export async function drive(
     maxMs: at(1),
   };
 }
-

@@ -25,7 +25,8 @@ export function startProcess(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   child.once('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL') console.error(`[bench] ${name} exited (${code ?? signal})`);
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGKILL')
+      console.error(`[bench] ${name} exited (${code ?? signal})`);
   });
   return { name, pid: child.pid!, child };
 }
@@ -105,7 +106,10 @@ export function sampleProcesses(processes: Running[]) {
         processes.map((p) => {
           const last = usage(p.pid);
           const cpu = ((last.cpuSeconds - first.get(p.name)!.cpuSeconds) / seconds) * 100;
-          return [p.name, { cpuPercent: Math.round(cpu), peakRssMb: Math.round(Math.max(peak.get(p.name)!, last.rssMb)) }];
+          return [
+            p.name,
+            { cpuPercent: Math.round(cpu), peakRssMb: Math.round(Math.max(peak.get(p.name)!, last.rssMb)) },
+          ];
         }),
       );
     },

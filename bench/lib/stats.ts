@@ -1,7 +1,8 @@
 /** Latency percentiles (ms) of a set of samples. */
 export function percentiles(samples: number[]) {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2));
+  const at = (q: number) =>
+    Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2));
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
 }
 

@@ -76,8 +76,10 @@ export function apiRouter({
         else await idempotency.complete(key, print, { status: refusal.status, body: refusal, problem: true });
         throw error;
       }
-      await idempotency.complete(key, print, response);
+      // Answered first: a retry that arrives before the response is stored finds the key in flight and goes to
+      // the upstream, which is idempotent by the same key and answers the same.
       send(req, res, response);
+      await idempotency.complete(key, print, response);
     });
   }
   return router;

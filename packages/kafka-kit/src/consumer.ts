@@ -46,6 +46,8 @@ export interface ConsumerOptions {
    */
   newGroupStartsAt?: 'earliest' | 'end';
   sessionTimeoutMs?: number;
+  /** How many partitions' batches are handled at once (kafkajs `partitionsConsumedConcurrently`); default 1. */
+  concurrency?: number;
   /** Backoff after a failed batch: first pause and cap, in ms. */
   retry?: { initialMs?: number; maxMs?: number };
 }
@@ -178,7 +180,12 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   async function run() {
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
-    await consumer.run({ autoCommit: true, eachBatchAutoResolve: false, eachBatch });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.concurrency ?? 1,
+      eachBatch,
+    });
   }
   await run();
   const disconnect = consumer.disconnect.bind(consumer);

@@ -24,6 +24,8 @@ export interface PgOutboxRelayOptions {
   table: string;
   batchSize?: number;
   idleSleepMs?: number;
+  /** Pause after a pass that published, so the next one sends a batch (see PumpLoop); default 10 ms. */
+  batchMs?: number;
   /** Published rows are deleted after this long. */
   retentionMs?: number;
 }
@@ -46,6 +48,7 @@ export class PgOutboxRelay {
     this.loop = new PumpLoop(() => this.pass(), logger, {
       name: `outbox ${options.table}`,
       idleMs: options.idleSleepMs ?? 50,
+      batchMs: options.batchMs ?? 10,
     });
   }
 

@@ -27,6 +27,12 @@ export function startTracing(environment: NodeJS.ProcessEnv): NodeSDK {
   }
   const sdk = new NodeSDK({
     spanProcessors: [spanProcessor(exporter)],
+    // With nowhere to send spans, record none of our own: trace context (and the trace ids in logs) still flows,
+    // but spans cost next to nothing. A caller that sampled its trace is still followed (parent-based).
+    // OTEL_TRACES_SAMPLER, when set, decides instead.
+    ...(exporter === 'none' && !environment.OTEL_TRACES_SAMPLER
+      ? { sampler: new tracing.ParentBasedSampler({ root: new tracing.TraceIdRatioBasedSampler(0) }) }
+      : {}),
     instrumentations: [
       new HttpInstrumentation(),
       new ExpressInstrumentation(),

@@ -10,6 +10,8 @@ const schema = z.object({
   DATABASE_POOL_SIZE: env.positiveInt(10),
   /** How often the safety-net sweep looks for overdue orders the deadline topic missed. */
   ORDER_SWEEP_INTERVAL_MS: env.durationMs(5_000),
+  /** Partitions of order.requested and payment.events written at once, each batch in its own transaction. */
+  ORDER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(12).default(4),
   /** Orders expired per sweep transaction. */
   ORDER_SWEEP_BATCH: env.positiveInt(500),
 });

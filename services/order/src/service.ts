@@ -49,6 +49,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     groupId: `${config.KAFKA_GROUP_PREFIX}order.requests-and-payments`,
     topics: [Topics.OrderRequested, Topics.PaymentEvents],
     handler: orderConsumerHandler(new RecordOrderRequests(orders), new ApplyPayment(orders)),
+    concurrency: config.ORDER_CONSUMER_CONCURRENCY,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
   const deadlines = await startConsumer({

@@ -14,6 +14,8 @@ export interface OutboxRelayOptions {
   /** Entries another relay read but did not acknowledge for this long are taken over (it probably died). */
   claimIdleMs?: number;
   idleSleepMs?: number;
+  /** Pause after a pass that published, so the next one sends a batch (see PumpLoop); default 10 ms. */
+  batchMs?: number;
   /**
    * Every stream is scanned (and stale entries claimed) this often; in between, only the streams this process
    * wrote to are read, so a relay does not pay for every open sale on every pass.
@@ -52,7 +54,12 @@ export class OutboxRelay {
         return this.pumpOnce();
       },
       logger,
-      { name: 'inventory outbox relay', idleMs: options.idleSleepMs ?? 20, errorMs: 500 },
+      {
+        name: 'inventory outbox relay',
+        idleMs: options.idleSleepMs ?? 20,
+        errorMs: 500,
+        batchMs: options.batchMs ?? 10,
+      },
     );
   }
 
