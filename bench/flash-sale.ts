@@ -29,6 +29,7 @@ import {
   stopProcess,
   type Running,
 } from './lib/processes';
+import { addr, Mesh, pgUrl, REDIS_URL } from './lib/mesh';
 import { percentiles, series } from './lib/stats';
 import { renderReport } from './lib/report';
 
@@ -38,7 +39,6 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const AFTER_MS = Number(env.BENCH_AFTER_MS ?? 10_000);
 const CEILING_MS = Number(env.BENCH_CEILING_MS ?? 5_000);
 const USERS = 40_000;
-const HOST = '127.0.0.1';
 const PORTS = {
   gateway: 18080,
   promotion: 51051,
@@ -48,60 +48,10 @@ const PORTS = {
   node: 18091,
   express: 18092,
 };
-const REDIS_URL = env.REDIS_URL ?? `redis://${HOST}:${env.REDIS_PORT ?? 6379}`;
-const KAFKA = env.KAFKA_BROKERS ?? `${HOST}:${env.KAFKA_PORT ?? 9092}`;
-const pgUrl = (role: string) => `postgresql://${role}:${role}@${HOST}:${env.PG_PORT ?? 5432}/flashsale?schema=${role}`;
-const addr = (port: number) => `${HOST}:${port}`;
 const PURCHASE_BODY = JSON.stringify({ quantity: 1 });
 
 // BENCH_TRACING=off runs everything without OpenTelemetry, to see what tracing costs.
 const tracing = env.BENCH_TRACING === 'off' ? [] : ['--require', '@flash-sale/observability/register'];
-
-function startMesh(secret: string): Running[] {
-  const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
-  const shared = {
-    REDIS_URL,
-    KAFKA_BROKERS: KAFKA,
-    LOG_LEVEL: 'error',
-    // Fresh consumer groups that start at the topics' ends: the run reads its own events, not earlier history.
-    KAFKA_GROUP_PREFIX: `bench-${Date.now()}.`,
-    KAFKA_NEW_GROUP_START: 'end',
-  };
-  const node = [...tracing, ...profile];
-  const service = (name: string, entry: string, own: Record<string, string>) =>
-    startProcess(name, entry, { ...shared, ...own }, node);
-  return [
-    service('inventory', 'services/inventory/dist/main.js', {
-      GRPC_PORT: String(PORTS.inventory),
-      DATABASE_URL: pgUrl('inventory'),
-    }),
-    service('order', 'services/order/dist/main.js', {
-      GRPC_PORT: String(PORTS.order),
-      DATABASE_URL: pgUrl('orders'),
-      INVENTORY_ADDR: addr(PORTS.inventory),
-    }),
-    service('payment', 'services/payment/dist/main.js', {
-      GRPC_PORT: String(PORTS.payment),
-      DATABASE_URL: pgUrl('payment'),
-      ORDER_ADDR: addr(PORTS.order),
-    }),
-    service('promotion', 'services/promotion/dist/main.js', {
-      GRPC_PORT: String(PORTS.promotion),
-      DATABASE_URL: pgUrl('promotion'),
-      INVENTORY_ADDR: addr(PORTS.inventory),
-    }),
-    service('gateway', 'gateway/dist/main.js', {
-      HTTP_PORT: String(PORTS.gateway),
-      JWT_SECRET: secret,
-      PROMOTION_ADDR: addr(PORTS.promotion),
-      INVENTORY_ADDR: addr(PORTS.inventory),
-      ORDER_ADDR: addr(PORTS.order),
-      PAYMENT_ADDR: addr(PORTS.payment),
-      // Every buyer here comes from one address: the per-address limit would measure itself.
-      RATE_LIMIT_IP_PER_SECOND: '0',
-    }),
-  ];
-}
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
@@ -148,7 +98,9 @@ async function main() {
   const tokensFile = join(work, 'tokens.txt');
   writeFileSync(tokensFile, tokens.join('\n'));
 
-  const mesh = startMesh(secret);
+  const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
+  const mesh = new Mesh({ ports: PORTS, jwtSecret: secret, nodeArgs: [...tracing, ...profile] });
+  mesh.startAll();
   const load = startProcess('load', 'bench/load.ts', {});
   const drive = loadRunner(load);
   const redis = new Redis(REDIS_URL);
@@ -217,7 +169,7 @@ async function main() {
 
     console.log(`[bench] flash sale: ${STOCK} units, limit 1, ${CONNECTIONS} buyers back to back, ${USERS} users`);
     const promotionId = await sale(STOCK, 1);
-    const sampler = sampleProcesses([...mesh, load, ...infrastructureProcesses()]);
+    const sampler = sampleProcesses([...mesh.processes(), load, ...infrastructureProcesses()]);
     // Orders in PostgreSQL, counted every 100 ms while the sale runs and after, to time the drain.
     const orders = async () =>
       (
@@ -315,7 +267,7 @@ async function main() {
     await pg.end();
     for (const floor of floors) await stopProcess(floor);
     await stopProcess(load);
-    await Promise.all(mesh.map(stopProcess));
+    await mesh.stopAll();
   }
 }
 

@@ -9,6 +9,12 @@ const schema = z.object({
   RELAY_CLAIM_IDLE_MS: env.durationMs(30_000),
   /** How often Redis counters are compared with the PostgreSQL truth (and repaired). */
   RECONCILE_INTERVAL_MS: env.durationMs(30_000),
+  /**
+   * A purchase is answered once its reservation is in Kafka too (acks=all), so a Redis that loses its data cannot
+   * take an accepted purchase with it; past this wait (Kafka unreachable) it is answered anyway and sent later.
+   * 0 answers at once, for deployments whose Redis is durable on its own (AOF with fsync always, or WAIT).
+   */
+  RESERVE_DURABLE_WAIT_MS: env.durationMs(2_000),
 });
 
 export type InventoryConfig = Readonly<z.output<typeof schema>>;

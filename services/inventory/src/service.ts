@@ -47,7 +47,15 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   const signals = new RedisStockSignals(redis, ids, logger);
   const settle = new SettleReservation(cache, sales, signals);
   const useCases = {
-    reserve: new ReserveStock(cache, ids, signals, (promotionId) => relay.watch(promotionId)),
+    reserve: new ReserveStock(
+      cache,
+      ids,
+      signals,
+      (promotionId) => relay.watch(promotionId),
+      config.RESERVE_DURABLE_WAIT_MS > 0
+        ? (orderId) => relay.published(orderId, config.RESERVE_DURABLE_WAIT_MS)
+        : undefined,
+    ),
     prepare: new PrepareSale(sales, cache, ledgerProgress, (promotionId) => relay.watch(promotionId)),
     query: new QueryStock(sales, cache),
     settle,

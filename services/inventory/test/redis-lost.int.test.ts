@@ -60,9 +60,8 @@ describe('Redis restarted empty mid-sale', () => {
     });
     // Five orders expire before the crash: their units and quotas must come back after it too.
     for (const { orderId } of orders.slice(0, 5)) await call(h.client, h.client.release, { orderId, reason: EXPIRED });
-    // Everything accepted has left Redis for Kafka (what is still in the outbox when Redis dies is lost; see README).
-    await waitFor(async () => (await h.redis.xlen(keys.outbox)) === 0, { what: 'the outbox to drain' });
-
+    // No waiting for the relay: a purchase is answered only once Kafka has its reservation, so Redis may lose
+    // everything the moment the last answer arrived.
     await h.redis.flushall();
 
     await waitFor(async () => (await h.redis.get(keys.stock)) === String(stock - 35), {

@@ -7,6 +7,8 @@ export interface ReservedOrder {
   reservedAtMs: number;
   /** True when the idempotency key had been used before: nothing new was reserved. */
   replayed: boolean;
+  /** False when the reservation is only in Redis so far (Kafka did not acknowledge it in time). */
+  durable: boolean;
   stockLeft: number;
 }
 
@@ -18,6 +20,11 @@ export class ReserveStock {
     private readonly signals: StockSignals,
     /** Told about every new reservation, so the outbox relay reads that promotion's stream next. */
     private readonly onReserved: (promotionId: string) => void = () => undefined,
+    /**
+     * Waits until a new reservation is durable outside Redis (its OrderRequested acknowledged by Kafka); false when
+     * that took too long (it stays in the Redis outbox and is sent later). Without it, the buyer is answered at once.
+     */
+    private readonly durable: (orderId: string) => Promise<boolean> = async () => true,
   ) {}
 
   async execute(command: ReserveCommand): Promise<ReservedOrder> {
@@ -28,11 +35,15 @@ export class ReserveStock {
       if (result.rejection === 'SOLD_OUT') this.signals.soldOut(command.promotionId);
       throw rejectionError(result.rejection, command.promotionId);
     }
+    let durable = true;
     if (result.outcome === 'RESERVED') {
+      const published = this.durable(result.orderId);
       this.onReserved(command.promotionId);
       if (result.stockLeft === 0) this.signals.soldOut(command.promotionId);
+      durable = await published;
     }
     return {
+      durable,
       orderId: result.orderId,
       amountCents: result.amountCents,
       reservedAtMs: result.reservedAtMs,

@@ -14,7 +14,7 @@ export interface OutboxRelayOptions {
   /** Entries another relay read but did not acknowledge for this long are taken over (it probably died). */
   claimIdleMs?: number;
   idleSleepMs?: number;
-  /** Pause after a pass that published, so the next one sends a batch (see PumpLoop); default 10 ms. */
+  /** Pause after a pass that published, so the next one sends a batch (see PumpLoop); default 2 ms. */
   batchMs?: number;
   /**
    * Every stream is scanned (and stale entries claimed) this often; in between, only the streams this process
@@ -41,6 +41,10 @@ export class OutboxRelay {
   private readonly grouped = new Set<string>();
   private lastRefresh = 0;
   private readonly loop: PumpLoop;
+  /** Streams whose entries this relay read but failed to send: read again from its own pending list. */
+  private readonly unsent = new Set<string>();
+  /** Reserve calls waiting for their reservation to be in Kafka, by order id. */
+  private readonly waiting = new Map<string, () => void>();
 
   constructor(
     private readonly redis: Redis,
@@ -58,7 +62,7 @@ export class OutboxRelay {
         name: 'inventory outbox relay',
         idleMs: options.idleSleepMs ?? 20,
         errorMs: 500,
-        batchMs: options.batchMs ?? 10,
+        batchMs: options.batchMs ?? 2,
       },
     );
   }
@@ -70,32 +74,68 @@ export class OutboxRelay {
     this.loop.nudge();
   }
 
+  /**
+   * Resolves true once the reservation of `orderId` is in Kafka (the broker acknowledged it with acks=all), or
+   * false after `timeoutMs`. Register right after the reserve script answered: the relay reads the stream later
+   * on the same connection, so it cannot have sent the entry yet.
+   */
+  published(orderId: string, timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(orderId);
+        resolve(false);
+      }, timeoutMs);
+      this.waiting.set(orderId, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
   start = () => this.loop.start();
   stop = () => this.loop.stop();
 
-  /** One pass: every stream (claiming stale entries too) now and then, else the streams written to. */
+  /**
+   * One pass: every stream (claiming stale entries too) now and then, else the streams written to. All streams are
+   * read at once (one pipelined round trip) and everything found goes to Kafka in one request, so a pass costs the
+   * same for one sale or hundreds, and the buyers waiting for their reservation to be durable wait for one pass.
+   */
   async pumpOnce(): Promise<number> {
     const full = Date.now() - this.lastFullScan >= (this.options.fullScanMs ?? 1_000);
     if (full) this.lastFullScan = Date.now();
-    const promotions = [...(full ? this.promotions : this.dirty)];
+    const promotions = [...new Set([...(full ? this.promotions : this.dirty), ...this.unsent])];
     this.dirty.clear();
-    let sent = 0;
-    for (const promotionId of promotions) {
-      const stream = saleKeys(promotionId).outbox;
-      await this.ensureGroup(stream);
-      try {
-        if (full) sent += await this.publish(stream, await this.claimStale(stream));
-        const fresh = await this.readNew(stream);
-        // A full batch may have more behind it: read this stream again on the next pass.
-        if (fresh.length >= (this.options.batchSize ?? 500)) this.dirty.add(promotionId);
-        sent += await this.publish(stream, fresh);
-      } catch (error) {
-        // Redis lost the stream and its group (restarted empty): create the group again on the next pass.
-        if (!String(error).includes('NOGROUP')) throw error;
-        this.grouped.delete(stream);
-      }
+    const batchSize = this.options.batchSize ?? 500;
+    const reads = await Promise.all(
+      promotions.map(async (promotionId) => {
+        const stream = saleKeys(promotionId).outbox;
+        try {
+          await this.ensureGroup(stream);
+          const [stale, fresh] = await Promise.all([
+            full ? this.claimStale(stream) : Promise.resolve([]),
+            this.readNew(stream, this.unsent.has(promotionId) ? '0' : '>'),
+          ]);
+          // A full batch may have more behind it: read this stream again on the next pass.
+          if (fresh.length >= batchSize) this.dirty.add(promotionId);
+          return { promotionId, stream, entries: [...stale, ...fresh] };
+        } catch (error) {
+          // Redis lost the stream and its group (restarted empty): create the group again on the next pass.
+          if (!String(error).includes('NOGROUP')) throw error;
+          this.grouped.delete(stream);
+          return { promotionId, stream, entries: [] as StreamEntry[] };
+        }
+      }),
+    );
+    const found = reads.filter((read) => read.entries.length > 0);
+    this.unsent.clear();
+    try {
+      return await this.publish(found);
+    } catch (error) {
+      // Kafka refused or is away: these entries stay pending for this relay; read them again next time, rather than
+      // waiting for them to go stale and be claimed.
+      for (const read of found) this.unsent.add(read.promotionId);
+      throw error;
     }
-    return sent;
   }
 
   private async refresh() {
@@ -115,7 +155,8 @@ export class OutboxRelay {
     this.grouped.add(stream);
   }
 
-  private async readNew(stream: string): Promise<StreamEntry[]> {
+  /** `>`: entries never delivered; `0`: this relay's own delivered but unacknowledged ones. */
+  private async readNew(stream: string, from: '>' | '0' = '>'): Promise<StreamEntry[]> {
     const reply = (await this.redis.xreadgroup(
       'GROUP',
       GROUP,
@@ -124,9 +165,10 @@ export class OutboxRelay {
       this.options.batchSize ?? 500,
       'STREAMS',
       stream,
-      '>',
+      from,
     )) as [string, StreamEntry[]][] | null;
-    return reply?.[0]?.[1] ?? [];
+    // Entries deleted after they were delivered come back without fields.
+    return (reply?.[0]?.[1] ?? []).filter((entry) => entry[1] !== null);
   }
 
   private async claimStale(stream: string): Promise<StreamEntry[]> {
@@ -142,26 +184,39 @@ export class OutboxRelay {
     return reply[1].filter((entry) => entry[1] !== null);
   }
 
-  private async publish(stream: string, entries: StreamEntry[]): Promise<number> {
-    if (entries.length === 0) return 0;
-    const messages = [];
-    for (const [id, fields] of entries) {
-      try {
-        messages.push(toMessage(fields));
-      } catch (error) {
-        // Only the reserve script writes here, so this is a bug or a hand-made entry. It is logged whole (to be
-        // replayed by hand) and dropped with the rest of the batch's acknowledgement: it must not stop the relay.
-        this.logger.error({ err: error, stream, entry: id, fields }, 'undecodable outbox entry dropped');
+  private async publish(reads: { stream: string; entries: StreamEntry[] }[]): Promise<number> {
+    if (reads.length === 0) return 0;
+    const messages: ReturnType<typeof toMessage>[] = [];
+    for (const { stream, entries } of reads) {
+      for (const [id, fields] of entries) {
+        try {
+          messages.push(toMessage(fields));
+        } catch (error) {
+          // Only the reserve script writes here, so this is a bug or a hand-made entry. It is logged whole (to be
+          // replayed by hand) and dropped with the rest of the batch's acknowledgement: it must not stop the relay.
+          this.logger.error({ err: error, stream, entry: id, fields }, 'undecodable outbox entry dropped');
+        }
       }
     }
     if (messages.length > 0) await this.producer.send({ topic: Topics.OrderRequested, acks: -1, messages });
-    const ids = entries.map(([id]) => id);
-    await this.redis
-      .multi()
-      .xack(stream, GROUP, ...ids)
-      .xdel(stream, ...ids)
-      .exec();
-    return entries.length;
+    for (const { key } of messages) {
+      const waiter = key ? this.waiting.get(key) : undefined;
+      if (waiter) {
+        this.waiting.delete(key!);
+        waiter();
+      }
+    }
+    await Promise.all(
+      reads.map(({ stream, entries }) => {
+        const ids = entries.map(([id]) => id);
+        return this.redis
+          .multi()
+          .xack(stream, GROUP, ...ids)
+          .xdel(stream, ...ids)
+          .exec();
+      }),
+    );
+    return reads.reduce((sum, read) => sum + read.entries.length, 0);
   }
 }
 

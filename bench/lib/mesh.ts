@@ -1,0 +1,102 @@
+import { startProcess, stopProcess, type Running } from './processes';
+
+export const HOST = '127.0.0.1';
+const env = process.env;
+export const REDIS_URL = env.REDIS_URL ?? `redis://${HOST}:${env.REDIS_PORT ?? 6379}`;
+const KAFKA = env.KAFKA_BROKERS ?? `${HOST}:${env.KAFKA_PORT ?? 9092}`;
+export const pgUrl = (role: string) =>
+  `postgresql://${role}:${role}@${HOST}:${env.PG_PORT ?? 5432}/flashsale?schema=${role}`;
+export const addr = (port: number) => `${HOST}:${port}`;
+
+export type ServiceName = 'inventory' | 'order' | 'payment' | 'promotion' | 'gateway';
+export const SERVICES: ServiceName[] = ['inventory', 'order', 'payment', 'promotion', 'gateway'];
+
+export interface MeshOptions {
+  ports: Record<ServiceName, number>;
+  jwtSecret: string;
+  /** Node flags for every service (OpenTelemetry's register, --cpu-prof ...). */
+  nodeArgs: string[];
+  /** Where the gateway finds inventory (a fault proxy in front of it, for instance). */
+  gatewayInventoryAddr?: string;
+  /** Extra environment per service. */
+  env?: Partial<Record<ServiceName, Record<string, string>>>;
+}
+
+/**
+ * The mesh as five processes from dist/, on ports of its own, each of which can be killed, stopped and started
+ * again with the same settings. Fresh consumer groups that start at the topics' ends: a run reads its own events.
+ */
+export class Mesh {
+  private readonly running = new Map<ServiceName, Running>();
+  private readonly groupPrefix = `bench-${Date.now()}.`;
+
+  constructor(private readonly options: MeshOptions) {}
+
+  startAll(): void {
+    for (const name of SERVICES) this.start(name);
+  }
+
+  start(name: ServiceName): Running {
+    const { ports } = this.options;
+    const shared = {
+      REDIS_URL,
+      KAFKA_BROKERS: KAFKA,
+      LOG_LEVEL: 'error',
+      KAFKA_GROUP_PREFIX: this.groupPrefix,
+      KAFKA_NEW_GROUP_START: 'end',
+    };
+    const own: Record<ServiceName, Record<string, string>> = {
+      inventory: { GRPC_PORT: String(ports.inventory), DATABASE_URL: pgUrl('inventory') },
+      order: { GRPC_PORT: String(ports.order), DATABASE_URL: pgUrl('orders'), INVENTORY_ADDR: addr(ports.inventory) },
+      payment: { GRPC_PORT: String(ports.payment), DATABASE_URL: pgUrl('payment'), ORDER_ADDR: addr(ports.order) },
+      promotion: {
+        GRPC_PORT: String(ports.promotion),
+        DATABASE_URL: pgUrl('promotion'),
+        INVENTORY_ADDR: addr(ports.inventory),
+      },
+      gateway: {
+        HTTP_PORT: String(ports.gateway),
+        JWT_SECRET: this.options.jwtSecret,
+        PROMOTION_ADDR: addr(ports.promotion),
+        INVENTORY_ADDR: this.options.gatewayInventoryAddr ?? addr(ports.inventory),
+        ORDER_ADDR: addr(ports.order),
+        PAYMENT_ADDR: addr(ports.payment),
+        // Every client here comes from one address: the per-address limit would measure itself.
+        RATE_LIMIT_IP_PER_SECOND: '0',
+      },
+    };
+    const entry = name === 'gateway' ? 'gateway/dist/main.js' : `services/${name}/dist/main.js`;
+    const running = startProcess(
+      name,
+      entry,
+      { ...shared, ...own[name], ...this.options.env?.[name] },
+      this.options.nodeArgs,
+    );
+    this.running.set(name, running);
+    return running;
+  }
+
+  get(name: ServiceName): Running {
+    return this.running.get(name)!;
+  }
+
+  processes(): Running[] {
+    return [...this.running.values()];
+  }
+
+  /** Sends a signal; for SIGKILL and SIGTERM, waits until the process is gone. */
+  async signal(name: ServiceName, signal: NodeJS.Signals): Promise<void> {
+    const child = this.get(name).child!;
+    if (signal !== 'SIGKILL' && signal !== 'SIGTERM') {
+      child.kill(signal);
+      return;
+    }
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.processes().map(stopProcess));
+  }
+}
