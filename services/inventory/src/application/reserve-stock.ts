@@ -12,6 +12,11 @@ export interface ReservedOrder {
   stockLeft: number;
 }
 
+export interface DurableWatch {
+  done: Promise<boolean>;
+  cancel(): void;
+}
+
 /** The hot path: one atomic script decides, reserves and writes the OrderRequested outbox entry. */
 export class ReserveStock {
   constructor(
@@ -21,15 +26,20 @@ export class ReserveStock {
     /** Told about every new reservation, so the outbox relay reads that promotion's stream next. */
     private readonly onReserved: (promotionId: string) => void = () => undefined,
     /**
-     * Waits until a new reservation is durable outside Redis (its OrderRequested acknowledged by Kafka); false when
-     * that took too long (it stays in the Redis outbox and is sent later). Without it, the buyer is answered at once.
+     * Watches for a reservation to become durable outside Redis (its OrderRequested acknowledged by Kafka): `done`
+     * is false when that took too long (it stays in the Redis outbox and is sent later). Without it, the buyer is
+     * answered at once.
      */
-    private readonly durable: (orderId: string) => Promise<boolean> = async () => true,
+    private readonly durable: (orderId: string) => DurableWatch = () => ({ done: Promise.resolve(true), cancel() {} }),
   ) {}
 
   async execute(command: ReserveCommand): Promise<ReservedOrder> {
     validateReserve(command);
-    const result = await this.cache.reserve({ ...command, orderId: this.ids.next(), eventId: this.ids.next() });
+    const orderId = this.ids.next();
+    // Watched before the script runs: the relay may publish the entry before this call hears the script's answer.
+    const watch = this.durable(orderId);
+    const result = await this.cache.reserve({ ...command, orderId, eventId: this.ids.next() });
+    if (result.outcome !== 'RESERVED') watch.cancel();
     if (result.outcome === 'REJECTED') {
       // A buyer who reached us for a sold-out sale means some gateway does not know yet: say it again.
       if (result.rejection === 'SOLD_OUT') this.signals.soldOut(command.promotionId);
@@ -37,10 +47,9 @@ export class ReserveStock {
     }
     let durable = true;
     if (result.outcome === 'RESERVED') {
-      const published = this.durable(result.orderId);
       this.onReserved(command.promotionId);
       if (result.stockLeft === 0) this.signals.soldOut(command.promotionId);
-      durable = await published;
+      durable = await watch.done;
     }
     return {
       durable,

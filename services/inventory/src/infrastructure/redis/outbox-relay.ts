@@ -75,21 +75,20 @@ export class OutboxRelay {
   }
 
   /**
-   * Resolves true once the reservation of `orderId` is in Kafka (the broker acknowledged it with acks=all), or
-   * false after `timeoutMs`. Register right after the reserve script answered: the relay reads the stream later
-   * on the same connection, so it cannot have sent the entry yet.
+   * Watches for the reservation of `orderId` to be in Kafka (the broker acknowledged it with acks=all): `done`
+   * resolves true then, or false after `timeoutMs`. Start watching before the reserve script runs.
    */
-  published(orderId: string, timeoutMs: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(orderId);
-        resolve(false);
-      }, timeoutMs);
-      this.waiting.set(orderId, () => {
-        clearTimeout(timer);
-        resolve(true);
-      });
-    });
+  published(orderId: string, timeoutMs: number): { done: Promise<boolean>; cancel(): void } {
+    let settle: (value: boolean) => void = () => undefined;
+    const done = new Promise<boolean>((resolve) => (settle = resolve));
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const finish = (value: boolean) => {
+      clearTimeout(timer);
+      this.waiting.delete(orderId);
+      settle(value);
+    };
+    this.waiting.set(orderId, () => finish(true));
+    return { done, cancel: () => finish(false) };
   }
 
   start = () => this.loop.start();
