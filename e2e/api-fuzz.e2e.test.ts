@@ -90,33 +90,41 @@ describe('API fuzzing', () => {
     const reportDir = mkdtempSync(join(tmpdir(), 'fuzz-'));
     const fuzzer = client(mesh.url, token);
     const before = new Set((await allPromotions(fuzzer)).map((promotion) => promotion.id as string));
-    const run = await schemathesis([
-      'run',
-      `${mesh.url}/openapi.json`,
-      '--checks',
-      'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection',
-      '--phases',
-      'examples,coverage,fuzzing,stateful',
-      '--max-time',
-      process.env.FUZZ_SECONDS ?? '60',
-      '--workers',
-      '2',
-      '--header',
-      `Authorization: Bearer ${token}`,
-      '--exclude-path-regex',
-      '^/(metrics|healthz|readyz)$',
-      '--suppress-health-check',
-      'all',
-      '--report',
-      'junit',
-      '--report-dir',
-      reportDir,
-      '--no-color',
-    ]);
+    const fuzz = () =>
+      schemathesis([
+        'run',
+        `${mesh.url}/openapi.json`,
+        '--checks',
+        'not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection',
+        '--phases',
+        'examples,coverage,fuzzing,stateful',
+        '--max-time',
+        process.env.FUZZ_SECONDS ?? '60',
+        '--workers',
+        '2',
+        '--header',
+        `Authorization: Bearer ${token}`,
+        '--exclude-path-regex',
+        '^/(metrics|healthz|readyz)$',
+        '--suppress-health-check',
+        'all',
+        '--report',
+        'junit',
+        '--report-dir',
+        reportDir,
+        '--no-color',
+      ]);
+    // CPython 3.11 (the newest on some machines) has a parser bug Hypothesis can trip over; it says nothing about
+    // the API, so such a run is repeated once.
+    let run = await fuzz();
+    if (!run.ok && run.output.includes('AST constructor recursion depth mismatch')) run = await fuzz();
     if (!run.ok) console.error(run.output.slice(-20_000));
     else console.info(run.output.slice(run.output.lastIndexOf('SUMMARY') - 10));
     expect(run.ok).toBe(true);
-    const report = readdirSync(reportDir).find((name) => name.startsWith('junit'))!;
+    const report = readdirSync(reportDir)
+      .filter((name) => name.startsWith('junit'))
+      .sort()
+      .at(-1)!;
     const junit = readFileSync(join(reportDir, report), 'utf8');
     // Every operation was exercised, and the stateful phase ran.
     expect(junit.match(/<testcase /g)).toHaveLength(10);

@@ -5,15 +5,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.cache/schemathesis
 requirements=tools/schemathesis/requirements.txt
-stamp="$venv/.installed-$(sha256sum "$requirements" | cut -c1-16)"
+# Python 3.12 or newer when the machine has it: on 3.11, Hypothesis (inside schemathesis) now and then trips a
+# CPython bug ("AST constructor recursion depth mismatch") and the run ends with a runtime error.
+python=python3
+pyenv_pythons=$(ls -d "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -r || true)
+for candidate in python3.13 python3.12 $pyenv_pythons; do
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import venv' 2>/dev/null; then python=$candidate; break; fi
+done
+stamp="$venv/.installed-$(echo "$python" | tr / _)-$(sha256sum "$requirements" | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
   rm -rf "$venv"
-  if ! python3 -m venv "$venv" >&2; then
+  if ! "$python" -m venv "$venv" >&2; then
     # Debian's own python3 keeps venv in a package of its own.
     rm -rf "$venv"
     sudo_if_needed=$([ "$(id -u)" -eq 0 ] || echo sudo)
     $sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >&2
-    python3 -m venv "$venv" >&2
+    "$python" -m venv "$venv" >&2
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2
   touch "$stamp"
