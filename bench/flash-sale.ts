@@ -14,7 +14,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
@@ -22,6 +21,7 @@ import { Pool as PgPool } from 'pg';
 import type { LoadResult, LoadRun } from './load';
 import { measureRawEvalsha } from './lib/evalsha';
 import {
+  machine,
   infrastructureProcesses,
   root,
   sampleProcesses,
@@ -223,13 +223,7 @@ async function main() {
 
     const report = {
       date: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        memoryGb: Math.round(totalmem() / 2 ** 30),
-        node: process.version,
-        note: 'load generator, mesh, Redis, Kafka and PostgreSQL share this machine',
-      },
+      machine: { ...machine(), note: 'load generator, mesh, Redis, Kafka and PostgreSQL share this machine' },
       settings: { stock: STOCK, connections: CONNECTIONS, users: USERS, afterMs: AFTER_MS, ceilingMs: CEILING_MS },
       ceilings: { nodeHttp: ceilings.node, expressFloor: ceilings.express, rawEvalsha: evalsha },
       flashSale: {

@@ -10,7 +10,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
@@ -18,6 +17,7 @@ import { inventoryV1 } from '@flash-sale/contracts';
 import { callerMetadata, callUnary, createClient } from '@flash-sale/grpc-kit';
 import { drive } from './lib/drive';
 import { measureRawEvalsha } from './lib/evalsha';
+import { machine } from './lib/processes';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 128);
@@ -99,12 +99,7 @@ async function main() {
 
     const report = {
       date: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        memoryGb: Math.round(totalmem() / 2 ** 30),
-        node: process.version,
-      },
+      machine: machine(),
       settings: { durationMs: DURATION_MS, concurrency: CONCURRENCY, channels: CHANNELS },
       grpcReserve: grpc,
       rawEvalsha: raw,

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 export const root = join(__dirname, '..', '..');
@@ -115,3 +116,11 @@ export function sampleProcesses(processes: Running[]) {
     },
   };
 }
+
+/** The machine a run measured, for the report. */
+export const machine = () => ({
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  memoryGb: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+});
