@@ -23,7 +23,8 @@ let orders: OrderApi;
 let inventory: InventoryClient;
 
 beforeAll(async () => {
-  stack = await startOrderStack({ KAFKA_SESSION_TIMEOUT_MS: '6000' });
+  // While the broker is away a purchase waits for Kafka this long before it is accepted from Redis alone.
+  stack = await startOrderStack({ KAFKA_SESSION_TIMEOUT_MS: '6000' }, { RESERVE_DURABLE_WAIT_MS: '200' });
   orders = orderApi(stack.orderAddress);
   inventory = createClient(inventoryV1.InventoryServiceClient, stack.inventoryAddress);
 });

@@ -41,8 +41,11 @@ export interface OrderStack {
 }
 
 /** An inventory service and an order service that falls back to it for orders without a row. */
-export async function startOrderStack(extra: Record<string, string> = {}): Promise<OrderStack> {
-  const inventory = await startInventoryService(loadInventoryConfig(serviceEnv('inventory')));
+export async function startOrderStack(
+  extra: Record<string, string> = {},
+  inventoryExtra: Record<string, string> = {},
+): Promise<OrderStack> {
+  const inventory = await startInventoryService(loadInventoryConfig(serviceEnv('inventory', inventoryExtra)));
   const order = await startOrderService(
     loadOrderConfig(serviceEnv('orders', { INVENTORY_ADDR: address(inventory.port), ...extra })),
   );
