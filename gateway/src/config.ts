@@ -22,6 +22,8 @@ const schema = z
     ORDER_ADDR: z.string().min(1).default('127.0.0.1:50053'),
     PAYMENT_ADDR: z.string().min(1).default('127.0.0.1:50054'),
     UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
+    /** Purchases arriving together go to inventory in one ReserveBatch call of at most this many; 1: one each. */
+    RESERVE_BATCH_MAX: z.coerce.number().int().min(1).max(256).default(64),
     /** Circuit breaker per upstream: opens at this share of failures (percent) over 10 s ... */
     CIRCUIT_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
     /** ... once this many calls were made in the window ... */

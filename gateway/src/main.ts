@@ -11,6 +11,7 @@ import { loadGatewayConfig, type GatewayConfig } from './config';
 import { RedisIdempotencyStore } from './http/idempotency';
 import { createMetrics } from './http/metrics';
 import { rateLimits } from './http/rate-limits';
+import { ReserveBatcher } from './reserve-batcher';
 import { SoldOutSet } from './sold-out-set';
 import { Upstreams } from './upstreams';
 
@@ -63,7 +64,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
       ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
     }),
-    handlers: operationHandlers({ upstreams, soldOut, soldOutRejected: () => metrics.soldOutRejections.inc() }),
+    handlers: operationHandlers({
+      upstreams,
+      soldOut,
+      soldOutRejected: () => metrics.soldOutRejections.inc(),
+      ...(config.RESERVE_BATCH_MAX > 1 ? { batcher: new ReserveBatcher(upstreams, config.RESERVE_BATCH_MAX) } : {}),
+    }),
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT,
     routes: routeTable(meshHttpRules(descriptorSetPath)),

@@ -1,7 +1,8 @@
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
 import { isServiceError, readFailure } from '@flash-sale/grpc-kit';
 import { orderJson, paymentJson, promotionJson } from '../http/mappers';
-import { httpProblem } from '../http/problem';
+import { HttpProblem, httpProblem } from '../http/problem';
+import type { ReserveBatcher } from '../reserve-batcher';
 import type { SoldOutSet } from '../sold-out-set';
 import type { CallScope, Upstreams } from '../upstreams';
 
@@ -30,6 +31,8 @@ export interface HandlerDependencies {
   soldOut: SoldOutSet;
   /** Counts purchases refused from the in-memory sold-out set. */
   soldOutRejected: () => void;
+  /** Coalesces purchases into ReserveBatch calls; without it, each purchase is its own Reserve call. */
+  batcher?: ReserveBatcher;
 }
 
 const ok = (body: unknown, status = 200, location?: string): OperationResult => ({
@@ -47,6 +50,7 @@ export function operationHandlers({
   upstreams,
   soldOut,
   soldOutRejected,
+  batcher,
 }: HandlerDependencies): Record<string, Handler> {
   const { promotion, inventory, order, payment } = upstreams.clients;
   const call = upstreams.call.bind(upstreams);
@@ -86,8 +90,11 @@ export function operationHandlers({
         throw httpProblem(409, 'SOLD_OUT', 'the promotion is sold out');
       }
       const request = inventoryV1.ReserveRequest.fromPartial({ promotionId, quantity: body.quantity, idempotencyKey });
-      const reply = await call('inventory', inventory.reserve, request, scope).catch((error: unknown) => {
-        if (isServiceError(error) && readFailure(error).info?.reason === 'SOLD_OUT') soldOut.add(promotionId);
+      const reserved = batcher ? batcher.reserve(request, scope) : call('inventory', inventory.reserve, request, scope);
+      const reply = await reserved.catch((error: unknown) => {
+        const reason =
+          error instanceof HttpProblem ? error.problem.code : isServiceError(error) && readFailure(error).info?.reason;
+        if (reason === 'SOLD_OUT') soldOut.add(promotionId);
         throw error;
       });
       return ok({ orderId: reply.orderId, status: 'PENDING' }, 202, `/v1/orders/${reply.orderId}`);

@@ -37,6 +37,25 @@ export function toStatus(error: unknown): Partial<StatusObject> & { code: status
   return { code, details: error.message, metadata };
 }
 
+/**
+ * The same mapping for one item of a batch answer, where a failure travels in the response body rather than as
+ * the call's status: a domain error keeps its status, reason, metadata and message; anything else is INTERNAL.
+ */
+export function toItemFailure(error: unknown): {
+  code: status;
+  reason: string;
+  message: string;
+  metadata: Record<string, string>;
+} {
+  if (!isDomainError(error)) return { code: status.INTERNAL, reason: '', message: 'internal error', metadata: {} };
+  return {
+    code: STATUS_BY_KIND[error.kind],
+    reason: error.code,
+    message: error.message,
+    metadata: { ...error.details },
+  };
+}
+
 /** What a client learns from a failed call: the status, the message and, when present, the ErrorInfo. */
 export interface CallFailure {
   code: status;

@@ -1,5 +1,6 @@
 import { inventoryV1 } from '@flash-sale/contracts';
-import { requireCaller, unary } from '@flash-sale/grpc-kit';
+import { requireCaller, toItemFailure, unary } from '@flash-sale/grpc-kit';
+import { invalid, isDomainError } from '@flash-sale/errors';
 import type { Logger } from '@flash-sale/logging';
 import type { Reservation } from '../domain/reservation';
 import type { PrepareSale } from '../application/prepare-sale';
@@ -30,25 +31,47 @@ const toReservation = (r: Reservation): inventoryV1.Reservation => ({
   reserveTime: new Date(r.reservedAtMs),
 });
 
+const MAX_BATCH = 256;
+
 /** gRPC handlers: map the request to a command, call the use case, map the result. Nothing else. */
 export function inventoryHandlers(useCases: InventoryUseCases, logger: Logger): inventoryV1.InventoryServiceServer {
   const method = (name: string) => `flashsale.inventory.v1.InventoryService/${name}`;
+  const reserve = async (request: inventoryV1.ReserveRequest, userId: string) => {
+    const reserved = await useCases.reserve.execute({
+      promotionId: request.promotionId,
+      userId,
+      quantity: request.quantity,
+      idempotencyKey: request.idempotencyKey,
+    });
+    if (!reserved.durable) logger.warn({ orderId: reserved.orderId }, 'purchase accepted before Kafka had it');
+    return inventoryV1.ReserveResponse.fromPartial({
+      orderId: reserved.orderId,
+      status: STATUS.RESERVED,
+      amountCents: reserved.amountCents.toString(),
+      reserveTime: new Date(reserved.reservedAtMs),
+      replayed: reserved.replayed,
+    });
+  };
   return {
-    reserve: unary(method('Reserve'), logger, async (request: inventoryV1.ReserveRequest, { metadata }) => {
-      const caller = requireCaller(metadata);
-      const reserved = await useCases.reserve.execute({
-        promotionId: request.promotionId,
-        userId: caller.userId,
-        quantity: request.quantity,
-        idempotencyKey: request.idempotencyKey,
-      });
-      return inventoryV1.ReserveResponse.fromPartial({
-        orderId: reserved.orderId,
-        status: STATUS.RESERVED,
-        amountCents: reserved.amountCents.toString(),
-        reserveTime: new Date(reserved.reservedAtMs),
-        replayed: reserved.replayed,
-      });
+    reserve: unary(method('Reserve'), logger, async (request: inventoryV1.ReserveRequest, { metadata }) =>
+      reserve(request, requireCaller(metadata).userId),
+    ),
+    reserveBatch: unary(method('ReserveBatch'), logger, async (request: inventoryV1.ReserveBatchRequest) => {
+      if (request.items.length > MAX_BATCH) {
+        throw invalid('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH} items`, { field: 'items' });
+      }
+      const results = await Promise.all(
+        request.items.map(async ({ userId, request: item }): Promise<inventoryV1.ReserveBatchResult> => {
+          try {
+            if (!userId || !item) throw invalid('INVALID_ITEM', 'every item needs a user_id and a request');
+            return { outcome: { $case: 'reserved', value: await reserve(item, userId) } };
+          } catch (error) {
+            if (!isDomainError(error)) logger.error({ err: error, method: 'ReserveBatch' }, 'batch item failed');
+            return { outcome: { $case: 'failure', value: toItemFailure(error) } };
+          }
+        }),
+      );
+      return { results };
     }),
     getReservation: unary(method('GetReservation'), logger, async (request: inventoryV1.GetReservationRequest) =>
       inventoryV1.GetReservationResponse.fromPartial({
