@@ -64,8 +64,11 @@ describe('Redis restarted empty mid-sale', () => {
     // everything the moment the last answer arrived.
     await h.redis.flushall();
 
+    // The sale stays closed until the ledger has recorded everything already in Kafka, which takes a while when
+    // the machine is busy.
     await waitFor(async () => (await h.redis.get(keys.stock)) === String(stock - 35), {
       what: 'the sale to be rebuilt with 25 units',
+      timeoutMs: 60_000,
     });
     expect(await ledger(promotionId)).toEqual({ held: 35, entries: 40 });
     const quotas = await h.redis.hgetall(keys.users);
