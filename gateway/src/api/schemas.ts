@@ -33,7 +33,21 @@ export const createPromotionBody = z
     paymentTimeoutSeconds: z.number().int().min(1).max(86_400),
   })
   .strict()
-  .meta({ id: 'CreatePromotion' });
+  .meta({
+    id: 'CreatePromotion',
+    examples: [
+      {
+        itemId: 'sku-phone-1',
+        title: 'Phone, launch day',
+        priceCents: 19_900,
+        stock: 100,
+        perUserLimit: 1,
+        startsAt: '2026-01-01T00:00:00Z',
+        endsAt: '2099-12-31T23:59:59Z',
+        paymentTimeoutSeconds: 900,
+      },
+    ],
+  });
 export const purchaseBody = z
   .object({ quantity: z.number().int().min(1).max(100).default(1) })
   .strict()
