@@ -13,17 +13,17 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SignJWT } from 'jose';
 import { Pool as PgPool } from 'pg';
 import { addr, Mesh, SERVICES, type ServiceName } from './lib/mesh';
 import { root } from './lib/processes';
+import { sleep, until } from './lib/wait';
+import { mint } from '../scripts/token';
 
 const PORTS = { gateway: 18180, promotion: 51151, inventory: 51152, order: 51153, payment: 51154 };
 const PROXY = { api: 18474, inventory: 51252 };
 const STOCK = 50_000;
 const BUYERS = 8;
 const SESSION_TIMEOUT_MS = 6_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const run = promisify(execFile);
 
 const infra = (...args: string[]) => run('bash', [join(root, 'scripts', 'infra.sh'), ...args], { timeout: 180_000 });
@@ -129,14 +129,6 @@ class Toxics {
 
   stop() {
     this.server.kill('SIGTERM');
-  }
-}
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
   }
 }
 
@@ -305,11 +297,9 @@ async function main() {
   const filter = process.argv[2];
   const scenarios = SCENARIOS.filter((s) => !filter || s.name.includes(filter));
   const secret = randomBytes(24).toString('base64url');
-  const key = new TextEncoder().encode(secret);
-  const token = (user: string, roles: string[] = []) =>
-    new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(user).setExpirationTime('3h').sign(key);
+  const token = (user: string, admin = false) => mint(user, { admin, key: secret, ttlSeconds: 3 * 3600 });
   const runId = Date.now().toString(36);
-  const admin = await token(`chaos-admin-${runId}`, ['admin']);
+  const admin = await token(`chaos-admin-${runId}`, true);
   const gateway = `http://${addr(PORTS.gateway)}`;
 
   const toxics = await Toxics.start();

@@ -16,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { SignJWT } from 'jose';
 import { Pool as PgPool } from 'pg';
 import type { LoadResult, LoadRun } from './load';
 import { measureRawEvalsha } from './lib/evalsha';
@@ -32,6 +31,8 @@ import {
 import { addr, Mesh, pgUrl, REDIS_URL } from './lib/mesh';
 import { percentiles, series } from './lib/stats';
 import { renderReport } from './lib/report';
+import { until } from './lib/wait';
+import { mint } from '../scripts/token';
 
 const env = process.env;
 const STOCK = Number(env.BENCH_STOCK ?? 10_000);
@@ -52,14 +53,6 @@ const PURCHASE_BODY = JSON.stringify({ quantity: 1 });
 
 // BENCH_TRACING=off runs everything without OpenTelemetry, to see what tracing costs.
 const tracing = env.BENCH_TRACING === 'off' ? [] : ['--require', '@flash-sale/observability/register'];
-
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 function loadRunner(load: Running) {
   return (spec: LoadRun) =>
@@ -87,12 +80,10 @@ function summary(result: LoadResult, from = 0, to = Infinity) {
 
 async function main() {
   const secret = randomBytes(24).toString('base64url');
-  const key = new TextEncoder().encode(secret);
-  const sign = (sub: string, roles: string[] = []) =>
-    new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('3h').sign(key);
+  const sign = (user: string, admin = false) => mint(user, { admin, key: secret, ttlSeconds: 3 * 3600 });
   const run = `${Date.now().toString(36)}`;
   const tokens = await Promise.all(Array.from({ length: USERS }, (_, u) => sign(`bench-${run}-${u}`)));
-  const adminToken = await sign(`bench-admin-${run}`, ['admin']);
+  const adminToken = await sign(`bench-admin-${run}`, true);
   const work = join(root, '.cache', 'bench');
   mkdirSync(work, { recursive: true });
   const tokensFile = join(work, 'tokens.txt');
@@ -108,7 +99,7 @@ async function main() {
   const gateway = `http://${addr(PORTS.gateway)}`;
   const floors: Running[] = [];
   try {
-    await until('the mesh', async () => (await fetch(`${gateway}/readyz`)).status === 200);
+    await until('the mesh', async () => (await fetch(`${gateway}/readyz`)).status === 200, 120_000);
     const purchaseRun = (url: string, path: string): LoadRun => ({
       url,
       path,
@@ -131,10 +122,14 @@ async function main() {
         secret,
       ]);
       floors.push(floor);
-      await until(`${kind} floor`, async () => {
-        const reply = await fetch(`http://${addr(PORTS[kind])}/`).catch(() => undefined);
-        return reply !== undefined;
-      });
+      await until(
+        `${kind} floor`,
+        async () => {
+          const reply = await fetch(`http://${addr(PORTS[kind])}/`).catch(() => undefined);
+          return reply !== undefined;
+        },
+        120_000,
+      );
       const spec = purchaseRun(`http://${addr(PORTS[kind])}`, '/v1/promotions/1/purchase');
       await drive({ ...spec, durationMs: 1_500 });
       ceilings[kind] = summary(await drive(spec));
