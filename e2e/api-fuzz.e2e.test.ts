@@ -38,14 +38,15 @@ async function schemathesis(args: string[]) {
   }
 }
 
-async function allPromotions(caller: ReturnType<typeof client>) {
-  const promotions: Json[] = [];
+/** Every item of a paged list (`promotions` or `orders`), following nextPageToken. */
+async function everything(caller: ReturnType<typeof client>, list: 'promotions' | 'orders') {
+  const items: Json[] = [];
   for (let token = ''; ;) {
-    const page = await caller.get<{ promotions: Json[]; nextPageToken?: string }>(
-      `/v1/promotions?pageSize=100${token ? `&pageToken=${token}` : ''}`,
+    const page = await caller.get<Record<string, unknown> & { nextPageToken?: string }>(
+      `/v1/${list}?pageSize=100${token ? `&pageToken=${token}` : ''}`,
     );
-    promotions.push(...page.body.promotions);
-    if (!page.body.nextPageToken) return promotions;
+    items.push(...(page.body[list] as Json[]));
+    if (!page.body.nextPageToken) return items;
     token = page.body.nextPageToken;
   }
 }
@@ -56,16 +57,10 @@ async function allPromotions(caller: ReturnType<typeof client>) {
  */
 async function invariants(fuzzer: ReturnType<typeof client>, before: Set<string>) {
   const problems: string[] = [];
-  const promotions = (await allPromotions(fuzzer)).filter((promotion) => !before.has(promotion.id as string));
-  const orders: Json[] = [];
-  for (let token = ''; ;) {
-    const page = await fuzzer.get<{ orders: Json[]; nextPageToken?: string }>(
-      `/v1/orders?pageSize=100${token ? `&pageToken=${token}` : ''}`,
-    );
-    orders.push(...page.body.orders);
-    if (!page.body.nextPageToken) break;
-    token = page.body.nextPageToken;
-  }
+  const promotions = (await everything(fuzzer, 'promotions')).filter(
+    (promotion) => !before.has(promotion.id as string),
+  );
+  const orders = await everything(fuzzer, 'orders');
   for (const promotion of promotions) {
     const held = orders
       .filter((order) => order.promotionId === promotion.id)
@@ -89,7 +84,7 @@ describe('API fuzzing', () => {
     const token = await tokenFor(user, true);
     const reportDir = mkdtempSync(join(tmpdir(), 'fuzz-'));
     const fuzzer = client(mesh.url, token);
-    const before = new Set((await allPromotions(fuzzer)).map((promotion) => promotion.id as string));
+    const before = new Set((await everything(fuzzer, 'promotions')).map((promotion) => promotion.id as string));
     const fuzz = () =>
       schemathesis([
         'run',
