@@ -198,13 +198,8 @@ export class OutboxRelay {
       }
     }
     if (messages.length > 0) await this.producer.send({ topic: Topics.OrderRequested, acks: -1, messages });
-    for (const { key } of messages) {
-      const waiter = key ? this.waiting.get(key) : undefined;
-      if (waiter) {
-        this.waiting.delete(key!);
-        waiter();
-      }
-    }
+    // Each waiter removes itself from the map when it settles.
+    for (const { key } of messages) if (key) this.waiting.get(key)?.();
     await Promise.all(
       reads.map(({ stream, entries }) => {
         const ids = entries.map(([id]) => id);
