@@ -35,8 +35,7 @@ describe('gateway protection', () => {
       'gateway',
       'gateway/src/main.ts',
       gatewayEnv(mesh.addresses, { RATE_LIMIT_USER_PER_SECOND: '5' }),
-      60_000,
-      'gateway listening',
+      { listening: 'gateway listening' },
     );
     try {
       const token = await tokenFor(`limited-${Date.now()}`);

@@ -36,17 +36,13 @@ describe('request context', () => {
       'order-traced',
       'services/order/src/main.ts',
       serviceEnv('orders', { INVENTORY_ADDR: mesh.addresses.INVENTORY_ADDR }),
-      60_000,
-      'grpc server listening',
-      [REGISTER],
+      { preload: [REGISTER] },
     );
     gateway = await startServiceProcess(
       'gateway-traced',
       'gateway/src/main.ts',
       gatewayEnv({ ...mesh.addresses, ORDER_ADDR: `127.0.0.1:${order.port}` }),
-      60_000,
-      'gateway listening',
-      [REGISTER],
+      { listening: 'gateway listening', preload: [REGISTER] },
     );
     const traceId = randomBytes(16).toString('hex');
     const requestId = `trace-test-${traceId.slice(0, 8)}`;

@@ -15,6 +15,14 @@ export interface ServiceProcess {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
+export interface ServiceProcessOptions {
+  timeoutMs?: number;
+  /** The log message that says the process listens (its line carries `port`); gRPC services by default. */
+  listening?: string;
+  /** Modules loaded before the entry, as `node --require` does (e.g. OpenTelemetry's register). */
+  preload?: string[];
+}
+
 /**
  * Starts a service in its own process, straight from its TypeScript sources (tsx with tsconfig.source.json), and
  * resolves once it logs that its gRPC server listens. Its JSON logs go to `.cache/test-logs/<name>-<pid>.log`.
@@ -24,12 +32,9 @@ export async function startServiceProcess(
   name: string,
   entry: string,
   env: Record<string, string>,
-  timeoutMs = 60_000,
-  /** The log message that says the process listens (its line carries `port`). */
-  listening = 'grpc server listening',
-  /** Modules loaded before the entry, as `node --require` does (e.g. OpenTelemetry's register). */
-  preload: string[] = [],
+  options: ServiceProcessOptions = {},
 ): Promise<ServiceProcess> {
+  const { timeoutMs = 60_000, listening = 'grpc server listening', preload = [] } = options;
   const logs = join(root, '.cache', 'test-logs');
   mkdirSync(logs, { recursive: true });
   // tsx's CommonJS hook first, so that the preloaded modules and the entry may be TypeScript.
