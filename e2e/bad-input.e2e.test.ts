@@ -102,6 +102,18 @@ const cases: [string, () => Promise<Reply<Json>>, number, string][] = [
     'INVALID_PROMOTION',
   ],
   [
+    'create with a NUL character in the title',
+    () => admin.post('/v1/promotions', { ...validPromotion(), title: 'Phone\u0000' }),
+    400,
+    'INVALID_REQUEST',
+  ],
+  [
+    'create with a space in the item id',
+    () => admin.post('/v1/promotions', { ...validPromotion(), itemId: 'has space' }),
+    400,
+    'INVALID_REQUEST',
+  ],
+  [
     'create with malformed JSON',
     () => admin.send('POST', '/v1/promotions', { raw: '{"itemId":', headers: { 'content-type': 'application/json' } }),
     400,

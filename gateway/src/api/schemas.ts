@@ -23,8 +23,17 @@ export const promotionIdParams = z.object({ promotionId: id }).strict();
 export const orderIdParams = z.object({ orderId: id }).strict();
 export const createPromotionBody = z
   .object({
-    itemId: z.string().min(1).max(64),
-    title: z.string().min(1).max(200),
+    itemId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/)
+      .meta({ description: '1-64 letters, digits or . _ : -, starting with a letter or digit' }),
+    title: z
+      .string()
+      .min(1)
+      .max(200)
+      // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+      .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/)
+      .meta({ description: 'Well-formed text without control characters' }),
     priceCents: z.number().int().min(0).max(10_000_000_000),
     stock: z.number().int().min(1).max(10_000_000),
     perUserLimit: z.number().int().min(1).max(100),

@@ -26,6 +26,12 @@ export const LIMITS = {
 } as const;
 
 const ITEM_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+/**
+ * C0 and C1 control characters (PostgreSQL refuses NUL in text; none of them belongs in a title) and, in `u` mode,
+ * lone surrogates (not text: UTF-8 cannot encode them, so they would be stored as U+FFFD).
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const NOT_TEXT = /[\u0000-\u001f\u007f-\u009f\ud800-\udfff]/u;
 
 /** Checks a new promotion's fields; the first bad one throws an `invalid` error naming it. */
 export function validateNewPromotion(input: NewPromotion, now: Date): NewPromotion {
@@ -33,6 +39,9 @@ export function validateNewPromotion(input: NewPromotion, now: Date): NewPromoti
   if (!ITEM_ID.test(input.itemId)) throw bad('item_id', 'must be 1-64 letters, digits or . _ : -');
   const title = input.title.trim();
   if (title.length < 1 || title.length > 200) throw bad('title', 'must be 1-200 characters');
+  if (NOT_TEXT.test(title)) {
+    throw bad('title', 'must be well-formed text without control characters');
+  }
   if (input.priceCents < 0n || input.priceCents > LIMITS.maxPriceCents) {
     throw bad('price_cents', `must be 0 to ${LIMITS.maxPriceCents}`);
   }
