@@ -1,0 +1,1 @@
+// Fixture: stands for the real deploy/docker/prune-runtime-deps.js.
