@@ -1,0 +1,3 @@
+module flashsale.local/tools/k8s/small
+
+go 1.22
