@@ -31,13 +31,12 @@
 # Needs root (bridge, iptables, containerd). Every command prints its timings.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=cluster/common.sh
+# shellcheck source=SCRIPTDIR/cluster/common.sh
 . "$HERE/cluster/common.sh"
-# shellcheck source=cluster/pki.sh
+# shellcheck source=SCRIPTDIR/cluster/pki.sh
 . "$HERE/cluster/pki.sh"
-# shellcheck source=cluster/configs.sh
+# shellcheck source=SCRIPTDIR/cluster/configs.sh
 . "$HERE/cluster/configs.sh"
-STARTED=()
 
 require_tools() {
   local b
@@ -204,6 +203,7 @@ cmd_env() {
   echo "export CONTAINERD_ADDRESS=$CONTAINERD_SOCK"
   echo "export CONTAINERD_NAMESPACE=k8s.io"
   echo "export CONTAINER_RUNTIME_ENDPOINT=unix://$CONTAINERD_SOCK"
+  echo "env in $(since "$T_CMD")" >&2
 }
 
 cmd_import() {
@@ -215,6 +215,7 @@ cmd_import() {
     ctr -a "$CONTAINERD_SOCK" -n k8s.io images import "$f" || die "ctr images import $f failed"
     say "imported $f"
   done
+  echo "import done in $(since "$T_CMD")" >&2
 }
 
 cmd_fake_nodes() {
@@ -259,6 +260,7 @@ YAML
   done
   say "$n fake nodes Ready"
   kc get nodes -L topology.kubernetes.io/zone
+  echo "fake-nodes done in $(since "$T_CMD")" >&2
 }
 
 case "${1:-}" in
@@ -268,6 +270,10 @@ case "${1:-}" in
   env) cmd_env ;;
   import) shift; cmd_import "$@" ;;
   fake-nodes) shift; cmd_fake_nodes "$@" ;;
-  selftest) shift; . "$HERE/cluster/selftest.sh"; selftest "$@" ;;
+  selftest)
+    shift
+    # shellcheck source=SCRIPTDIR/cluster/selftest.sh
+    . "$HERE/cluster/selftest.sh"
+    selftest "$@" ;;
   *) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac

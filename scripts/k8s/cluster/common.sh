@@ -71,7 +71,6 @@ start() {
   echo "=== $(date -Is) starting: $*" >> "$LOGS/$name.log"
   setsid "$@" >> "$LOGS/$name.log" 2>&1 < /dev/null &
   echo $! > "$RUN/$name.pid"
-  STARTED+=("$name")
 }
 
 # wait_for NAME SECONDS CHECK...: poll CHECK until it succeeds; fail when NAME dies or time runs out.

@@ -1,6 +1,12 @@
-# Config files and host networking for scripts/k8s/cluster.sh (sourced). Configs are rewritten on
-# every `up`, so editing this file and running `down; up` applies the change.
+# Config files and host networking for scripts/k8s/cluster.sh (sourced). `up` replaces a config
+# only when its content changed (kube-proxy exits when its file is touched); running components keep
+# the config they started with, so after editing this file run `down` then `up`.
 # shellcheck shell=bash
+
+# settle FILE: FILE.new becomes FILE when it differs from it.
+settle() {
+  if cmp -s "$1.new" "$1"; then rm -f "$1.new"; else mv "$1.new" "$1"; fi
+}
 
 write_containerd_config() {
   mkdir -p "$K/containerd" "$K/cni/net.d" "$K/cni/ipam"
@@ -17,15 +23,15 @@ write_containerd_config() {
     -e "s#disable_apparmor = false#disable_apparmor = true#" \
     -e "s#netns_mounts_under_state_dir = false#netns_mounts_under_state_dir = true#" \
     -e "s#bin_dir = \"/opt/cni/bin\"#bin_dir = \"/usr/lib/cni\"#" \
-    -e "s#conf_dir = \"/etc/cni/net.d\"#conf_dir = \"$K/cni/net.d\"#" > "$f.tmp"
+    -e "s#conf_dir = \"/etc/cni/net.d\"#conf_dir = \"$K/cni/net.d\"#" > "$f.new"
   local want
   for want in "root = \"$K/containerd/root\"" "address = \"$CONTAINERD_SOCK\"" "sandbox_image = \"$PAUSE_IMAGE\"" \
       "restrict_oom_score_adj = true" "disable_apparmor = true" "netns_mounts_under_state_dir = true" \
       'bin_dir = "/usr/lib/cni"' "conf_dir = \"$K/cni/net.d\""; do
-    grep -qF "$want" "$f.tmp" || die "containerd config: could not set '$want' (containerd's defaults changed?)"
+    grep -qF "$want" "$f.new" || die "containerd config: could not set '$want' (containerd's defaults changed?)"
   done
-  mv "$f.tmp" "$f"
-  cat > "$K/cni/net.d/10-flashk8s.conflist" <<JSON
+  settle "$f"
+  cat > "$K/cni/net.d/10-flashk8s.conflist.new" <<JSON
 {
   "cniVersion": "1.0.0",
   "name": "flashk8s",
@@ -47,11 +53,12 @@ write_containerd_config() {
   ]
 }
 JSON
+  settle "$K/cni/net.d/10-flashk8s.conflist"
 }
 
 write_kubelet_config() {
   mkdir -p "$K/kubelet"
-  cat > "$CONF/kubelet.yaml" <<YAML
+  cat > "$CONF/kubelet.yaml.new" <<YAML
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -80,12 +87,13 @@ volumePluginDir: $K/kubelet/volume-plugins
 shutdownGracePeriod: 0s
 serializeImagePulls: false
 YAML
+  settle "$CONF/kubelet.yaml"
 }
 
 write_kube_proxy_config() {
   # NodePorts only on the bridge address, and no conntrack or route_localnet sysctls: the host's
   # other interfaces and settings stay as they are.
-  cat > "$CONF/kube-proxy.yaml" <<YAML
+  cat > "$CONF/kube-proxy.yaml.new" <<YAML
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {kubeconfig: $CONF/kube-proxy.kubeconfig}
@@ -99,11 +107,12 @@ nodePortAddresses: ["$GATEWAY/32"]
 iptables: {masqueradeAll: true, localhostNodePorts: false}
 conntrack: {maxPerCore: 0, min: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
 YAML
+  settle "$CONF/kube-proxy.yaml"
 }
 
 write_coredns_config() {
   # cluster.local from the API; every other name gets NXDOMAIN at once (nothing is forwarded).
-  cat > "$CONF/Corefile" <<EOF2
+  cat > "$CONF/Corefile.new" <<EOF2
 $DOMAIN:53 {
     bind $DNS_IP
     errors
@@ -122,6 +131,7 @@ $DOMAIN:53 {
     }
 }
 EOF2
+  settle "$CONF/Corefile"
 }
 
 # The bridge with its gateway address exists from `up` on (before any pod), so host processes can
@@ -146,7 +156,7 @@ network_down() {
     while $ipt -t filter -D OUTPUT -j KUBE-FIREWALL 2>/dev/null; do :; done
     for t in filter nat mangle; do
       for ch in KUBE-FIREWALL KUBE-KUBELET-CANARY KUBE-IPTABLES-HINT; do
-        $ipt -t "$t" -F "$ch" 2>/dev/null && $ipt -t "$t" -X "$ch" 2>/dev/null || true
+        if $ipt -t "$t" -F "$ch" 2>/dev/null; then $ipt -t "$t" -X "$ch" 2>/dev/null || true; fi
       done
     done
   done

@@ -14,6 +14,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/rootfs/tmp" "$work/rootfs/etc" "$work/image"
 chmod 1777 "$work/rootfs/tmp"
 for f in "$@"; do install -m 0755 "$f" "$work/rootfs/$(basename "$f")"; done
+# shellcheck disable=SC2054  # the commas belong to --pax-option
 tar_opts=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=posix
   --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime)
 tar "${tar_opts[@]}" -C "$work/rootfs" -cf "$work/layer.tar" .

@@ -21,7 +21,7 @@ cert() {
 # kubeconfig FILE CERT_NAME: a kubeconfig for the apiserver on loopback, credentials embedded.
 kubeconfig() {
   local file=$1 who=$2
-  cat > "$file" <<YAML
+  cat > "$file.new" <<YAML
 apiVersion: v1
 kind: Config
 clusters:
@@ -39,7 +39,8 @@ contexts:
   context: {cluster: flashsale-local, user: $who}
 current-context: flashsale-local
 YAML
-  chmod 600 "$file"
+  chmod 600 "$file.new"
+  settle "$file"
 }
 
 make_pki() {

@@ -1,7 +1,7 @@
 # `cluster.sh selftest` (sourced by cluster.sh): proves the cluster works end to end with only what
 # scripts/k8s/tools.sh builds. Leaves the cluster up (fresh, after a down/up cycle) and removes its
 # namespace and fake nodes.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # T_STEP is read by say()
 
 NS=flash-selftest
 HOST_PORT=18080
