@@ -28,6 +28,10 @@
 #   tolerations: [{key: kwok.x-k8s.io/node, operator: Equal, value: fake, effect: NoSchedule}]
 # Pods there are simulated (kwok marks them Running/Ready; nothing runs).
 #
+# The node's InternalIP is the bridge address 10.88.0.1 (not eth0's), so kubelet (10250) listens only
+# there and on loopback. Limitation: the `kubernetes` Service has no endpoints (the apiserver listens
+# on loopback only), so pods cannot call the Kubernetes API; everything else (DNS, Services, probes,
+# logs, exec, host services on 10.88.0.1) works.
 # Needs root (bridge, iptables, containerd). Every command prints its timings.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -146,6 +150,7 @@ remove_leftover_containers() {
 
 cmd_down() {
   local purge=${1:-}
+  mkdir -p "$LOGS"
   stop kwok; stop kube-controller-manager; stop kube-scheduler
   delete_all_pods
   stop kubelet
@@ -163,7 +168,7 @@ cmd_down() {
     fi
   done
   # Unmount whatever is left under $K (pod volumes, rootfs, netns), deepest first.
-  awk '{print $2}' /proc/mounts | grep -F "$K/" | sort -r | while read -r m; do
+  awk -v k="$K/" 'index($2, k) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
   rm -rf "$K/cni/ipam"

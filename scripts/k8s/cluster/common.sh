@@ -43,8 +43,9 @@ say() {
 die() {
   echo "[k8s] ERROR: $1" >&2
   if [ -n "${2:-}" ] && [ -f "$LOGS/$2.log" ]; then
-    echo "[k8s] last lines of $LOGS/$2.log:" >&2
-    tail -n 25 "$LOGS/$2.log" | sed 's/^/    /' >&2
+    echo "[k8s] last lines of $LOGS/$2.log (this run):" >&2
+    awk '/^=== / { n = 0 } { line[n++] = $0 } END { for (i = (n > 25 ? n - 25 : 0); i < n; i++) print "    " line[i] }' \
+      "$LOGS/$2.log" >&2
   fi
   exit 1
 }
@@ -111,7 +112,7 @@ check_etcd() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | gre
 check_kube_apiserver() { curl_api /readyz; }
 check_kube_controller_manager() { curl -fsSk --max-time 2 "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz"; }
 check_kube_scheduler() { curl -fsSk --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"; }
-check_containerd() { ctr -a "$CONTAINERD_SOCK" version; }
+check_containerd() { [ -S "$CONTAINERD_SOCK" ] && ctr -a "$CONTAINERD_SOCK" --connect-timeout 2s version; }
 check_kubelet() { curl -fsS --max-time 2 "http://127.0.0.1:$KUBELET_HEALTHZ_PORT/healthz"; }
 check_kube_proxy() { curl -fsS --max-time 2 "http://127.0.0.1:$KUBE_PROXY_HEALTHZ_PORT/healthz"; }
 check_coredns() { curl -fsS --max-time 2 "http://127.0.0.1:$COREDNS_READY_PORT/ready" && dns_query "kubernetes.default.svc.$DOMAIN"; }

@@ -35,11 +35,10 @@ selftest() {
   trap "kill $http_pid 2>/dev/null || true; rm -rf '$www'" EXIT
 
   kc delete namespace "$NS" --ignore-not-found --wait=true >/dev/null
-  kc apply -f - >/dev/null <<YAML
-apiVersion: v1
-kind: Namespace
-metadata: {name: $NS}
----
+  kc create namespace "$NS" >/dev/null
+  # Pods are refused until the controller-manager has made the namespace's default ServiceAccount.
+  retry 30 kc -n "$NS" get serviceaccount default >/dev/null 2>&1 || die "no default ServiceAccount in $NS" kube-controller-manager
+  kc apply -f - >/dev/null <<YAML || die "applying the selftest manifests failed"
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: $NS}
