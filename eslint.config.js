@@ -38,6 +38,7 @@ module.exports = tseslint.config(
       '**/main.ts',
       'packages/observability/src/register.ts',
       'scripts/**',
+      'deploy/**',
       '**/test/**',
       'e2e/**',
       'bench/**',

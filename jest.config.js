@@ -1,6 +1,7 @@
 /**
- * Three projects: unit tests beside the code (no I/O), integration tests against the real Redis, Kafka and
- * PostgreSQL, and end-to-end tests over HTTP through the gateway. Workspace packages resolve to their sources,
+ * Three projects run by `npm test`: unit tests beside the code (no I/O), integration tests against the real Redis,
+ * Kafka and PostgreSQL, and end-to-end tests over HTTP through the gateway. A fourth, `chart`, checks the Helm
+ * chart's rendered manifests; `npm run test:k8s` runs it with the helm binary it builds. Workspace packages resolve to their sources,
  * so tests never need a build first (only `npm run generate`).
  */
 const transform = {
@@ -20,6 +21,8 @@ const common = {
   moduleNameMapper,
   testEnvironment: 'node',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // Docker's image layers (.infra/docker) and Go's module cache (.cache) hold copies of this repository's packages.
+  modulePathIgnorePatterns: ['<rootDir>/.infra/', '<rootDir>/.cache/'],
 };
 
 module.exports = {
@@ -39,6 +42,12 @@ module.exports = {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/e2e/**/*.e2e.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/jest.slow-setup.js'],
+    },
+    {
+      ...common,
+      displayName: 'chart',
+      testMatch: ['<rootDir>/deploy/test/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/jest.slow-setup.js'],
     },
   ],

@@ -33,7 +33,11 @@ KAFKA_POM="$ROOT/infra/kafka/pom.xml"
 KAFKA_LOG4J="$ROOT/infra/kafka/log4j2.properties"
 DATABASE=flashsale
 SERVICE_ROLES=(promotion inventory orders payment)
-HOST=127.0.0.1
+# INFRA_HOST: the address all three listen on (127.0.0.1). scripts/k8s/test-k8s.sh runs a second set on the
+# cluster bridge's host address for pods; INFRA_CLIENT_CIDR then lets that network log in to PostgreSQL with a
+# password (scram-sha-256), besides trust on the host itself.
+HOST="${INFRA_HOST:-127.0.0.1}"
+CLIENT_CIDR="${INFRA_CLIENT_CIDR:-}"
 
 log() { printf '[infra] %s\n' "$*"; }
 warn() { printf '[infra] warning: %s\n' "$*" >&2; }
@@ -298,6 +302,13 @@ pg_start() {
       log "postgres  initialising a cluster in ${data#"$ROOT"/}"
       as_pg_owner "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
         { tail_log "$dir/initdb.log"; die "initdb failed"; }
+    fi
+    local hba_line="host all all $CLIENT_CIDR scram-sha-256"
+    if [ -n "$CLIENT_CIDR" ] && ! grep -qxF "$hba_line" "$data/pg_hba.conf"; then
+      as_pg_owner sh -c "printf '%s\\n' '$hba_line' >>'$data/pg_hba.conf'"
+    fi
+    if [ "$HOST" != 127.0.0.1 ] && ! grep -q "^host all all $HOST/32 trust" "$data/pg_hba.conf"; then
+      as_pg_owner sh -c "printf '%s\\n' 'host all all $HOST/32 trust' >>'$data/pg_hba.conf'"
     fi
     # fsync and synchronous_commit off: a development and test cluster only, never for data that matters.
     as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 -o "-p $PG_PORT -k '$dir' \

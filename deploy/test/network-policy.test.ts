@@ -1,0 +1,182 @@
+/**
+ * The bridge CNI plugin used in CI does not enforce NetworkPolicy, so this test reads the rendered policies and
+ * checks that the connections they allow are exactly the mesh's call graph: the one in the design (flows,
+ * section 1), which must also be the one the code can make (each service's *_ADDR settings). Nothing more, nothing
+ * less, and both ends of every connection agree (the caller's egress and the callee's ingress).
+ */
+import { loadGatewayConfig } from '../../gateway/src/config';
+import { loadInventoryConfig } from '../../services/inventory/src/config';
+import { loadOrderConfig } from '../../services/order/src/config';
+import { loadPaymentConfig } from '../../services/payment/src/config';
+import { loadPromotionConfig } from '../../services/promotion/src/config';
+import { template, type K8sObject } from './helm';
+
+/** design.md, section 1: who calls whom over gRPC, and which infrastructure each one uses. */
+const DESIGN = [
+  'world -> gateway:8080',
+  'gateway -> promotion:50051',
+  'gateway -> inventory:50052',
+  'gateway -> order:50053',
+  'gateway -> payment:50054',
+  'promotion -> inventory:50052',
+  'order -> inventory:50052',
+  'payment -> order:50053',
+  'gateway -> redis',
+  'promotion -> redis',
+  'promotion -> postgres',
+  'inventory -> redis',
+  'inventory -> postgres',
+  'inventory -> kafka',
+  'order -> redis',
+  'order -> postgres',
+  'order -> kafka',
+  'payment -> redis',
+  'payment -> postgres',
+  'payment -> kafka',
+  // The chart's own Jobs and test pod.
+  'migrations -> postgres',
+  'topics -> kafka',
+  'smoke-test -> gateway:8080',
+];
+const ENVOY = [
+  'world -> envoy:8080',
+  'envoy -> promotion:50051',
+  'envoy -> inventory:50052',
+  'envoy -> order:50053',
+  'envoy -> payment:50054',
+];
+const INFRASTRUCTURE_PORTS: Record<string, string> = { '6379': 'redis', '9092': 'kafka', '5432': 'postgres' };
+const DNS_PORT = 53;
+
+const component = (selector: { matchLabels?: Record<string, string> } | undefined) =>
+  selector?.matchLabels?.['app.kubernetes.io/component'] ?? '?';
+
+interface Port {
+  port: number;
+  protocol: string;
+}
+interface Peer {
+  podSelector?: { matchLabels?: Record<string, string> };
+}
+interface Rule {
+  ports: Port[];
+  from?: Peer[];
+  to?: Peer[];
+}
+
+/** Edges "a -> b:port" (pods) and "a -> redis" (infrastructure, by port) that the policies allow. */
+function allowedEdges(objects: K8sObject[]) {
+  const ingress = new Set<string>();
+  const egress = new Set<string>();
+  let dns = 0;
+  const policies = objects.filter((object) => object.kind === 'NetworkPolicy');
+  for (const policy of policies) {
+    const subject = component(policy.spec.podSelector);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    for (const rule of (policy.spec.ingress ?? []) as Rule[]) {
+      const ports = rule.ports;
+      expect(ports).toHaveLength(1);
+      const sources = rule.from ? rule.from.map((peer) => component(peer.podSelector)) : ['world'];
+      for (const source of sources) ingress.add(`${source} -> ${subject}:${ports[0]!.port}`);
+    }
+    for (const rule of (policy.spec.egress ?? []) as Rule[]) {
+      const ports = rule.ports;
+      if (ports.some((port) => port.port === DNS_PORT)) {
+        expect(ports).toEqual([
+          { port: DNS_PORT, protocol: 'UDP' },
+          { port: DNS_PORT, protocol: 'TCP' },
+        ]);
+        dns += 1;
+        continue;
+      }
+      if (rule.to?.some((peer) => peer.podSelector)) {
+        for (const peer of rule.to)
+          for (const port of ports) egress.add(`${subject} -> ${component(peer.podSelector)}:${port.port}`);
+      } else {
+        for (const port of ports)
+          egress.add(`${subject} -> ${INFRASTRUCTURE_PORTS[String(port.port)] ?? `port ${port.port}`}`);
+      }
+    }
+  }
+  return { policies: policies.length, ingress, egress, dns };
+}
+
+function expectGraph(objects: K8sObject[], expected: string[], { frontOpen = true } = {}) {
+  const { policies, ingress, egress, dns } = allowedEdges(objects);
+  expect(dns).toBe(policies); // every pod may resolve names, and only on port 53
+  const front = /-> (gateway|envoy):/;
+  // A front open to the world needs no rule for the release's own test pod; a front with `frontFrom` names it.
+  const podEdges = expected.filter(
+    (edge) =>
+      edge.includes(':') && (frontOpen ? !(front.test(edge) && !edge.startsWith('world')) : !edge.startsWith('world')),
+  );
+  // Ingress: exactly the callers of each pod (the world only for the front).
+  expect([...ingress].sort()).toEqual([...podEdges].sort());
+  // Egress: exactly the callees and the infrastructure; nothing reaches the world.
+  expect([...egress].sort()).toEqual(expected.filter((edge) => !/^(world|\?) /.test(edge)).sort());
+}
+
+describe('network policies', () => {
+  it('when rendered with the default values, then they allow exactly the call graph of the design', () => {
+    const rendered = template([]);
+    expect(rendered.stderr).toBe('');
+    expectGraph(rendered.objects, DESIGN);
+  });
+
+  it('when the Envoy front is on, then Envoy is a second front that reaches the four services and nothing else', () => {
+    const rendered = template(['--set', 'envoy.enabled=true', '--set-json', 'envoy.jwks="{\\"keys\\":[]}"']);
+    expect(rendered.ok).toBe(true);
+    expectGraph(rendered.objects, [...DESIGN, ...ENVOY]);
+  });
+
+  it("when the front is open only to given peers, then those and the release's test pod reach it, nobody else", () => {
+    const rendered = template([
+      '--set-json',
+      'networkPolicy.frontFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress"}}}]',
+    ]);
+    expect(rendered.stderr).toBe('');
+    expectGraph(
+      rendered.objects,
+      DESIGN.map((edge) => edge.replace('world ->', '? ->')),
+      { frontOpen: false },
+    );
+  });
+
+  it('when the infrastructure listens on other ports, then egress follows the addresses the mesh is given', () => {
+    const rendered = template([
+      '--set',
+      'infrastructure.redis.url=redis://cache.example:7000',
+      '--set',
+      'infrastructure.kafka.brokers={k1.example:9094,k2.example:9094}',
+      '--set',
+      'infrastructure.postgres.port=6432',
+    ]);
+    const inventory = rendered.objects.find(
+      (object) => object.kind === 'NetworkPolicy' && object.metadata.name.endsWith('-inventory'),
+    )!;
+    const ports = inventory.spec.egress.map((rule: { ports: Port[] }) => rule.ports.map((port) => port.port));
+    expect(ports).toEqual([[DNS_PORT, DNS_PORT], [7000], [6432], [9094]]);
+  });
+
+  it('when the design lists a gRPC call, then the code has the matching *_ADDR setting, and nothing else', () => {
+    const callees = (config: object) =>
+      Object.keys(config)
+        .filter((key) => key.endsWith('_ADDR'))
+        .map((key) => key.replace(/_ADDR$/, '').toLowerCase());
+    const code: Record<string, string[]> = {
+      gateway: callees(loadGatewayConfig({ JWT_SECRET: 'x'.repeat(32) })),
+      promotion: callees(loadPromotionConfig({})),
+      inventory: callees(loadInventoryConfig({})),
+      order: callees(loadOrderConfig({})),
+      payment: callees(loadPaymentConfig({})),
+    };
+    const fromCode = Object.entries(code).flatMap(([caller, list]) => list.map((callee) => `${caller} -> ${callee}`));
+    const fromDesign = DESIGN.filter((edge) => /:\d{5}$/.test(edge)).map((edge) => edge.replace(/:\d+$/, ''));
+    expect(fromCode.sort()).toEqual(fromDesign.sort());
+  });
+
+  it('when network policies are turned off, then none is rendered', () => {
+    const rendered = template(['--set', 'networkPolicy.enabled=false']);
+    expect(rendered.objects.filter((object) => object.kind === 'NetworkPolicy')).toEqual([]);
+  });
+});

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# `npm run test:k8s`: proves the images, the Helm charts and the Tiltfile on a real Docker engine and a real
+# single-node Kubernetes cluster on this machine (README, "Kubernetes"). Run by .ci/run after `npm test`.
+#
+#   1. chart checks: helm lint --strict of every values file, values.schema.json refusing bad values, the
+#      NetworkPolicies against the call graph (jest project `chart`), the README's values table, the Tiltfile
+#   2. images: a private dockerd, local base images, every image built, saved and imported into the cluster
+#   3. cluster: etcd, apiserver, controllers, scheduler, kubelet on containerd, kube-proxy, CoreDNS; two kwok nodes
+#   4. every values file passes `kubectl apply --dry-run=server --validate=strict`
+#   5. the real thing, in namespace `shop`: flash-sale-infra, then flash-sale with its default values:
+#      hook Jobs, every pod Ready on its probes, `helm test` (a purchase that becomes payable, then paid);
+#      `helm upgrade` with a changed value under a purchase load with no failed purchase; `helm rollback`;
+#      `helm uninstall` leaves nothing
+#   6. the other values files installed for real, one after the other: in-cluster (narrowed policies),
+#      autoscaling (strict spread over three zones), Envoy front (Envoy on kwok nodes), external infrastructure
+#      (Redis, Kafka, PostgreSQL on the host, reached through the bridge)
+#
+# Environment: K8S_KEEP=1 leaves the cluster, the engine and the releases running at the end (to look around:
+# eval "$(bash scripts/k8s/cluster.sh env)"); K8S_ONLY=checks stops after step 1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$ROOT/packages/db/bin/schema-engine-unavailable}"
+
+CHART=deploy/helm/flash-sale
+INFRA_CHART=deploy/helm/flash-sale-infra
+TAG=ci
+IMAGES="$ROOT/.cache/images/$TAG"
+NS=shop
+EXTERNAL_NS=ci-external
+started=$(date +%s)
+
+step() { printf '\n\033[1m[k8s] == %s (at %ss)\033[0m\n' "$*" $(($(date +%s) - started)); }
+say() { printf '[k8s] %s\n' "$*"; }
+die() {
+  printf '[k8s] FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+# What the cluster looked like when something failed: the evidence a reader needs.
+on_exit() {
+  local status=$?
+  if [ "$status" -ne 0 ] && command -v kubectl >/dev/null && [ -n "${KUBECONFIG:-}" ]; then
+    printf '\n[k8s] ---- cluster state at the failure ----\n' >&2
+    kubectl get pods,jobs -A -o wide 2>&1 | tail -n 40 >&2 || true
+    kubectl get events -A --sort-by=.lastTimestamp 2>&1 | tail -n 25 >&2 || true
+    for pod in $(kubectl get pods -A --no-headers 2>/dev/null | awk '$4 != "Running" && $4 != "Completed" { print $1 "/" $2 }'); do
+      printf '[k8s] ---- logs of %s ----\n' "$pod" >&2
+      kubectl logs -n "${pod%%/*}" "${pod#*/}" --all-containers --tail 30 2>&1 | tail -n 40 >&2 || true
+    done
+  fi
+  if [ "${K8S_KEEP:-0}" != 1 ]; then
+    INFRA_DIR="$ROOT/.infra/k8s-external" bash scripts/infra.sh down >/dev/null 2>&1 || true
+    [ -n "${KUBECONFIG:-}" ] && bash scripts/k8s/cluster.sh down >/dev/null 2>&1 || true
+    bash scripts/k8s/docker.sh down >/dev/null 2>&1 || true
+  fi
+  printf '[k8s] %s after %ss\n' "$([ "$status" -eq 0 ] && echo PASSED || echo FAILED)" $(($(date +%s) - started))
+}
+trap on_exit EXIT
+
+image_values=(--set "image.tag=$TAG" --set image.pullPolicy=Never)
+infra_values=("${image_values[@]}" --set persistence.enabled=false)
+
+# Every pod of a release Ready (hook pods are gone by then).
+expect_ready() { # namespace release
+  kubectl -n "$1" wait --for=condition=Ready pod -l "app.kubernetes.io/instance=$2" --timeout=180s >/dev/null
+  say "$2: $(kubectl -n "$1" get pods -l "app.kubernetes.io/instance=$2" --no-headers | wc -l) pods Ready"
+}
+
+# Nothing labelled with the release is left, of any kind the chart makes (hooks included).
+expect_nothing_left() { # namespace release
+  local left
+  left=$(kubectl -n "$1" get all,configmaps,secrets,serviceaccounts,poddisruptionbudgets,networkpolicies,\
+horizontalpodautoscalers,ingresses,jobs,persistentvolumeclaims -l "app.kubernetes.io/instance=$2" -o name)
+  [ -z "$left" ] || die "helm uninstall $2 left: $left"
+  say "$2: nothing left behind"
+}
+
+install_and_test() { # namespace release values...
+  local ns=$1 release=$2
+  shift 2
+  helm install "$release" "$CHART" -n "$ns" "${image_values[@]}" "$@" --wait --wait-for-jobs --timeout 10m
+  expect_ready "$ns" "$release"
+  helm test "$release" -n "$ns" --logs --timeout 5m
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+step "tools (Kubernetes, etcd, helm, kwok, CoreDNS: built once from the Go module proxy, cached)"
+bash scripts/k8s/tools.sh
+BIN=$(bash scripts/k8s/tools.sh path)
+export PATH="$BIN:$PATH" HELM="$BIN/helm"
+
+step "chart checks"
+for values in "$CHART/values.yaml" "$CHART"/ci/*.yaml; do
+  helm lint --strict "$CHART" -f "$values" --quiet
+done
+helm lint --strict "$INFRA_CHART" --quiet
+npx jest --selectProjects chart --runInBand
+node scripts/k8s/values-doc.js --check
+bash scripts/check-tiltfile.sh
+[ "${K8S_ONLY:-}" = checks ] && exit 0
+
+step "images (private Docker engine, local base images)"
+bash scripts/k8s/docker.sh up
+eval "$(bash scripts/k8s/docker.sh env)"
+rm -rf "$IMAGES"
+bash scripts/k8s/images.sh --tag "$TAG" --save "$IMAGES"
+
+step "cluster"
+bash scripts/k8s/cluster.sh up
+eval "$(bash scripts/k8s/cluster.sh env)"
+bash scripts/k8s/cluster.sh import "$IMAGES"/*.tar
+bash scripts/k8s/cluster.sh fake-nodes 2
+# The real node's zone, so that a strict zone spread counts it (the fake nodes have theirs).
+kubectl label node --overwrite -l '!type' topology.kubernetes.io/zone=zone-real >/dev/null
+kubectl get nodes -L topology.kubernetes.io/zone
+
+step "server-side validation of every values file (unknown fields fail)"
+for ns in "$NS" "$EXTERNAL_NS"; do kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null; done
+for values in "$CHART/values.yaml" "$CHART"/ci/*.yaml; do
+  helm template flash-sale "$CHART" -n "$NS" -f "$values" "${image_values[@]}" |
+    kubectl apply -n "$NS" --dry-run=server --validate=strict -f - >/dev/null
+  say "$(basename "$values"): accepted by the API server"
+done
+helm template flash-sale-infra "$INFRA_CHART" -n "$NS" "${infra_values[@]}" |
+  kubectl apply -n "$NS" --dry-run=server --validate=strict -f - >/dev/null
+
+step "install: in-cluster infrastructure, then the mesh with its default values"
+helm install flash-sale-infra "$INFRA_CHART" -n "$NS" "${infra_values[@]}" --wait --timeout 5m
+expect_ready "$NS" flash-sale-infra
+install_and_test "$NS" flash-sale
+
+step "upgrade with a changed value, under a purchase load"
+gateway_ip=$(kubectl -n "$NS" get service flash-sale-gateway -o jsonpath='{.spec.clusterIP}')
+jwt=$(kubectl -n "$NS" get secret flash-sale-secrets -o jsonpath='{.data.jwt-secret}' | base64 -d)
+before=$(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale -o name | sort)
+GATEWAY_URL="http://$gateway_ip:8080" JWT_SECRET="$jwt" node scripts/smoke.js --load 75 >.infra/k8s/upgrade-load.log 2>&1 &
+load=$!
+sleep 5
+helm upgrade flash-sale "$CHART" -n "$NS" --reuse-values --set config.logLevel=debug --wait --wait-for-jobs --timeout 10m
+wait "$load" || {
+  cat .infra/k8s/upgrade-load.log >&2
+  die "purchases failed while the pods rolled"
+}
+grep -E '"load done"|"orders checked"' .infra/k8s/upgrade-load.log
+after=$(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale -o name | sort)
+[ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ] || die "some pods were not replaced by the upgrade"
+[ "$(kubectl -n "$NS" get configmap flash-sale-config -o jsonpath='{.data.LOG_LEVEL}')" = debug ] ||
+  die "the upgrade did not change LOG_LEVEL"
+say "every pod replaced, no purchase failed, LOG_LEVEL=debug"
+
+step "rollback"
+helm rollback flash-sale 1 -n "$NS" --wait --timeout 10m
+[ "$(kubectl -n "$NS" get configmap flash-sale-config -o jsonpath='{.data.LOG_LEVEL}')" = info ] ||
+  die "the rollback did not restore LOG_LEVEL"
+expect_ready "$NS" flash-sale
+helm test flash-sale -n "$NS" --logs --timeout 5m
+helm history flash-sale -n "$NS"
+
+step "uninstall"
+helm uninstall flash-sale -n "$NS" --wait --timeout 5m
+expect_nothing_left "$NS" flash-sale
+
+for file in in-cluster autoscaling envoy; do
+  step "values file ci/$file-values.yaml"
+  install_and_test "$NS" flash-sale -f "$CHART/ci/$file-values.yaml"
+  if [ "$file" = autoscaling ]; then
+    kubectl -n "$NS" get hpa
+    # Strict spread: each component's three pods on three different zones.
+    for component in gateway promotion inventory order payment; do
+      zones=$(kubectl -n "$NS" get pods -l "app.kubernetes.io/component=$component" -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' |
+        xargs -I{} kubectl get node {} -o jsonpath='{.metadata.labels.topology\.kubernetes\.io/zone}{"\n"}' | sort -u | wc -l)
+      [ "$zones" -eq 3 ] || die "$component's pods are in $zones zones, not 3"
+    done
+    say "each component's 3 pods are in 3 zones"
+  fi
+  if [ "$file" = envoy ]; then
+    kubectl -n "$NS" get pods -l app.kubernetes.io/component=envoy -o wide
+  fi
+  helm uninstall flash-sale -n "$NS" --wait --timeout 5m
+  expect_nothing_left "$NS" flash-sale
+done
+helm uninstall flash-sale-infra -n "$NS" --wait --timeout 5m
+expect_nothing_left "$NS" flash-sale-infra
+
+step "values file ci/external-values.yaml (infrastructure on the host, reached through the bridge)"
+INFRA_HOST=10.88.0.1 INFRA_CLIENT_CIDR=10.88.0.0/16 INFRA_DIR="$ROOT/.infra/k8s-external" REDIS_PORT=16379 \
+  PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 bash scripts/infra.sh up
+install_and_test "$EXTERNAL_NS" flash-sale -f "$CHART/ci/external-values.yaml"
+helm uninstall flash-sale -n "$EXTERNAL_NS" --wait --timeout 5m
+expect_nothing_left "$EXTERNAL_NS" flash-sale
+
+step "done"

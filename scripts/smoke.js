@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * A real purchase through a running gateway: an admin creates a sale, a buyer buys one item, the order becomes
+ * payable (AWAITING_PAYMENT) and is paid (PAID). `helm test` runs it in a pod; scripts/k8s/test-k8s.sh runs its
+ * load mode from the host while the chart upgrades.
+ *
+ *   node scripts/smoke.js                     one purchase, paid; exit 0 when every step answered as expected
+ *   node scripts/smoke.js --load SECONDS      purchases by new buyers without pause for SECONDS (8 at a time);
+ *                                             exit 1 if any was refused or any accepted order never became payable
+ *
+ * Environment: GATEWAY_URL (http://127.0.0.1:8080), JWT_SECRET (HS256 secret of the gateway).
+ * Prints one JSON line per step (and a summary in load mode).
+ */
+'use strict';
+
+const { randomUUID } = require('node:crypto');
+const { mint } = require('./token');
+
+const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+const say = (fields) => console.log(JSON.stringify({ at: new Date().toISOString(), ...fields }));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function call(method, path, token, body, headers = {}) {
+  const response = await fetch(`${gateway}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = { raw: text };
+  }
+  return { status: response.status, body: json };
+}
+
+function expectStatus(step, reply, status) {
+  if (reply.status !== status) {
+    throw new Error(`${step}: expected HTTP ${status}, got ${reply.status} ${JSON.stringify(reply.body)}`);
+  }
+}
+
+async function createSale(stock, perUserLimit) {
+  const admin = await mint('smoke-admin', { admin: true });
+  const now = Date.now();
+  const reply = await call('POST', '/v1/promotions', admin, {
+    itemId: `smoke-${now}`,
+    title: 'Smoke test sale',
+    priceCents: 100,
+    stock,
+    perUserLimit,
+    startsAt: new Date(now - 1_000).toISOString(),
+    endsAt: new Date(now + 3_600_000).toISOString(),
+    paymentTimeoutSeconds: 600,
+  });
+  expectStatus('create the sale', reply, 201);
+  say({ step: 'sale created', promotionId: reply.body.id, stock });
+  return reply.body.id;
+}
+
+/**
+ * One purchase as a careful client makes it: a connection that breaks before an answer (a gateway pod going away
+ * during a rolling upgrade) is retried with the same Idempotency-Key, which makes the retry safe.
+ */
+async function purchase(promotionId, token) {
+  const key = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call(
+        'POST',
+        `/v1/promotions/${promotionId}/purchase`,
+        token,
+        { quantity: 1 },
+        { 'idempotency-key': key },
+      );
+    } catch (error) {
+      if (attempt === 3) return { status: 0, body: { error: String(error.cause ?? error) } };
+      await sleep(200 * attempt);
+    }
+  }
+}
+
+/** Polls the order until it has `status`, or throws after `timeoutMs`. */
+async function waitForStatus(orderId, token, status, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await call('GET', `/v1/orders/${orderId}`, token);
+    if (last.status === 200 && last.body.status === status) return last.body;
+    await sleep(250);
+  }
+  throw new Error(
+    `order ${orderId} did not become ${status}: last answer ${last?.status} ${JSON.stringify(last?.body)}`,
+  );
+}
+
+async function once() {
+  // The gateway may still be connecting to its upstreams right after an install.
+  for (let attempt = 1; ; attempt++) {
+    const ready = await fetch(`${gateway}/readyz`).catch(() => undefined);
+    if (ready?.ok) break;
+    if (attempt === 60) throw new Error(`${gateway}/readyz did not answer 200 within 60 s`);
+    await sleep(1_000);
+  }
+  const promotionId = await createSale(5, 1);
+  const buyer = await mint(`smoke-buyer-${randomUUID()}`);
+  const bought = await purchase(promotionId, buyer);
+  expectStatus('purchase', bought, 202);
+  say({ step: 'purchase accepted', orderId: bought.body.orderId });
+  const order = await waitForStatus(bought.body.orderId, buyer, 'AWAITING_PAYMENT');
+  say({ step: 'order payable', orderId: order.id, amountCents: order.amountCents, expiresAt: order.expiresAt });
+  const paid = await call('POST', `/v1/orders/${order.id}/pay`, buyer, undefined, { 'idempotency-key': randomUUID() });
+  expectStatus('pay', paid, 200);
+  await waitForStatus(order.id, buyer, 'PAID');
+  say({ step: 'order paid', orderId: order.id, paymentId: paid.body.paymentId });
+}
+
+async function load(seconds) {
+  const promotionId = await createSale(1_000_000, 1);
+  const until = Date.now() + seconds * 1000;
+  const accepted = [];
+  const refused = [];
+  const worker = async () => {
+    while (Date.now() < until) {
+      const token = await mint(`load-${randomUUID()}`);
+      const reply = await purchase(promotionId, token);
+      if (reply.status === 202) accepted.push({ orderId: reply.body.orderId, token });
+      else refused.push({ status: reply.status, body: reply.body, at: new Date().toISOString() });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  say({ step: 'load done', accepted: accepted.length, refused: refused.length, firstRefusals: refused.slice(0, 5) });
+  const lost = [];
+  for (const { orderId, token } of accepted) {
+    await waitForStatus(orderId, token, 'AWAITING_PAYMENT', 120_000).catch(() => lost.push(orderId));
+  }
+  say({ step: 'orders checked', payable: accepted.length - lost.length, lost: lost.length });
+  if (refused.length > 0 || lost.length > 0 || accepted.length === 0) process.exitCode = 1;
+}
+
+const loadIndex = process.argv.indexOf('--load');
+const run = loadIndex >= 0 ? load(Number(process.argv[loadIndex + 1] ?? 30)) : once();
+run.catch((error) => {
+  say({ step: 'failed', error: error.message });
+  process.exitCode = 1;
+});
