@@ -217,6 +217,9 @@ if [ -n "$SAVE_DIR" ]; then
   done
 fi
 
+# Rebuilt images leave their predecessors untagged: drop those (only this project's, by label).
+"$DOCKER" image prune -f --filter label=org.opencontainers.image.source=flash-sale-mesh >/dev/null
+
 log "images (sizes are uncompressed; the five service images share every layer but their command):"
 printf '[images]   %s\n' "${RESULTS[@]}"
 log "done in $(since "$started"); DOCKER_HOST=$DOCKER_HOST"

@@ -1,0 +1,31 @@
+-- The mesh's database, roles and schemas; run by the postgres image's entrypoint (deploy/docker/postgres/
+-- entrypoint.sh) at every start, through psql as the superuser, so it must stay idempotent.
+-- The same statements as scripts/infra.sh's pg_provision (which fills in the database and role names from shell
+-- variables): database flashsale; per service a LOGIN role (password = its name) owning the schema of the same
+-- name, with its search_path there. Roles get no rights on each other's schemas, and nobody creates objects in
+-- `public`.
+SELECT 'CREATE DATABASE flashsale' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'flashsale')
+\gexec
+\connect flashsale
+DO $$
+DECLARE r text;
+BEGIN
+  FOREACH r IN ARRAY ARRAY['promotion', 'inventory', 'orders', 'payment'] LOOP
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+      EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r AND rolcanlogin) THEN
+      EXECUTE format('ALTER ROLE %I LOGIN', r);
+    END IF;
+    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', r, r);
+    IF (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = r) <> quote_ident(r) THEN
+      EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r, r);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_db_role_setting s JOIN pg_roles o ON o.oid = s.setrole
+                   WHERE o.rolname = r AND s.setdatabase = 0 AND s.setconfig @> ARRAY['search_path=' || r]) THEN
+      EXECUTE format('ALTER ROLE %I SET search_path = %I', r, r);
+    END IF;
+  END LOOP;
+END
+$$;
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
