@@ -116,6 +116,7 @@ type checker struct {
 	k8sResources []*k8sResource
 	helmCalls    []*helmCall
 	objects      []k8sObject
+	objectsAt    map[string]string // object id -> where k8s_yaml first got it
 	warnings     []string
 	problems     []string
 }
@@ -179,6 +180,7 @@ func check(o options) (*checker, error) {
 		settings: o.settings,
 
 		settingKinds: map[string]string{},
+		objectsAt:    map[string]string{},
 	}
 	thread := &starlark.Thread{Name: "Tiltfile", Load: c.load, Print: func(_ *starlark.Thread, msg string) {}}
 	// The dialect Tilt runs: top-level if/for, while, sets, recursion, reassigned globals.
@@ -279,10 +281,32 @@ func excludedBy(matchers map[string]*patternmatcher.PatternMatcher, rel string) 
 	for _, n := range names {
 		//nolint:staticcheck // MatchesOrParentMatches is what the docker CLI uses for .dockerignore.
 		if m, _ := matchers[n].MatchesOrParentMatches(rel); m {
+			if p := excludingPattern(matchers[n], rel); p != "" {
+				return fmt.Sprintf("%s (pattern %q)", n, p)
+			}
 			return n
 		}
 	}
 	return ""
+}
+
+// excludingPattern is the last pattern of a matcher that excludes rel (or a folder holding it), for messages.
+func excludingPattern(pm *patternmatcher.PatternMatcher, rel string) string {
+	found := ""
+	for _, p := range pm.Patterns() {
+		if p.Exclusion() {
+			continue
+		}
+		one, err := patternmatcher.New([]string{p.String()})
+		if err != nil {
+			continue
+		}
+		//nolint:staticcheck // as above
+		if m, _ := one.MatchesOrParentMatches(rel); m {
+			found = p.String()
+		}
+	}
+	return found
 }
 
 func (c *checker) checkImage(img *image) {
@@ -408,7 +432,7 @@ func (c *checker) checkImage(img *image) {
 				}
 			}
 			for _, by := range keys(excluded) {
-				c.problem("%s: %s: run() triggers %s are excluded by %s: Tilt never syncs them, so the process never restarts on a change there", where, step.pos, strings.Join(excluded[by], ", "), by)
+				c.problem("%s: %s: run() triggers %s are excluded by %s: Tilt ignores every change there, so Live Update never syncs what they hold and never runs this step: the change never reaches the running process", where, step.pos, strings.Join(excluded[by], ", "), by)
 			}
 		case "restart_container":
 			c.problem("%s: %s: restart_container() is for Docker Compose resources only; it does not restart a Kubernetes container (see the restart comments in the Tiltfile)", where, step.pos)
@@ -503,7 +527,11 @@ func (c *checker) checkK8s() {
 	}
 	workloads := map[string]k8sObject{}
 	for name, objs := range byName {
-		if len(objs) == 1 {
+		kinds := map[string]bool{}
+		for _, o := range objs {
+			kinds[o.kind()] = true
+		}
+		if len(kinds) == 1 { // one object, or the same one again (k8s_yaml reports that unless allow_duplicates)
 			workloads[name] = objs[0]
 			continue
 		}

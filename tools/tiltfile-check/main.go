@@ -15,14 +15,18 @@
 //
 //   - every image a docker_build names is used by a container of the YAML given to k8s_yaml (the rendered chart);
 //
+//   - each helm() call gets the documents of its own chart out of the rendering, and no object is given to
+//     k8s_yaml twice (Tilt stops at a duplicate);
+//
 //   - every k8s_resource names a workload of that YAML, every resource_deps entry an existing resource (a workload,
 //     a renamed k8s_resource or a local_resource), with no cycles; every port forward targets a container port of
 //     its workload; labels are ones Tilt accepts.
 //
 //     go run . -rendered rendered.yaml ../../Tiltfile
 //
-// The rendering is `helm template flash-sale deploy/helm/flash-sale -n flash-sale -f .../values-dev.yaml`; helm()
-// in the Tiltfile returns it.
+// The rendering is what scripts/check-tiltfile.sh writes: `helm template` of each chart the Tiltfile deploys
+// (flash-sale with values-dev.yaml, flash-sale-infra), one after the other; each helm() call in the Tiltfile returns
+// the documents of its chart (by helm's `# Source: <chart>/...` marks).
 package main
 
 import (

@@ -61,13 +61,21 @@ func TestRepositoryTiltfileIsConsistent(t *testing.T) {
 	var refs []string
 	for _, img := range c.images {
 		refs = append(refs, img.ref+"@"+img.target)
-		if img.dockerfile != "deploy/docker/Dockerfile" || img.context != "." {
-			t.Errorf("%s: dockerfile %q context %q", img.ref, img.dockerfile, img.context)
+		dockerfile := "deploy/docker/Dockerfile"
+		if slices.Contains([]string{"redis", "postgres", "kafka"}, img.target) {
+			dockerfile = "deploy/docker/infra.Dockerfile"
+			if len(img.steps) > 0 {
+				t.Errorf("%s: the infrastructure images have no Live Update", img.ref)
+			}
+		}
+		if img.dockerfile != dockerfile || img.context != "." {
+			t.Errorf("%s: dockerfile %q context %q, want %q and .", img.ref, img.dockerfile, img.context, dockerfile)
 		}
 	}
 	slices.Sort(refs)
-	want := []string{"flash-sale/gateway@gateway", "flash-sale/inventory@inventory", "flash-sale/order@order",
-		"flash-sale/payment@payment", "flash-sale/promotion@promotion"}
+	want := []string{"flash-sale/gateway@gateway", "flash-sale/inventory@inventory", "flash-sale/kafka@kafka",
+		"flash-sale/order@order", "flash-sale/payment@payment", "flash-sale/postgres@postgres",
+		"flash-sale/promotion@promotion", "flash-sale/redis@redis"}
 	if !slices.Equal(refs, want) {
 		t.Fatalf("images %v, want %v", refs, want)
 	}
@@ -75,8 +83,24 @@ func TestRepositoryTiltfileIsConsistent(t *testing.T) {
 	for _, r := range c.k8sResources {
 		byName[r.workload] = r
 	}
-	infra := []string{"flash-sale-redis", "flash-sale-kafka", "flash-sale-postgres"}
-	jobs := []string{"flash-sale-migrate", "flash-sale-kafka-topics"}
+	infra := []string{"flash-sale-infra-redis", "flash-sale-infra-kafka", "flash-sale-infra-postgres"}
+	jobs := []string{"flash-sale-migrations", "flash-sale-topics"}
+	for _, n := range infra {
+		if r := byName[n]; r == nil || !slices.Equal(r.labels, []string{"infra"}) {
+			t.Errorf("no k8s_resource(%s, labels=['infra'])", n)
+		}
+	}
+	for _, n := range jobs {
+		r := byName[n]
+		if r == nil {
+			t.Fatalf("no k8s_resource for the Job %s", n)
+		}
+		for _, d := range infra {
+			if !slices.Contains(r.resourceDeps, d) {
+				t.Errorf("the Job %s does not depend on %s (deps %v)", n, d, r.resourceDeps)
+			}
+		}
+	}
 	for _, s := range []string{"gateway", "promotion", "inventory", "order", "payment"} {
 		r := byName["flash-sale-"+s]
 		if r == nil {
@@ -97,11 +121,11 @@ func TestRepositoryTiltfileIsConsistent(t *testing.T) {
 	if len(gw.portForwards) != 1 || gw.portForwards[0].local != 8080 || gw.portForwards[0].container != 8080 {
 		t.Errorf("gateway port forwards %v, want 8080:8080", gw.portForwards)
 	}
-	if _, ok := byName["flash-sale-test-gateway"]; ok {
+	if _, ok := byName["flash-sale-smoke-test"]; ok {
 		t.Errorf("the helm test Pod became a resource")
 	}
-	// The workload Deployments run the restart supervisor; the Jobs (the migration Job uses the order image) keep
-	// their own command.
+	// The workload Deployments run the restart supervisor; the Jobs (the migration Job uses the order image) and
+	// the infrastructure keep their own command.
 	for _, o := range c.objects {
 		for _, ctr := range o.containers(false) {
 			cmd, _ := dig(o.podSpec()["containers"].([]any)[0], "command").([]any)
@@ -117,12 +141,121 @@ func TestRepositoryTiltfileIsConsistent(t *testing.T) {
 			t.Errorf("%s %s is not put in namespace flash-sale", o.kind(), o.name())
 		}
 	}
+	// Every object of both charts is deployed, once (but the helm test Pod), plus the namespace.
+	all, err := parseObjects(readFixture(t, rendered))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantIDs, gotIDs []string
+	for _, o := range all {
+		if o.kind() != "Pod" {
+			o["metadata"].(map[string]any)["namespace"] = "flash-sale"
+			wantIDs = append(wantIDs, o.id())
+		}
+	}
+	wantIDs = append(wantIDs, "Namespace flash-sale")
+	for _, o := range c.objects {
+		gotIDs = append(gotIDs, o.id())
+	}
+	slices.Sort(wantIDs)
+	slices.Sort(gotIDs)
+	if !slices.Equal(gotIDs, wantIDs) {
+		t.Errorf("deployed objects:\n  %s\nwant:\n  %s", strings.Join(gotIDs, "\n  "), strings.Join(wantIDs, "\n  "))
+	}
 	var locals []string
 	for _, l := range c.locals {
 		locals = append(locals, l.name)
 	}
 	if !slices.Equal(locals, []string{"proto-gen", "compile"}) {
 		t.Errorf("local resources %v", locals)
+	}
+}
+
+func readFixture(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// sources lists the charts named by the `# Source:` marks of a rendering.
+func sources(text string) []string {
+	_, charts := documentsOf(text, "")
+	return charts
+}
+
+// The Tiltfile calls helm() once per chart; each call gets its own chart's documents of the rendering (which holds
+// both), so no object is deployed twice.
+func TestHelmReturnsEachChartsOwnDocuments(t *testing.T) {
+	c := run(t, tiltfile(t))
+	if len(c.helmCalls) != 2 {
+		t.Fatalf("want 2 helm() calls, got %d", len(c.helmCalls))
+	}
+	for i, want := range []struct{ chart, name string }{
+		{"deploy/helm/flash-sale", "flash-sale"}, {"deploy/helm/flash-sale-infra", "flash-sale-infra"},
+	} {
+		h := c.helmCalls[i]
+		if h.chart != want.chart || h.chartName != want.name {
+			t.Fatalf("helm() call %d: chart %q named %q, want %q named %q", i, h.chart, h.chartName, want.chart, want.name)
+		}
+		if got := sources(h.rendered); !slices.Equal(got, []string{want.name}) {
+			t.Errorf("helm(%s) returned documents of %v, want only %s's", h.chart, got, want.name)
+		}
+	}
+	mesh, _ := parseObjects(c.helmCalls[0].rendered)
+	infra, _ := parseObjects(c.helmCalls[1].rendered)
+	all, _ := parseObjects(readFixture(t, rendered))
+	if len(mesh) == 0 || len(infra) == 0 || len(mesh)+len(infra) != len(all) {
+		t.Errorf("helm() calls returned %d + %d objects, the rendering holds %d", len(mesh), len(infra), len(all))
+	}
+	for _, o := range infra {
+		if !strings.HasPrefix(o.name(), "flash-sale-infra-") {
+			t.Errorf("helm(flash-sale-infra) returned %s", o.id())
+		}
+	}
+
+	// "flash-sale/" is a prefix of neither "flash-sale-infra/" nor the other way round; a document without a mark
+	// belongs to no chart.
+	docs, charts := documentsOf("---\n# Source: flash-sale-infra/templates/a.yaml\nkind: A\n---\n"+
+		"# Source: flash-sale/templates/b.yaml\nkind: B\n---\nkind: C\n", "flash-sale")
+	if docs != "---\n# Source: flash-sale/templates/b.yaml\nkind: B\n" || !slices.Equal(charts, []string{"flash-sale", "flash-sale-infra"}) {
+		t.Errorf("documentsOf: %q %v", docs, charts)
+	}
+}
+
+// A rendering that cannot stand for both helm() calls is reported, not deployed twice or half.
+func TestRenderingMustHoldEachChart(t *testing.T) {
+	whole := readFixture(t, rendered)
+	var unmarked []string
+	for _, line := range strings.Split(whole, "\n") {
+		if !strings.HasPrefix(line, "# Source: ") {
+			unmarked = append(unmarked, line)
+		}
+	}
+	meshOnly, _ := documentsOf(whole, "flash-sale")
+	cases := []struct{ name, yaml, want string }{
+		{"no Source marks", strings.Join(unmarked, "\n"), "has no `# Source:` marks"},
+		{"a chart left out", meshOnly, `has no documents of chart "flash-sale-infra" (it holds: flash-sale)`},
+		{"a chart rendered twice", whole + "\n---\n" + meshOnly, "k8s_yaml: Deployment.apps flash-sale/flash-sale-gateway is deployed twice"},
+	}
+	root, _ := filepath.Abs(repoRoot)
+	fx, _ := filepath.Abs(fixtures)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := check(options{tiltfile: "Tiltfile", source: []byte(tiltfile(t)), root: root, overlays: []string{fx},
+				yaml: tc.yaml, env: map[string]string{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range c.problems {
+				if strings.Contains(p, tc.want) {
+					return
+				}
+			}
+			t.Fatalf("want a problem containing %q, got:\n  %s", tc.want, strings.Join(c.problems, "\n  "))
+		})
 	}
 }
 
@@ -189,6 +322,17 @@ func TestBrokenTiltfilesAreRejected(t *testing.T) {
 		{"extension load", "version_settings(constraint='>=0.33.0')", "load('ext://restart_process', 'docker_build_with_restart')",
 			"Tilt extensions are fetched from GitHub"},
 		{"invalid label", "labels=['infra']", "labels=['in fra']", `label "in fra" is not one Tilt accepts`},
+		{"missing infrastructure chart", "INFRA_CHART = 'deploy/helm/flash-sale-infra'", "INFRA_CHART = 'deploy/helm/flash-sale-infr'",
+			`chart directory "deploy/helm/flash-sale-infr" does not exist`},
+		{"infrastructure target not a stage", "target=name,\n                 only=", "target=name + '-server',\n                 only=",
+			`target "redis-server" is not a stage of deploy/docker/infra.Dockerfile`},
+		{"only= leaves out what the infrastructure Dockerfile copies", "only=['deploy/docker', 'infra/kafka']", "only=['deploy/docker']",
+			`copies "infra/kafka/pom.xml" from the context, which only= leaves out`},
+		{"infrastructure image not in the chart", "for name in ['redis', 'postgres', 'kafka']:", "for name in ['redis', 'postgres', 'kafka', 'zookeeper']:",
+			`no container in the deployed YAML uses image "flash-sale/zookeeper"`},
+		{"one chart's objects deployed twice", "decode_yaml_stream(rendered) + decode_yaml_stream(infra_rendered)",
+			"decode_yaml_stream(rendered) + decode_yaml_stream(infra_rendered) + decode_yaml_stream(infra_rendered)",
+			"StatefulSet.apps flash-sale/flash-sale-infra-kafka is deployed twice"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,7 +354,7 @@ func TestBrokenTiltfilesAreRejected(t *testing.T) {
 func TestBrokenSurroundingsAreRejected(t *testing.T) {
 	cases := []struct{ name, file, content, want string }{
 		{".dockerignore hides dist", ".dockerignore", "node_modules\n**/dist\n",
-			`run() triggers "packages/config/dist", `},
+			`run() triggers "packages/config/dist", "packages/contracts/dist", "packages/db/dist", "packages/errors/dist", "packages/grpc-kit/dist", "packages/ids/dist", "packages/kafka-kit/dist", "packages/logging/dist", "packages/observability/dist", "packages/service-kit/dist", "services/order/dist" are excluded by .dockerignore (pattern "**/dist"): Tilt ignores every change there`},
 		{"Dockerfile-specific ignore hides a sync", "deploy/docker/Dockerfile.dockerignore", "proto\n",
 			`sync source "proto" is excluded by deploy/docker/Dockerfile.dockerignore`},
 		{"Dockerfile lacks a target", "deploy/docker/Dockerfile",

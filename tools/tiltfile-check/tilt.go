@@ -7,12 +7,14 @@ package main
 
 import (
 	"fmt"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 
 	"go.starlark.net/starlark"
 	"go.starlark.net/starlarkstruct"
+	"go.yaml.in/yaml/v3"
 )
 
 // A recorded docker_build.
@@ -41,6 +43,8 @@ type k8sResource struct {
 type helmCall struct {
 	pos, chart, name, namespace string
 	values                      []string
+	chartName                   string // as helm marks its documents (Chart.yaml's name)
+	rendered                    string // what the stand-in returned: this chart's documents
 }
 
 // liveUpdateStep is what sync(), run(), fall_back_on(), initial_sync() and restart_container() return.
@@ -424,7 +428,21 @@ func k8sYAML(c *checker, thread *starlark.Thread, fn *starlark.Builtin, args sta
 		if len(objects) == 0 {
 			return nil, fmt.Errorf("%s: no Kubernetes objects in the YAML", fn.Name())
 		}
-		c.objects = append(c.objects, objects...)
+		where := pos(thread)
+		for _, o := range objects {
+			// Tilt stops at an object given twice (same group, kind, namespace and name) unless allow_duplicates.
+			key := o.id()
+			if first, dup := c.objectsAt[key]; dup && !allowDuplicates {
+				if first == where {
+					first = "the same call"
+				}
+				c.problem("%s: k8s_yaml: %s is deployed twice (first by %s): Tilt stops with an error (allow_duplicates=False)", where, key, first)
+				continue
+			} else if !dup {
+				c.objectsAt[key] = where
+			}
+			c.objects = append(c.objects, o)
+		}
 	}
 	return starlark.None, nil
 }
@@ -553,7 +571,11 @@ func linkFn(c *checker, thread *starlark.Thread, fn *starlark.Builtin, args star
 }
 
 // helm renders nothing: it returns the rendering the checker was given (`helm template` of the same chart) and
-// checks that the chart and values files it names exist.
+// checks that the chart and values files it names exist. The rendering may hold several charts (the Tiltfile calls
+// helm() once per chart): helm marks each document with `# Source: <chart name>/templates/...`, and helm() returns
+// the documents of its own chart (named in its Chart.yaml, as helm does; the folder name if that cannot be read).
+// A rendering without any marks stands for one chart and is returned whole, to the first helm() call only: a second
+// call could not tell its documents apart and would deploy every object twice.
 func helm(c *checker, thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var chart, name, namespace, kubeVersion string
 	var values, set starlark.Value
@@ -575,7 +597,72 @@ func helm(c *checker, thread *starlark.Thread, fn *starlark.Builtin, args starla
 	if c.rendered == "" {
 		return nil, fmt.Errorf("%s: no rendering of %s to stand in for `helm template` (-rendered)", fn.Name(), chart)
 	}
-	return blob{text: c.rendered}, nil
+	call.chartName = c.chartName(chart)
+	docs, charts := documentsOf(c.rendered, call.chartName)
+	where := call.pos + ": helm(" + chart + ")"
+	switch {
+	case len(charts) == 0:
+		if len(c.helmCalls) > 1 {
+			c.problem("%s: the rendering (-rendered) has no `# Source:` marks, so the documents of this chart cannot be told from those of %s's chart: render each chart with `helm template` (which marks them) into it", where, c.helmCalls[0].pos)
+			break
+		}
+		call.rendered = c.rendered
+	case docs == "":
+		if c.fs.exists(c.rel(chart) + "/Chart.yaml") { // a missing chart is reported by checkHelm
+			c.problem("%s: the rendering (-rendered) has no documents of chart %q (it holds: %s): render that chart into it as the Tiltfile deploys it", where, call.chartName, strings.Join(charts, ", "))
+		}
+	default:
+		call.rendered = docs
+	}
+	return blob{text: call.rendered}, nil
+}
+
+// chartName is the name helm gives a chart's documents: Chart.yaml's name, else the folder's.
+func (c *checker) chartName(chart string) string {
+	if data, err := c.fs.read(c.rel(chart) + "/Chart.yaml"); err == nil {
+		var meta struct{ Name string }
+		if yaml.Unmarshal(data, &meta) == nil && meta.Name != "" {
+			return meta.Name
+		}
+	}
+	return path.Base(c.rel(chart))
+}
+
+// documentsOf splits a `helm template` rendering (one or more charts, `---` between documents) by the chart each
+// document's `# Source: <chart>/...` mark names. It returns the documents of chartName, joined again, and the
+// charts that have marks, sorted; none when the rendering has no marks.
+func documentsOf(rendered, chartName string) (string, []string) {
+	var docs [][]string
+	cur := []string{}
+	for _, line := range strings.Split(rendered, "\n") {
+		if strings.TrimRight(line, " \t\r") == "---" {
+			docs = append(docs, cur)
+			cur = []string{}
+			continue
+		}
+		cur = append(cur, line)
+	}
+	docs = append(docs, cur)
+	charts := map[string]bool{}
+	var kept []string
+	for _, doc := range docs {
+		for _, line := range doc {
+			src, ok := strings.CutPrefix(line, "# Source: ")
+			if !ok {
+				continue
+			}
+			name, _, _ := strings.Cut(strings.TrimSpace(src), "/")
+			charts[name] = true
+			if name == chartName {
+				kept = append(kept, strings.Join(doc, "\n"))
+			}
+			break
+		}
+	}
+	if len(kept) == 0 {
+		return "", keys(charts)
+	}
+	return "---\n" + strings.Join(kept, "\n---\n") + "\n", keys(charts)
 }
 
 func allowK8sContexts(c *checker, thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

@@ -226,6 +226,26 @@ func (o k8sObject) namespace() string {
 	return s
 }
 
+// id names an object as Tilt tells objects apart: API group, kind, namespace (as given) and name.
+func (o k8sObject) id() string {
+	group, _ := o["apiVersion"].(string)
+	if i := strings.LastIndex(group, "/"); i >= 0 {
+		group = group[:i]
+	} else {
+		group = "" // the core group: "v1"
+	}
+	id := o.kind()
+	if group != "" {
+		id += "." + group
+	}
+	if ns := o.namespace(); ns != "" {
+		id += " " + ns + "/" + o.name()
+	} else {
+		id += " " + o.name()
+	}
+	return id
+}
+
 func dig(v any, path ...string) any {
 	for _, p := range path {
 		m, ok := v.(map[string]any)
