@@ -12,3 +12,15 @@ test -z "$(gofmt -l .)" || { echo "gofmt: $(gofmt -l .)" >&2; exit 1; }
 go vet ./...
 go test ./...
 go run . -descriptor ../../packages/contracts/descriptor/flashsale.binpb ../../.cache/envoy/envoy.yaml
+cd ../..
+
+# The Helm chart ships its own copy (deploy/helm/flash-sale/files/envoy/, written by `npm run envoy:chart`): it must
+# be what the generator writes today. scripts/k8s/test-k8s.sh also checks the copy as the chart renders it.
+bash scripts/envoy-chart.sh .cache/envoy/chart
+for file in envoy.yaml flashsale.binpb; do
+  cmp -s ".cache/envoy/chart/$file" "deploy/helm/flash-sale/files/envoy/$file" || {
+    echo "deploy/helm/flash-sale/files/envoy/$file is out of date with proto/: run npm run envoy:chart" >&2
+    exit 1
+  }
+done
+echo "envoy-check: the chart's Envoy files match proto/"

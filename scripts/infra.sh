@@ -239,7 +239,10 @@ redis_start() {
   fi
   port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by something that is not Redis: set REDIS_PORT"
   mkdir -p "$dir"
+  # Protected mode refuses every client of a non-loopback address without a password; that address (INFRA_HOST)
+  # is the cluster bridge's, which only this machine's pods reach.
   redis-server --port "$REDIS_PORT" --bind "$HOST" --save '' --appendonly no --dir "$dir" --daemonize yes \
+    --protected-mode "$([ "$HOST" = 127.0.0.1 ] && echo yes || echo no)" \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --maxclients 10000 9>&- ||
     { tail_log "$dir/redis.log"; die "redis-server did not start"; }
   wait_until "redis" redis_up "$dir/redis.log" 20
@@ -303,13 +306,13 @@ pg_start() {
       as_pg_owner "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
         { tail_log "$dir/initdb.log"; die "initdb failed"; }
     fi
-    local hba_line="host all all $CLIENT_CIDR scram-sha-256"
-    if [ -n "$CLIENT_CIDR" ] && ! grep -qxF "$hba_line" "$data/pg_hba.conf"; then
-      as_pg_owner sh -c "printf '%s\\n' '$hba_line' >>'$data/pg_hba.conf'"
-    fi
-    if [ "$HOST" != 127.0.0.1 ] && ! grep -q "^host all all $HOST/32 trust" "$data/pg_hba.conf"; then
-      as_pg_owner sh -c "printf '%s\\n' 'host all all $HOST/32 trust' >>'$data/pg_hba.conf'"
-    fi
+    # This machine itself (INFRA_HOST) is trusted like loopback; then INFRA_CLIENT_CIDR logs in with a password.
+    # pg_hba.conf takes the first line that matches, so the order matters.
+    local line
+    for line in "host all all $HOST/32 trust" "host all all $CLIENT_CIDR scram-sha-256"; do
+      case "$line" in "host all all 127.0.0.1/32 trust" | "host all all  scram-sha-256") continue ;; esac
+      grep -qxF "$line" "$data/pg_hba.conf" || as_pg_owner sh -c "printf '%s\\n' '$line' >>'$data/pg_hba.conf'"
+    done
     # fsync and synchronous_commit off: a development and test cluster only, never for data that matters.
     as_pg_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 -o "-p $PG_PORT -k '$dir' \
 -c listen_addresses=$HOST -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
