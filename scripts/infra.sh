@@ -326,9 +326,8 @@ pg_start() {
 # The database, and per service a LOGIN role (password = name) owning the schema of the same name, with its
 # search_path there. Roles get no rights on each other's schemas, and nobody creates objects in `public`.
 pg_provision() {
-  local t0 roles
+  local t0
   t0=$(now_ms)
-  roles=$(printf "'%s'," "${SERVICE_ROLES[@]}")
   local err
   err=$(psql_admin -d postgres -c "SELECT 1" 2>&1 >/dev/null) || {
     printf '%s\n' "$err" >&2
@@ -337,33 +336,9 @@ pg_provision() {
     die "PostgreSQL on $HOST:$PG_PORT was not started by infra.sh and refuses user postgres without a password \
 (a Debian system cluster? stop it with pg_ctlcluster VERSION main stop), or choose another PG_PORT"
   }
-  psql_admin -d postgres <<SQL
-SELECT format('CREATE DATABASE %I', '$DATABASE') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DATABASE')
-\\gexec
-\\connect $DATABASE
-DO \$\$
-DECLARE r text;
-BEGIN
-  FOREACH r IN ARRAY ARRAY[${roles%,}] LOOP
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
-      EXECUTE format('CREATE ROLE %I LOGIN PASSWORD %L', r, r);
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r AND rolcanlogin) THEN
-      EXECUTE format('ALTER ROLE %I LOGIN', r);
-    END IF;
-    EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', r, r);
-    IF (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = r) <> quote_ident(r) THEN
-      EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r, r);
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_db_role_setting s JOIN pg_roles o ON o.oid = s.setrole
-                   WHERE o.rolname = r AND s.setdatabase = 0 AND s.setconfig @> ARRAY['search_path=' || r]) THEN
-      EXECUTE format('ALTER ROLE %I SET search_path = %I', r, r);
-    END IF;
-  END LOOP;
-END
-\$\$;
-REVOKE CREATE ON SCHEMA public FROM PUBLIC;
-SQL
+  # The same file the postgres image runs at start (deploy/docker/postgres/bootstrap.sql); its database and role
+  # names are DATABASE and SERVICE_ROLES above.
+  psql_admin -d postgres -f "$ROOT/deploy/docker/postgres/bootstrap.sql"
   log "postgres  database $DATABASE, roles and schemas ${SERVICE_ROLES[*]} ready ($(since "$t0"))"
 }
 

@@ -1,7 +1,6 @@
 -- The mesh's database, roles and schemas; run by the postgres image's entrypoint (deploy/docker/postgres/
 -- entrypoint.sh) at every start, through psql as the superuser, so it must stay idempotent.
--- The same statements as scripts/infra.sh's pg_provision (which fills in the database and role names from shell
--- variables): database flashsale; per service a LOGIN role (password = its name) owning the schema of the same
+-- scripts/infra.sh runs this same file for the local cluster (its DATABASE and SERVICE_ROLES must match):
 -- name, with its search_path there. Roles get no rights on each other's schemas, and nobody creates objects in
 -- `public`.
 SELECT 'CREATE DATABASE flashsale' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'flashsale')
