@@ -145,6 +145,16 @@ helm install flash-sale-infra "$INFRA_CHART" -n "$NS" "${infra_values[@]}" --wai
 expect_ready "$NS" flash-sale-infra
 install_and_test "$NS" flash-sale
 
+step "Snowflake worker ids: one lease per running service pod, all different"
+# Each service leases its worker id in Redis under flashsale:snowflake-worker:<id>, held by <service>:<pod>:<token>.
+holders=$(kubectl -n "$NS" exec flash-sale-infra-redis-0 -- sh -c \
+  'for key in $(redis-cli --scan --pattern "flashsale:snowflake-worker:*"); do redis-cli get "$key"; done' |
+  sed 's/:[^:]*$//' | sort)
+pods=$(kubectl -n "$NS" get pods -l 'app.kubernetes.io/instance=flash-sale,app.kubernetes.io/component!=gateway' \
+  -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/component}:{.metadata.name}{"\n"}{end}' | sort)
+[ "$holders" = "$pods" ] || die "worker id leases ($holders) do not match the service pods ($pods)"
+say "$(echo "$pods" | wc -l) service pods, $(echo "$holders" | wc -l) distinct worker ids, one each"
+
 step "upgrade with a changed value, under a purchase load"
 gateway_ip=$(kubectl -n "$NS" get service flash-sale-gateway -o jsonpath='{.spec.clusterIP}')
 jwt=$(kubectl -n "$NS" get secret flash-sale-secrets -o jsonpath='{.data.jwt-secret}' | base64 -d)
