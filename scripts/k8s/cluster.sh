@@ -229,6 +229,7 @@ cmd_fake_nodes() {
   check_kube_apiserver >/dev/null 2>&1 || die "the apiserver is not answering: run 'bash scripts/k8s/cluster.sh up' first" kube-apiserver
   start kwok kwok --kubeconfig "$ADMIN_KUBECONFIG" --config "$BIN/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --node-lease-duration-seconds 40 \
     --cidr "${FAKE_POD_CIDR%.*}.1/${FAKE_POD_CIDR#*/}" --node-ip "${FAKE_POD_CIDR%.*}.1" \
     --server-address "127.0.0.1:$KWOK_PORT"
   wait_for kwok 30 check_kwok

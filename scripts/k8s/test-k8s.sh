@@ -182,6 +182,19 @@ expect_ready "$NS" flash-sale
 helm test flash-sale -n "$NS" --timeout 5m
 helm history flash-sale -n "$NS"
 
+step "PodDisruptionBudget: a voluntary eviction is allowed, a second one in a row is refused"
+evict() { # pod: asks the Eviction API, as kubectl drain does
+  printf '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"%s","namespace":"%s"}}' "$1" "$NS" |
+    kubectl create --raw "/api/v1/namespaces/$NS/pods/$1/eviction" -f - >/dev/null 2>.infra/k8s/eviction.err
+}
+mapfile -t victims < <(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale,app.kubernetes.io/component=inventory \
+  -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}')
+evict "${victims[0]}" || die "the first eviction was refused: $(cat .infra/k8s/eviction.err)"
+if evict "${victims[1]}"; then die "the PodDisruptionBudget let a second inventory pod be evicted at once"; fi
+grep -q 'disruption budget' .infra/k8s/eviction.err || die "unexpected refusal: $(cat .infra/k8s/eviction.err)"
+say "second eviction refused: $(tr -d '\n' <.infra/k8s/eviction.err | cut -c1-160)"
+kubectl -n "$NS" rollout status deployment/flash-sale-inventory --timeout=180s >/dev/null
+
 step "uninstall"
 helm uninstall flash-sale -n "$NS" --wait --timeout 5m
 expect_nothing_left "$NS" flash-sale
