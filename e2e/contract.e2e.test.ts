@@ -88,6 +88,25 @@ describe('the OpenAPI contract', () => {
     ).toEqual(Object.keys(happy).sort());
   });
 
+  it('when /docs is opened, then its page, script and Swagger UI assets are served and point at /openapi.json', async () => {
+    const get = (path: string) => fetch(`${mesh.url}${path}`);
+    const page = await get('/docs');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    const assets = [...html.matchAll(/(?:href|src)="([^"]+)"/g)].map((match) => match[1]!);
+    expect(assets).toEqual(['/docs/assets/swagger-ui.css', '/docs/assets/swagger-ui-bundle.js', '/docs/init.js']);
+    for (const asset of assets) {
+      const reply = await get(asset);
+      expect({ asset, status: reply.status }).toEqual({ asset, status: 200 });
+      expect((await reply.text()).length).toBeGreaterThan(asset.endsWith('init.js') ? 10 : 1_000);
+    }
+    expect(await (await get('/docs/init.js')).text()).toContain("url: '/openapi.json'");
+    // No inline script: the page works under helmet's Content-Security-Policy.
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(html).not.toMatch(/<script>(?!<)/);
+  });
+
   it('when every documented operation is called as intended, then it is served and answers as documented', async () => {
     for (const op of operations()) {
       const reply = await happy[op.operationId]!();

@@ -135,6 +135,15 @@ describe('gateway protection', () => {
       // Once open, the circuit answers without trying, and says when to come back.
       expect(failing.at(-1)!.retryAfter).toBe('2');
       expect(await metric()).toBe('2');
+      // Before it opened, each listOrders (a call that may be repeated) was tried once more after UNAVAILABLE,
+      // within the retry budget; once open, nothing more was tried.
+      const retries = Number(
+        /gateway_upstream_retries_total\{upstream="order"\} (\d+)/.exec(
+          await fetch(`${url}/metrics`).then((r) => r.text()),
+        )?.[1] ?? 0,
+      );
+      expect(retries).toBeGreaterThanOrEqual(1);
+      expect(retries).toBeLessThan(failing.length);
 
       order = await startOrderService(loadOrderConfig({ ...env, GRPC_PORT: String(port) }));
       const recovered = await waitFor(
