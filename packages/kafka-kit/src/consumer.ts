@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from '
 import type { Logger } from '@flash-sale/logging';
 import { DeadLetters } from './dead-letters';
 import { Backoff } from './backoff';
+import { whileStarting } from './while-starting';
 
 export interface BatchContext {
   topic: string;
@@ -63,9 +64,13 @@ async function startNewGroupAtEnd(kafka: Kafka, groupId: string, topics: string[
   const ends = new Map<string, { partition: number; high: string }[]>();
   try {
     for (const topic of topics) {
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const [committed] = await whileStarting(
+        'fetch the group offsets',
+        () => admin.fetchOffsets({ groupId, topics: [topic] }),
+        logger,
+      );
       if (committed?.partitions.some((p) => p.offset !== '-1')) continue;
-      ends.set(topic, await admin.fetchTopicOffsets(topic));
+      ends.set(topic, await whileStarting('fetch the topic offsets', () => admin.fetchTopicOffsets(topic), logger));
     }
   } finally {
     await admin.disconnect();
