@@ -4,7 +4,7 @@
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { chart, template } from './helm';
+import { chart, infraChart, template } from './helm';
 
 const BAD: Array<[string, string[], RegExp]> = [
   ['a misspelt top-level key', ['--set', 'gatway.replicas=2'], /gatway/],
@@ -46,5 +46,26 @@ describe('values.schema.json', () => {
       const rendered = template(['-f', path.join(chart, file)]);
       expect({ file, stderr: rendered.stderr, ok: rendered.ok }).toEqual({ file, stderr: '', ok: true });
     }
+  });
+});
+
+describe("flash-sale-infra's values.schema.json", () => {
+  it.each<[string, string[], RegExp]>([
+    ['a replica count it does not offer', ['--set', 'redis.replicas=3'], /replicas/],
+    ['a Kafka heap that is not a size', ['--set', 'kafka.heap=lots'], /heap/],
+    ['persistence as text', ['--set-string', 'persistence.enabled=yes'], /enabled/],
+  ])('when the values have %s, then helm refuses them and names the value', (_what, args, names) => {
+    const rendered = template(args, infraChart);
+    expect(rendered.ok).toBe(false);
+    expect(rendered.stderr).toMatch(names);
+  });
+
+  it('when the chart is rendered as CI and Tilt render it, then the schema accepts it', () => {
+    const rendered = template(
+      ['--set', 'image.tag=ci', '--set', 'image.pullPolicy=Never', '--set', 'persistence.enabled=false'],
+      infraChart,
+    );
+    expect({ stderr: rendered.stderr, ok: rendered.ok }).toEqual({ stderr: '', ok: true });
+    expect(rendered.objects.filter((object) => object.kind === 'StatefulSet')).toHaveLength(3);
   });
 });
