@@ -61,10 +61,19 @@ trap on_exit EXIT
 image_values=(--set "image.tag=$TAG" --set image.pullPolicy=Never)
 infra_values=("${image_values[@]}" --set persistence.enabled=false)
 
-# Every pod of a release Ready (hook pods are gone by then).
+# Every workload of a release rolled out, and every pod of it Ready except those on their way out (an upgrade or a
+# rollback leaves old pods terminating for their grace period; hook pods are gone by then).
 expect_ready() { # namespace release
-  kubectl -n "$1" wait --for=condition=Ready pod -l "app.kubernetes.io/instance=$2" --timeout=180s >/dev/null
-  say "$2: $(kubectl -n "$1" get pods -l "app.kubernetes.io/instance=$2" --no-headers | wc -l) pods Ready"
+  local workload pods not_ready
+  for workload in $(kubectl -n "$1" get deployments,statefulsets -l "app.kubernetes.io/instance=$2" -o name); do
+    kubectl -n "$1" rollout status "$workload" --timeout=180s >/dev/null
+  done
+  local fields='{range .items[*]}{.metadata.name} {.status.conditions[?(@.type=="Ready")].status} '
+  fields+='{.metadata.deletionTimestamp}{"\n"}{end}'
+  pods=$(kubectl -n "$1" get pods -l "app.kubernetes.io/instance=$2" -o jsonpath="$fields" | awk 'NF == 2')
+  not_ready=$(awk '$2 != "True"' <<<"$pods")
+  [ -z "$not_ready" ] || die "$2: pods not Ready: $not_ready"
+  say "$2: $(wc -l <<<"$pods") pods Ready"
 }
 
 # Nothing labelled with the release is left, of any kind the chart makes (hooks included), once its pods are gone.
