@@ -51,7 +51,10 @@ on_exit() {
   fi
   if [ "${K8S_KEEP:-0}" != 1 ]; then
     INFRA_DIR="$ROOT/.infra/k8s-external" bash scripts/infra.sh down >/dev/null 2>&1 || true
-    [ -n "${KUBECONFIG:-}" ] && bash scripts/k8s/cluster.sh down >/dev/null 2>&1 || true
+    # `down` refuses to finish while a stopped component is still exiting; asking again a moment later succeeds.
+    if [ -n "${KUBECONFIG:-}" ]; then
+      for _ in 1 2 3; do bash scripts/k8s/cluster.sh down >/dev/null 2>&1 && break || sleep 3; done
+    fi
     bash scripts/k8s/docker.sh down >/dev/null 2>&1 || true
   fi
   printf '[k8s] %s after %ss\n' "$([ "$status" -eq 0 ] && echo PASSED || echo FAILED)" $(($(date +%s) - started))
