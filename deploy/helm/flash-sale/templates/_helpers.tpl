@@ -58,15 +58,20 @@ app.kubernetes.io/component: {{ .component }}
 {{- .Values.infrastructure.postgres.existingSecret | default (include "flash-sale.secretName" .) -}}
 {{- end }}
 
-{{/* The Secret's data: one database URL per service, and the JWT secret (random, kept across upgrades). */}}
-{{- define "flash-sale.secretData" -}}
+{{/* Secret data: one database URL per service (the role's schema has the role's name), for the release's Secret
+and the migration hook's. */}}
+{{- define "flash-sale.databaseUrls" -}}
 {{- $pg := .Values.infrastructure.postgres -}}
-{{- if not $pg.existingSecret }}
 {{- range $service := include "flash-sale.services" . | fromYamlArray }}
 {{- $user := get $pg.users $service }}
-{{- $schema := $user.user }}
-{{ $service }}-database-url: {{ printf "postgresql://%s:%s@%s:%v/%s?schema=%s" (urlquery $user.user) (urlquery $user.password) $pg.host $pg.port $pg.database $schema | b64enc | quote }}
+{{ $service }}-database-url: {{ printf "postgresql://%s:%s@%s:%v/%s?schema=%s" (urlquery $user.user) (urlquery $user.password) $pg.host $pg.port $pg.database $user.user | b64enc | quote }}
 {{- end }}
+{{- end }}
+
+{{/* The Secret's data: the database URLs, and the JWT secret (random, kept across upgrades). */}}
+{{- define "flash-sale.secretData" -}}
+{{- if not .Values.infrastructure.postgres.existingSecret }}
+{{- include "flash-sale.databaseUrls" . }}
 {{- end }}
 {{- if not .Values.auth.existingSecret }}
 {{- $existing := lookup "v1" "Secret" .Release.Namespace (include "flash-sale.secretName" .) }}
