@@ -28,6 +28,10 @@ TAG=ci
 IMAGES="$ROOT/.cache/images/$TAG"
 NS=shop
 EXTERNAL_NS=ci-external
+# The "external" Redis, Kafka and PostgreSQL: scripts/infra.sh on the bridge address, ports of its own (the same
+# addresses as ci/external-values.yaml), so that up and down address the same servers.
+external_infra=(env INFRA_HOST=10.88.0.1 INFRA_CLIENT_CIDR=10.88.0.0/16 INFRA_DIR="$ROOT/.infra/k8s-external"
+  REDIS_PORT=16379 PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093)
 started=$(date +%s)
 
 step() { printf '\n\033[1m[k8s] == %s (at %ss)\033[0m\n' "$*" $(($(date +%s) - started)); }
@@ -50,7 +54,7 @@ on_exit() {
     done
   fi
   if [ "${K8S_KEEP:-0}" != 1 ]; then
-    INFRA_DIR="$ROOT/.infra/k8s-external" bash scripts/infra.sh down >/dev/null 2>&1 || true
+    "${external_infra[@]}" bash scripts/infra.sh down >/dev/null 2>&1 || true
     # `down` refuses to finish while a stopped component is still exiting; asking again a moment later succeeds.
     if [ -n "${KUBECONFIG:-}" ]; then
       for _ in 1 2 3; do bash scripts/k8s/cluster.sh down >/dev/null 2>&1 && break || sleep 3; done
@@ -245,8 +249,7 @@ helm uninstall flash-sale-infra -n "$NS" --wait --timeout 5m
 expect_nothing_left "$NS" flash-sale-infra
 
 step "values file ci/external-values.yaml (infrastructure on the host, reached through the bridge)"
-INFRA_HOST=10.88.0.1 INFRA_CLIENT_CIDR=10.88.0.0/16 INFRA_DIR="$ROOT/.infra/k8s-external" REDIS_PORT=16379 \
-  PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 bash scripts/infra.sh up
+"${external_infra[@]}" bash scripts/infra.sh up
 install_and_test "$EXTERNAL_NS" flash-sale -f "$CHART/ci/external-values.yaml"
 helm uninstall flash-sale -n "$EXTERNAL_NS" --wait --timeout 5m
 expect_nothing_left "$EXTERNAL_NS" flash-sale
