@@ -6,13 +6,15 @@ export const root = path.resolve(__dirname, '../..');
 export const chart = path.join(root, 'deploy/helm/flash-sale');
 export const infraChart = path.join(root, 'deploy/helm/flash-sale-infra');
 
-/** The helm binary scripts/k8s/tools.sh builds (HELM overrides). */
+let helm: string | undefined;
+/** The helm binary scripts/k8s/tools.sh builds (HELM overrides); looked up once per test file. */
 export const helmBinary = (): string =>
-  process.env.HELM ??
-  path.join(
-    execFileSync('bash', [path.join(root, 'scripts/k8s/tools.sh'), 'path'], { encoding: 'utf8' }).trim(),
-    'helm',
-  );
+  (helm ??=
+    process.env.HELM ??
+    path.join(
+      execFileSync('bash', [path.join(root, 'scripts/k8s/tools.sh'), 'path'], { encoding: 'utf8' }).trim(),
+      'helm',
+    ));
 
 export interface K8sObject {
   apiVersion: string;
