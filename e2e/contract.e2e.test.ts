@@ -116,6 +116,15 @@ describe('the OpenAPI contract', () => {
     }
   });
 
+  it('when the documented example of a new sale is posted, then the sale is created as documented', async () => {
+    const schemas = (document.components as { schemas: Record<string, { examples?: Json[] }> }).schemas;
+    const [example] = schemas.CreatePromotion!.examples!;
+    const reply = await admin.post<Json>('/v1/promotions', example);
+    expect(reply.status).toBe(201);
+    expect(reply.body).toMatchObject({ ...example!, status: 'ACTIVE', availableStock: example!.stock });
+    expect(check('/v1/promotions', 'post', reply)).toEqual([]);
+  });
+
   it('when a route gets no token, a forged, an expired or a buyer token where admin is needed, then it answers the documented 401 or 403', async () => {
     const forged = await new SignJWT({ roles: ['admin'] })
       .setProtectedHeader({ alg: 'HS256' })

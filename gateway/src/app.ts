@@ -7,7 +7,7 @@ import type { Logger } from '@flash-sale/logging';
 import { apiRouter } from './api/api-router';
 import { docsRouter } from './api/docs';
 import type { Handler } from './api/handlers';
-import { openApiDocument } from './api/openapi';
+import { servedOpenApi } from './api/openapi';
 import type { Route } from './api/route-table';
 import type { JwtVerifier } from './auth/jwt';
 import { errorHandler, notFoundHandler } from './http/error-handler';
@@ -86,9 +86,9 @@ export function createApp(deps: GatewayDependencies) {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   app.get('/metrics', metrics.expose);
-  const openApi = openApiDocument(deps.routes, deps.version);
+  const openApi = servedOpenApi(deps.routes, deps.version);
   app.get('/openapi.json', (_req, res) => {
-    res.json(openApi);
+    res.json(openApi(new Date()));
   });
   app.use(docsRouter());
 

@@ -40,8 +40,11 @@ function parameters(where: 'path' | 'query', schema: z.ZodObject | undefined): J
   }));
 }
 
-/** The OpenAPI 3.1 document of the gateway, built from the route table and the same zod schemas that validate. */
-export function openApiDocument(routes: readonly Route[], version: string): Json {
+/**
+ * The OpenAPI 3.1 document of the gateway, built from the route table and the same zod schemas that validate. `now`
+ * dates the example sale, so that the example is always accepted.
+ */
+export function openApiDocument(routes: readonly Route[], version: string, now: Date): Json {
   const paths: Record<string, Record<string, Json>> = {};
   for (const { spec, method, template } of routes) {
     const outcomes: Record<number, string> = { ...generalOutcomes(spec, method) };
@@ -139,7 +142,21 @@ export function openApiDocument(routes: readonly Route[], version: string): Json
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: components(),
+      schemas: withExample(components(), 'CreatePromotion', s.createPromotionExample(now)),
     },
+  };
+}
+
+function withExample(schemas: Json, name: string, example: Json): Json {
+  return { ...schemas, [name]: { ...(schemas[name] as Json), examples: [example] } };
+}
+
+/** The document as served: built again when the hour changes, so its example sale stays current. */
+export function servedOpenApi(routes: readonly Route[], version: string): (now: Date) => Json {
+  let cached: { hour: number; document: Json } | undefined;
+  return (now) => {
+    const hour = Math.floor(now.getTime() / 3_600_000);
+    if (cached?.hour !== hour) cached = { hour, document: openApiDocument(routes, version, now) };
+    return cached.document;
   };
 }

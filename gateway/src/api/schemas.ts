@@ -42,21 +42,25 @@ export const createPromotionBody = z
     paymentTimeoutSeconds: z.number().int().min(1).max(86_400),
   })
   .strict()
-  .meta({
-    id: 'CreatePromotion',
-    examples: [
-      {
-        itemId: 'sku-phone-1',
-        title: 'Phone, launch day',
-        priceCents: 19_900,
-        stock: 100,
-        perUserLimit: 1,
-        startsAt: '2026-01-01T00:00:00Z',
-        endsAt: '2099-12-31T23:59:59Z',
-        paymentTimeoutSeconds: 900,
-      },
-    ],
-  });
+  .meta({ id: 'CreatePromotion' });
+/**
+ * The documented example of a new sale: open from the start of the current hour for a day, so it is accepted whenever
+ * the document is read (a fixed date would soon be in the past, and sales are at most 90 days long).
+ */
+export function createPromotionExample(now: Date): z.input<typeof createPromotionBody> {
+  const hour = 3_600_000;
+  const startsAt = new Date(Math.floor(now.getTime() / hour) * hour);
+  return {
+    itemId: 'sku-phone-1',
+    title: 'Phone, launch day',
+    priceCents: 19_900,
+    stock: 100,
+    perUserLimit: 1,
+    startsAt: startsAt.toISOString(),
+    endsAt: new Date(startsAt.getTime() + 24 * hour).toISOString(),
+    paymentTimeoutSeconds: 900,
+  };
+}
 export const purchaseBody = z
   .object({ quantity: z.number().int().min(1).max(100).default(1) })
   .strict()
