@@ -15,12 +15,14 @@ export interface PumpLoopOptions {
 
 /**
  * Runs `pass` over and over: straight on while it finds work, after `idleMs` when it found none, after
- * `errorMs` when it threw (logged, never fatal). `nudge()` cuts a pause short when new work is known to exist.
+ * `errorMs` when it threw (logged, never fatal). `nudge()` cuts a pause short when new work is known to exist; a
+ * nudge that arrives during a pass is kept, so the next pass follows at once instead of after the pause.
  */
 export class PumpLoop {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private nudged = false;
 
   constructor(
     private readonly pass: () => Promise<number>,
@@ -35,6 +37,7 @@ export class PumpLoop {
   }
 
   nudge(): void {
+    this.nudged = true;
     this.wake?.();
   }
 
@@ -46,21 +49,28 @@ export class PumpLoop {
 
   private async run() {
     while (this.running) {
+      this.nudged = false;
       try {
         if ((await this.pass()) === 0) await this.pause(this.options.idleMs);
         else if (this.options.batchMs) await new Promise((resolve) => setTimeout(resolve, this.options.batchMs));
       } catch (error) {
         this.logger.error({ err: error, loop: this.options.name }, 'pass failed; retrying');
-        await this.pause(this.options.errorMs ?? 1_000);
+        // A nudge kept from the failed pass does not skip this pause: retrying at once would spin.
+        await this.pause(this.options.errorMs ?? 1_000, false);
       }
     }
   }
 
-  private pause(ms: number) {
+  private pause(ms: number, keptNudgeEndsIt = true) {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
+      if ((keptNudgeEndsIt && this.nudged) || !this.running) return resolve();
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
       this.wake = () => {
         clearTimeout(timer);
+        this.wake = undefined;
         resolve();
       };
     });

@@ -12,6 +12,12 @@ const schema = z.object({
   ORDER_SWEEP_INTERVAL_MS: env.durationMs(5_000),
   /** Partitions of order.requested and payment.events written at once, each batch in its own transaction. */
   ORDER_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(12).default(4),
+  /**
+   * on: an in-process alarm brings the sweep forward to the earliest known deadline (within the sweep interval),
+   * so an order expires on time even behind a longer deadline on its partition of the deadline topic. off: the
+   * deadline topic and the periodic sweep alone (tests of the topic use it).
+   */
+  ORDER_DEADLINE_ALARM: z.enum(['on', 'off']).default('on'),
   /** Orders expired per sweep transaction. */
   ORDER_SWEEP_BATCH: env.positiveInt(500),
 });

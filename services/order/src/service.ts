@@ -15,6 +15,7 @@ import { PrismaClient } from './generated/prisma/client';
 import { GrpcReservationLookup } from './infrastructure/grpc/grpc-reservation-lookup';
 import { deadlineHandler, orderConsumerHandler } from './infrastructure/kafka/order-consumers';
 import { PrismaOrderRepository } from './infrastructure/prisma/prisma-order-repository';
+import { TimerAlarm } from './infrastructure/timer-alarm';
 
 /** The order service's composition root. */
 export async function startOrderService(config: OrderConfig): Promise<RunningService> {
@@ -33,7 +34,12 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const reservations = new GrpcReservationLookup(inventoryClient, config.UPSTREAM_TIMEOUT_MS);
   const useCases = { query: new QueryOrders(orders, reservations), cancel: new CancelOrder(orders) };
 
-  const expire = new ExpireOrders(orders);
+  // Rings when the earliest known deadline comes due and brings the overdue sweep forward to it.
+  const alarm =
+    config.ORDER_DEADLINE_ALARM === 'on'
+      ? new TimerAlarm(() => sweep.nudge(), config.ORDER_SWEEP_INTERVAL_MS)
+      : undefined;
+  const expire = new ExpireOrders(orders, () => new Date(), alarm);
 
   relay.start();
   shutdown.add('outbox relay', relay.stop);
@@ -48,7 +54,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     ...consumerDefaults,
     groupId: `${config.KAFKA_GROUP_PREFIX}order.requests-and-payments`,
     topics: [Topics.OrderRequested, Topics.PaymentEvents],
-    handler: orderConsumerHandler(new RecordOrderRequests(orders), new ApplyPayment(orders)),
+    handler: orderConsumerHandler(new RecordOrderRequests(orders, alarm), new ApplyPayment(orders)),
     concurrency: config.ORDER_CONSUMER_CONCURRENCY,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
@@ -64,7 +70,10 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     idleMs: config.ORDER_SWEEP_INTERVAL_MS,
   });
   sweep.start();
-  shutdown.add('overdue order sweep', sweep.stop);
+  shutdown.add('overdue order sweep', async () => {
+    alarm?.stop();
+    await sweep.stop();
+  });
   return serve(foundation, config, [
     {
       name: 'flashsale.order.v1.OrderService',

@@ -1,6 +1,6 @@
 /**
- * Payment deadlines through the deadline topic alone: the safety-net sweep is set to run only at start-up, so
- * every expiry here comes from `order.deadlines` being consumed when due.
+ * Payment deadlines through the deadline topic alone: the safety-net sweep is set to run only at start-up and the
+ * deadline alarm is off, so every expiry here comes from `order.deadlines` being consumed when due.
  */
 import type { KafkaMessage } from 'kafkajs';
 import { DeadLetterHeaders, Topics } from '@flash-sale/kafka-kit';
@@ -21,6 +21,7 @@ import {
 
 const h = useOrderStack({
   ORDER_SWEEP_INTERVAL_MS: '3600000',
+  ORDER_DEADLINE_ALARM: 'off',
   KAFKA_GROUP_PREFIX: `test-deadlines-${uniqueSuffix()}.`,
 });
 /** A fresh order id whose deadline lands on the same partition of order.deadlines as `orderId`'s. */

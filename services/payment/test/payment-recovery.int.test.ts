@@ -34,7 +34,9 @@ beforeAll(async () => {
         // The provider answers after 1.5 s, the service waits 0.3 s: every payment here times out first.
         PROVIDER_LATENCY_MS: '1500',
         PROVIDER_TIMEOUT_MS: '300',
-        PAYMENT_RECOVERY_AFTER_MS: '4000',
+        // Recovery waits 6 s: well after the 2 s deadline of the expiry case, which the order service's deadline
+        // alarm keeps to within milliseconds, so there the order has expired before the charge is recovered.
+        PAYMENT_RECOVERY_AFTER_MS: '6000',
         PAYMENT_RECOVERY_INTERVAL_MS: '200',
       }),
     ),
@@ -95,6 +97,15 @@ describe('pending payment recovery', () => {
 
     expect((await failureOf(pay(order.orderId, order.userId))).info?.reason).toBe('PAYMENT_PROVIDER_TIMEOUT');
 
+    // The deadline comes first (PAID here would mean the recovered charge reached the order before its expiry).
+    const settledOrder = await waitFor(
+      async () => {
+        const current = await h.orders.get(order.orderId, as(order.userId));
+        return current.status !== OrderStatus.ORDER_STATUS_AWAITING_PAYMENT && current;
+      },
+      { what: 'the order to expire', timeoutMs: 20_000 },
+    );
+    expect([OrderStatus.ORDER_STATUS_EXPIRED, OrderStatus.ORDER_STATUS_REFUNDED]).toContain(settledOrder.status);
     await h.orders.waitForStatus(order.orderId, order.userId, OrderStatus.ORDER_STATUS_REFUNDED);
     const row = await settled(order.orderId, 'REFUNDED');
     // PaymentSucceeded, then PaymentRefunded: captured once, given back once.

@@ -1,5 +1,6 @@
 import { InMemoryOrderRepository } from '../testing/in-memory-order-repository';
 import { ExpireOrders } from './expire-orders';
+import { RecordOrderRequests } from './record-order-requests';
 
 const reservedAt = new Date('2030-01-01T00:00:00Z');
 const request = (orderId: string, paymentTimeoutSeconds: number) => ({
@@ -60,5 +61,27 @@ describe('ExpireOrders', () => {
     expect(await expire.sweep(10)).toBe(0);
     expect(orders.orders.get('100')?.status).toBe('EXPIRED');
     expect(orders.orders.get('102')?.status).toBe('AWAITING_PAYMENT');
+  });
+
+  it('when the sweep has caught up, then the alarm is set for the next deadline still ahead, not for a batch left over', async () => {
+    const { orders } = await setup(90);
+    const alarmed: Date[] = [];
+    const expire = new ExpireOrders(orders, at(90), { expect: (time) => alarmed.push(time) });
+    expect(await expire.sweep(1)).toBe(1);
+    expect(alarmed).toEqual([]);
+    expect(await expire.sweep(10)).toBe(1);
+    expect(alarmed).toEqual([at(120)()]);
+    await expire.sweep(10);
+    expect(alarmed).toEqual([at(120)(), at(120)()]);
+  });
+
+  it('when orders are recorded, then the alarm hears each new deadline, and a replay tells it nothing', async () => {
+    const orders = new InMemoryOrderRepository();
+    const alarmed: Date[] = [];
+    const record = new RecordOrderRequests(orders, { expect: (time) => alarmed.push(time) });
+    await record.execute([request('200', 900), request('201', 2)]);
+    expect(alarmed.sort((a, b) => a.getTime() - b.getTime())).toEqual([at(2)(), at(900)()]);
+    await record.execute([request('201', 2)]);
+    expect(alarmed).toHaveLength(2);
   });
 });

@@ -1,5 +1,5 @@
 import { isOverdue } from '../domain/order';
-import type { ExpiryResult, OrderRepository } from './ports';
+import { noAlarm, type DeadlineAlarm, type ExpiryResult, type OrderRepository } from './ports';
 
 /**
  * Payment deadlines. `expire` handles one order when its deadline message is due; `sweep` is the safety net that
@@ -10,6 +10,7 @@ export class ExpireOrders {
   constructor(
     private readonly orders: OrderRepository,
     private readonly clock: () => Date = () => new Date(),
+    private readonly alarm: DeadlineAlarm = noAlarm,
   ) {}
 
   async expire(orderId: string): Promise<ExpiryResult> {
@@ -28,8 +29,17 @@ export class ExpireOrders {
     return 'applied' in result ? 'EXPIRED' : 'SETTLED';
   }
 
-  /** Expires one batch of overdue orders; returns how many (a full batch means: call again). */
+  /**
+   * Expires one batch of overdue orders; returns how many (a full batch means: call again). When it caught up, the
+   * alarm is set for the next deadline, so the sweep comes back then rather than at its next round.
+   */
   async sweep(limit: number): Promise<number> {
-    return (await this.orders.expireOverdue(this.clock(), limit)).length;
+    const now = this.clock();
+    const expired = (await this.orders.expireOverdue(now, limit)).length;
+    if (expired < limit) {
+      const next = await this.orders.earliestDeadline(now);
+      if (next) this.alarm.expect(next);
+    }
+    return expired;
   }
 }

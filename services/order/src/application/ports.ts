@@ -42,7 +42,19 @@ export interface OrderRepository {
    * replicas sweep side by side. Returns the orders expired.
    */
   expireOverdue(now: Date, limit: number): Promise<Order[]>;
+  /** The earliest deadline after `after` of an order still awaiting payment, if any. */
+  earliestDeadline(after: Date): Promise<Date | undefined>;
 }
+
+/**
+ * Wakes the overdue sweep when a known deadline comes due, so expiry is on time even when the deadline topic
+ * holds a short deadline behind a long one (its partitions are consumed in order). Keeps only the earliest time.
+ */
+export interface DeadlineAlarm {
+  expect(at: Date): void;
+}
+
+export const noAlarm: DeadlineAlarm = { expect: () => {} };
 
 /** Expiry of one order, from its message on the deadline topic. */
 export type ExpiryResult = 'EXPIRED' | 'NOT_DUE' | 'SETTLED' | 'UNKNOWN_ORDER';

@@ -1,14 +1,22 @@
 import { orderFromRequest, type Order, type OrderRequest } from '../domain/order';
-import type { OrderRepository } from './ports';
+import { noAlarm, type DeadlineAlarm, type OrderRepository } from './ports';
 
-/** Turns accepted reservations into orders, a batch at a time; repeats and replays insert nothing. */
+/**
+ * Turns accepted reservations into orders, a batch at a time; repeats and replays insert nothing. The alarm hears
+ * each new order's deadline.
+ */
 export class RecordOrderRequests {
-  constructor(private readonly orders: OrderRepository) {}
+  constructor(
+    private readonly orders: OrderRepository,
+    private readonly alarm: DeadlineAlarm = noAlarm,
+  ) {}
 
   async execute(requests: OrderRequest[]): Promise<Order[]> {
     if (requests.length === 0) return [];
     // Sanity of the derived order is checked here, before anything is written.
     requests.forEach(orderFromRequest);
-    return this.orders.createRequested(requests);
+    const created = await this.orders.createRequested(requests);
+    for (const order of created) this.alarm.expect(order.expiresAt);
+    return created;
   }
 }

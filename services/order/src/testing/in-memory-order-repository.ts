@@ -56,4 +56,11 @@ export class InMemoryOrderRepository implements OrderRepository {
       return expired;
     });
   }
+
+  async earliestDeadline(after: Date): Promise<Date | undefined> {
+    return [...this.orders.values()]
+      .filter((order) => order.status === 'AWAITING_PAYMENT' && order.expiresAt > after)
+      .map((order) => order.expiresAt)
+      .sort((a, b) => a.getTime() - b.getTime())[0];
+  }
 }

@@ -119,6 +119,15 @@ export class PrismaOrderRepository implements OrderRepository {
     return expired;
   }
 
+  async earliestDeadline(after: Date): Promise<Date | undefined> {
+    const next = await this.db.order.findFirst({
+      where: { status: 'AWAITING_PAYMENT', expiresAt: { gt: after } },
+      orderBy: { expiresAt: 'asc' },
+      select: { expiresAt: true },
+    });
+    return next?.expiresAt;
+  }
+
   private deadlineRow(order: Order): Prisma.OutboxEventCreateManyInput {
     return {
       id: BigInt(this.ids.next()),

@@ -1,0 +1,76 @@
+import { createLogger } from '@flash-sale/logging';
+import { PumpLoop } from './pump-loop';
+
+const logger = createLogger({ service: 'pump-loop-test', level: 'silent' });
+
+/** A loop whose passes find nothing, each of which the test can hold open and see begin. */
+function loopOfIdlePasses(options: { idleMs: number; errorMs?: number; fail?: boolean }) {
+  const passes: Array<() => void> = [];
+  let started: () => void = () => {};
+  const loop = new PumpLoop(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        passes.push(() => (options.fail ? reject(new Error('down')) : resolve(0)));
+        started();
+      }),
+    logger,
+    { name: 'test', ...options },
+  );
+  const nextPass = () => new Promise<void>((resolve) => (started = resolve));
+  return { loop, passes, nextPass };
+}
+
+describe('PumpLoop', () => {
+  it('when nudged during a pass that found nothing, then the next pass starts at once, not after the idle pause', async () => {
+    const { loop, passes, nextPass } = loopOfIdlePasses({ idleMs: 60_000 });
+    const first = nextPass();
+    loop.start();
+    await first;
+    loop.nudge();
+    const second = nextPass();
+    passes[0]!();
+    await second;
+    expect(passes).toHaveLength(2);
+    passes[1]!();
+    await loop.stop();
+  });
+
+  it('when not nudged, then it pauses after an idle pass, and a nudge during the pause ends it', async () => {
+    const { loop, passes, nextPass } = loopOfIdlePasses({ idleMs: 60_000 });
+    const first = nextPass();
+    loop.start();
+    await first;
+    const second = nextPass();
+    passes[0]!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(passes).toHaveLength(1);
+    loop.nudge();
+    await second;
+    expect(passes).toHaveLength(2);
+    passes[1]!();
+    await loop.stop();
+  });
+
+  it('when a pass fails after a nudge, then the error pause is still kept (no spinning on a broken dependency)', async () => {
+    const { loop, passes, nextPass } = loopOfIdlePasses({ idleMs: 60_000, errorMs: 60_000, fail: true });
+    const first = nextPass();
+    loop.start();
+    await first;
+    loop.nudge();
+    passes[0]!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(passes).toHaveLength(1);
+    await loop.stop();
+  });
+
+  it('when stopped during a pass, then it ends as soon as that pass does, not after the idle pause', async () => {
+    const { loop, passes, nextPass } = loopOfIdlePasses({ idleMs: 60_000 });
+    const first = nextPass();
+    loop.start();
+    await first;
+    const stopped = loop.stop();
+    passes[0]!();
+    await stopped;
+    expect(passes).toHaveLength(1);
+  });
+});

@@ -1,0 +1,37 @@
+import type { DeadlineAlarm } from '../application/ports';
+
+/**
+ * A DeadlineAlarm on one timer: it rings once at the earliest time it was given. Times further ahead than
+ * `horizonMs` are ignored, because the periodic sweep comes round before them and sets the alarm again.
+ */
+export class TimerAlarm implements DeadlineAlarm {
+  private timer: NodeJS.Timeout | undefined;
+  private due: number | undefined;
+
+  constructor(
+    private readonly ring: () => void,
+    private readonly horizonMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  expect(at: Date): void {
+    const due = at.getTime();
+    const delay = due - this.now();
+    if (Number.isNaN(due) || delay > this.horizonMs || (this.due !== undefined && this.due <= due)) return;
+    clearTimeout(this.timer);
+    this.due = due;
+    // A timer can fire a millisecond before the wall clock reaches `due`; the sweep would then find nothing.
+    this.timer = setTimeout(() => this.fire(), Math.max(0, delay) + 2);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = this.due = undefined;
+  }
+
+  private fire() {
+    this.timer = this.due = undefined;
+    this.ring();
+  }
+}
