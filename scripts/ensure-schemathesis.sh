@@ -18,8 +18,11 @@ if [ ! -f "$stamp" ]; then
   if ! "$python" -m venv "$venv" >&2; then
     # Debian's own python3 keeps venv in a package of its own.
     rm -rf "$venv"
-    sudo_if_needed=$([ "$(id -u)" -eq 0 ] || echo sudo)
-    $sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >&2
+    LOG_TAG=schemathesis LOG_FD=2 APT_LOG=$PWD/.cache/apt-schemathesis.log
+    # shellcheck source=scripts/lib/common.sh
+    . scripts/lib/common.sh
+    trap release_policy_guard EXIT
+    apt_install python3-venv
     "$python" -m venv "$venv" >&2
   fi
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements" >&2

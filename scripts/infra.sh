@@ -39,92 +39,27 @@ SERVICE_ROLES=(promotion inventory orders payment)
 HOST="${INFRA_HOST:-127.0.0.1}"
 CLIENT_CIDR="${INFRA_CLIENT_CIDR:-}"
 
-log() { printf '[infra] %s\n' "$*"; }
-warn() { printf '[infra] warning: %s\n' "$*" >&2; }
-die() {
-  printf '[infra] ERROR: %s\n' "$*" >&2
-  exit 1
-}
-now_ms() { date +%s%3N; }
-since() { # milliseconds since $1, as seconds
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%02ds' $((ms / 1000)) $((ms % 1000 / 10))
-}
-tail_log() { # file [lines]: the end of a server's log, for error messages
-  local file=$1
-  if [ -s "$file" ]; then
-    printf '[infra] ---- last lines of %s ----\n' "$file" >&2
-    tail -n "${2:-40}" "$file" >&2
-    printf '[infra] ----\n' >&2
-  fi
-}
+LOG_TAG=infra
+APT_LOG="$STATE/install.log"
+# shellcheck source=scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
+
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null; }
-pid_alive() { # a running process (a zombie waiting for its reaper is not)
-  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
-pid_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
 
-if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo -n); fi
-
-# --- lock: one infra.sh at a time per state folder (two `npm test` runs may start together) --------------------
-take_lock() {
-  mkdir -p "$STATE"
-  exec 9>"$STATE/.infra.lock"
-  if ! flock -n 9; then
-    log "waiting for another infra.sh to finish"
-    flock -w 600 9 || die "another infra.sh has held $STATE/.infra.lock for 10 minutes"
-  fi
-}
-# Every server started below closes fd 9 (`9>&-`), so the lock is released when this script exits.
+# Commands take a lock on "$STATE/.infra.lock", one infra.sh at a time per state folder (two `npm test` runs may
+# start together). Every server started below closes fd 9 (`9>&-`), so the lock is released when this script exits.
 
 # --- install ---------------------------------------------------------------------------------------------------
-POLICY_RC=/usr/sbin/policy-rc.d
-POLICY_CREATED=false
-APT_UPDATED=false
 KAFKA_LAUNCHER="" # the background job formatting and launching Kafka during `up`
 cleanup() {
-  if [ "$POLICY_CREATED" = true ]; then "${SUDO[@]}" rm -f "$POLICY_RC" || true; fi
+  release_policy_guard
   # If `up` failed elsewhere, let the launcher finish, so a started broker has its pid file (`down` stops it).
   if [ -n "$KAFKA_LAUNCHER" ]; then wait "$KAFKA_LAUNCHER" 2>/dev/null || true; fi
 }
 trap cleanup EXIT
 
-apt_install() { # packages...
-  command -v apt-get >/dev/null || die "missing $*, and this is not a Debian machine (no apt-get): install them by hand"
-  if [ ${#SUDO[@]} -gt 0 ] && ! sudo -n true 2>/dev/null; then
-    die "missing $*: run as root, or as a user with passwordless sudo, to install them"
-  fi
-  mkdir -p "$STATE"
-  # Debian's maintainer scripts start redis-server and a `main` PostgreSQL cluster on the default ports wherever
-  # an init system lets them. Those would take our ports (and the cluster wants passwords); forbid service starts
-  # for the duration of the install, as Docker images do.
-  if [ ! -e "$POLICY_RC" ]; then
-    printf '#!/bin/sh\n# scripts/infra.sh: no service starts while it installs packages\nexit 101\n' |
-      "${SUDO[@]}" tee "$POLICY_RC" >/dev/null
-    "${SUDO[@]}" chmod 755 "$POLICY_RC"
-    POLICY_CREATED=true
-  fi
-  local t0 apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y)
-  t0=$(now_ms)
-  if [ "$APT_UPDATED" = false ]; then
-    log "apt-get update"
-    "${apt[@]}" update >>"$STATE/install.log" 2>&1 || {
-      tail_log "$STATE/install.log"
-      die "apt-get update failed"
-    }
-    APT_UPDATED=true
-  fi
-  log "apt-get install $*"
-  "${apt[@]}" install --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    "$@" >>"$STATE/install.log" 2>&1 || {
-    tail_log "$STATE/install.log"
-    die "apt-get install $* failed (full log: $STATE/install.log)"
-  }
-  log "installed $* in $(since "$t0")"
-  if [ "$POLICY_CREATED" = true ]; then
-    "${SUDO[@]}" rm -f "$POLICY_RC"
-    POLICY_CREATED=false
-  fi
+install_packages() { # packages...: installed, and kept from running their own servers
+  apt_install "$@"
   quiet_system_services "$@"
 }
 
@@ -193,7 +128,7 @@ install() {
   find_java || missing+=(openjdk-17-jre-headless)
   if ! kafka_jars_current; then command -v mvn >/dev/null || missing+=(maven); fi
   command -v flock >/dev/null && command -v runuser >/dev/null || missing+=(util-linux)
-  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+  if [ ${#missing[@]} -gt 0 ]; then install_packages "${missing[@]}"; fi
   find_java || die "no Java 17 or newer found (JAVA_HOME, PATH, /usr/lib/jvm) even after installing openjdk-17-jre-headless"
   [ -n "$(pg_bin_dir || true)" ] || die "PostgreSQL $(cat "$STATE/postgres/data/PG_VERSION" 2>/dev/null) binaries not found for $STATE/postgres/data"
   kafka_jars
@@ -583,15 +518,15 @@ cmd_status() {
 
 case "${1:-up}" in
   install)
-    take_lock
+    take_lock "$STATE/.infra.lock" 600
     install
     ;;
   up)
-    take_lock
+    take_lock "$STATE/.infra.lock" 600
     cmd_up
     ;;
   down)
-    take_lock
+    take_lock "$STATE/.infra.lock" 600
     case "${2:-all}" in
       all) cmd_down ;;
       kafka) kafka_stop ;;
@@ -602,7 +537,7 @@ case "${1:-up}" in
     ;;
   status) cmd_status ;;
   reset)
-    take_lock
+    take_lock "$STATE/.infra.lock" 600
     cmd_down
     rm -rf "$STATE/redis" "$STATE/postgres" "$STATE/kafka"
     log "data wiped: ${STATE#"$ROOT"/}/{redis,postgres,kafka}"

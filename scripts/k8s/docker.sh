@@ -25,19 +25,10 @@ export DOCKER_HOST="unix://$SOCKET"
 DOCKER_CLI=/usr/bin/docker
 DOCKERD=/usr/sbin/dockerd
 
-log() { printf '[docker] %s\n' "$*" >&2; }
-die() {
-  printf '[docker] ERROR: %s\n' "$*" >&2
-  exit 1
-}
-now_ms() { date +%s%3N; }
-since() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%02ds' $((ms / 1000)) $((ms % 1000 / 10))
-}
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
-pid_cmdline() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null || true; }
-if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo -n); fi
+LOG_TAG=docker LOG_FD=2
+APT_LOG="$STATE/install.log"
+# shellcheck source=scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 
 engine_up() { [ -S "$SOCKET" ] && "$DOCKER_CLI" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
 engine_pid() { cat "$PIDFILE" 2>/dev/null || true; }
@@ -47,17 +38,8 @@ engine_ours() {
   pid_alive "$pid" && [[ "$(pid_cmdline "$pid")" == *"--data-root $STATE/data"* ]]
 }
 
-take_lock() {
-  mkdir -p "$STATE"
-  exec 9>"$STATE/.lock"
-  flock -w 300 9 || die "another docker.sh has held $STATE/.lock for 5 minutes"
-}
-
 # --- install -----------------------------------------------------------------------------------------------------
-POLICY_RC=/usr/sbin/policy-rc.d
-POLICY_CREATED=false
-cleanup() { if [ "$POLICY_CREATED" = true ]; then "${SUDO[@]}" rm -f "$POLICY_RC" || true; fi; }
-trap cleanup EXIT
+trap release_policy_guard EXIT
 
 # pids of dockerd/containerd processes running now (to tell apart any the package install might start)
 daemon_pids() { pgrep -x 'dockerd|containerd' 2>/dev/null | sort || true; }
@@ -68,31 +50,9 @@ install() {
   command -v debootstrap >/dev/null || missing+=(debootstrap)
   command -v flock >/dev/null || missing+=(util-linux)
   [ ${#missing[@]} -eq 0 ] && return 0
-  command -v apt-get >/dev/null || die "missing ${missing[*]} and this is not a Debian machine: install them by hand"
-  local t0 before apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y)
-  t0=$(now_ms)
-  mkdir -p "$STATE"
+  local before
   before=$(daemon_pids)
-  # docker.io's maintainer scripts start dockerd and containerd wherever an init system lets them; ours must be the
-  # only engine, so forbid service starts for the install (as Docker images do). An existing guard is left as it is.
-  if [ ! -e "$POLICY_RC" ]; then
-    printf '#!/bin/sh\n# scripts/k8s/docker.sh: no service starts while it installs packages\nexit 101\n' |
-      "${SUDO[@]}" tee "$POLICY_RC" >/dev/null
-    "${SUDO[@]}" chmod 755 "$POLICY_RC"
-    POLICY_CREATED=true
-  fi
-  # apt-get update only when the package lists cannot resolve a package (fresh machines have none).
-  if ! apt-cache show "${missing[@]}" >/dev/null 2>&1; then
-    log "apt-get update"
-    "${apt[@]}" update >>"$STATE/install.log" 2>&1 || die "apt-get update failed (log: $STATE/install.log)"
-  fi
-  log "apt-get install ${missing[*]}"
-  "${apt[@]}" install --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-    "${missing[@]}" >>"$STATE/install.log" 2>&1 || die "apt-get install ${missing[*]} failed (log: $STATE/install.log)"
-  if [ "$POLICY_CREATED" = true ]; then
-    "${SUDO[@]}" rm -f "$POLICY_RC"
-    POLICY_CREATED=false
-  fi
+  apt_install "${missing[@]}"
   # Belt and braces for init systems that ignore policy-rc.d: no system engine now, none after a reboot. Only
   # daemons that appeared during this install are stopped (by pid); anything running before is left alone.
   if [ -d /run/systemd/system ]; then
@@ -103,7 +63,6 @@ install() {
     log "stopping $(pid_cmdline "$pid")(pid $pid), started by the package install"
     "${SUDO[@]}" kill "$pid" 2>/dev/null || true
   done
-  log "installed ${missing[*]} in $(since "$t0")"
 }
 
 # --- engine ------------------------------------------------------------------------------------------------------
@@ -157,12 +116,12 @@ cmd_down() {
 
 case "${1:-up}" in
   up)
-    take_lock
+    take_lock "$STATE/.lock" 300
     cmd_up
     echo "export DOCKER_HOST=$DOCKER_HOST"
     ;;
   down)
-    take_lock
+    take_lock "$STATE/.lock" 300
     cmd_down
     ;;
   status)

@@ -38,16 +38,9 @@ PREFIX=flash-sale
 SAVE_DIR=""
 TARGETS=()
 
-log() { printf '[images] %s\n' "$*"; }
-die() {
-  printf '[images] ERROR: %s\n' "$*" >&2
-  exit 1
-}
-now_ms() { date +%s%3N; }
-since() {
-  local ms=$(($(now_ms) - $1))
-  printf '%d.%01ds' $((ms / 1000)) $((ms % 1000 / 100))
-}
+LOG_TAG=images
+# shellcheck source=scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while [ $# -gt 0 ]; do

@@ -24,9 +24,12 @@ WEBCHECK_IMAGE=localhost/flashsale/webcheck:1
 if [ "${1:-}" = path ]; then echo "$BIN"; exit 0; fi
 [ $# -eq 0 ] || { echo "usage: $0 [path]" >&2; exit 2; }
 
-t0=$(date +%s.%N)
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }'; }
-step() { echo "[k8s-tools] $*" >&2; }
+LOG_TAG=k8s-tools LOG_FD=2
+APT_LOG=$ROOT/.cache/k8s/apt.log
+# shellcheck source=scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
+trap release_policy_guard EXIT
+t0=$(now_ms)
 
 # --- Debian packages --------------------------------------------------------------------------
 missing=()
@@ -37,22 +40,7 @@ need iptables iptables; need conntrack conntrack; need openssl openssl; need soc
 need ip iproute2; need python3 python3
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
-  step "installing ${missing[*]}"
-  [ "$(id -u)" = 0 ] || { echo "tools.sh: installing packages needs root" >&2; exit 1; }
-  t=$(date +%s.%N)
-  # policy-rc.d keeps the packages' maintainer scripts from starting dockerd/containerd.
-  prc=/usr/sbin/policy-rc.d; made_prc=
-  if [ ! -e $prc ]; then printf '#!/bin/sh\nexit 101\n' > $prc; chmod +x $prc; made_prc=1; fi
-  export DEBIAN_FRONTEND=noninteractive
-  rc=0
-  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
-    > /tmp/k8s-tools-apt.log 2>&1 || rc=$?
-  [ -z "$made_prc" ] || rm -f $prc
-  if [ $rc -ne 0 ]; then
-    echo "tools.sh: apt-get install ${missing[*]} failed; last lines of /tmp/k8s-tools-apt.log:" >&2
-    tail -n 20 /tmp/k8s-tools-apt.log >&2; exit 1
-  fi
-  step "packages installed in $(since "$t")"
+  apt_install "${missing[@]}"
 fi
 
 # --- Go -----------------------------------------------------------------------------------------
@@ -69,12 +57,12 @@ stale() {
 }
 build() { # build NAME CMD...: runs the build, reports its time, shows the log's tail on failure
   local name=$1 t log="$ROOT/.cache/k8s/build-$1.log"; shift
-  step "building $name (log: $log)"
-  t=$(date +%s.%N)
+  log "building $name (log: $log)"
+  t=$(now_ms)
   if ! "$@" > "$log" 2>&1; then
     echo "tools.sh: building $name failed; last lines of $log:" >&2; tail -n 30 "$log" >&2; exit 1
   fi
-  step "built $name in $(since "$t")"
+  log "built $name in $(since "$t")"
 }
 
 KMOD=$ROOT/tools/k8s/kubernetes
@@ -124,5 +112,5 @@ done
 stale "$BIN/pause-image.tar" "$BIN/pause" "$MKIMAGE" && bash "$MKIMAGE" "$PAUSE_IMAGE" "$BIN/pause-image.tar" "$BIN/pause"
 stale "$BIN/webcheck-image.tar" "$BIN/webcheck" "$MKIMAGE" && bash "$MKIMAGE" "$WEBCHECK_IMAGE" "$BIN/webcheck-image.tar" "$BIN/webcheck"
 
-step "all tools ready in $(since "$t0")"
+log "all tools ready in $(since "$t0")"
 echo "$BIN"

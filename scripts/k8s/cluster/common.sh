@@ -31,15 +31,17 @@ FAKE_TAINT=kwok.x-k8s.io/node=fake:NoSchedule
 
 export PATH="$BIN:$PATH"
 
-T_CMD=$(date +%s.%N)
+LOG_TAG=k8s LOG_FD=2
+# shellcheck source=scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
+T_CMD=$(now_ms)
 T_STEP=$T_CMD
-since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1fs", b - a }'; }
 # say MSG: progress line with the time since the previous line and since the command began.
 say() {
-  echo "[k8s] $* (+$(since "$T_STEP"), total $(since "$T_CMD"))" >&2
-  T_STEP=$(date +%s.%N)
+  log "$* (+$(since "$T_STEP"), total $(since "$T_CMD"))"
+  T_STEP=$(now_ms)
 }
-# die MSG [COMPONENT]: stop with MSG and, for a component, the last lines of its log.
+# die MSG [COMPONENT]: stop with MSG and, for a component, the last lines of its log (replaces common.sh's die).
 die() {
   echo "[k8s] ERROR: $1" >&2
   if [ -n "${2:-}" ] && [ -f "$LOGS/$2.log" ]; then

@@ -23,7 +23,7 @@ selftest() {
   bash "$ROOT/scripts/k8s/tools.sh" > "$tools_log" 2>&1 || { tail -n 20 "$tools_log" >&2; die "tools.sh failed"; }
   say "tools ready"
   bash "$0" up || die "up failed"
-  T_STEP=$(date +%s.%N)
+  T_STEP=$(now_ms)
   bash "$0" import "$BIN/webcheck-image.tar" || die "import failed"
 
   # A host process on the bridge address, as Redis/PostgreSQL/Kafka for pods will be.
@@ -90,7 +90,7 @@ YAML
   check "CoreDNS answers for the Service from the host" dns_query "web.$NS.svc.$DOMAIN"
 
   bash "$0" fake-nodes 2 || die "fake-nodes 2 failed"
-  T_STEP=$(date +%s.%N)
+  T_STEP=$(now_ms)
   check "3 Ready nodes (1 real + 2 kwok)" retry 30 \
     contains "^3$" bash -c "kubectl --kubeconfig '$ADMIN_KUBECONFIG' get nodes --no-headers | grep -cw Ready"
   kc -n "$NS" scale deploy/web --replicas 4 >/dev/null
@@ -100,10 +100,10 @@ YAML
 
   kill "$http_pid" 2>/dev/null || true
   bash "$0" down || die "down failed"
-  T_STEP=$(date +%s.%N)
+  T_STEP=$(now_ms)
   check "down left no process, mount or bridge behind" no_processes_left
   bash "$0" up || die "second up failed"
-  T_STEP=$(date +%s.%N)
+  T_STEP=$(now_ms)
   # The Deployment's status still says Available from before `down`: look at fresh pods instead.
   check "after down/up web pods run and are Ready again" retry 90 \
     contains "^4$" bash -c "kubectl --kubeconfig '$ADMIN_KUBECONFIG' -n $NS get pods -l app=web \
