@@ -61,6 +61,14 @@ export function partitionFor(key: string, partitions = 12): number {
   return partitionOf({ topic: 'any', partitionMetadata, message: { key, value: null } });
 }
 
+/** A fresh id from `newId` whose messages land on the same partition as `key`'s. */
+export function idOnPartitionOf(key: string, newId: () => string): string {
+  for (;;) {
+    const id = newId();
+    if (partitionFor(id) === partitionFor(key)) return id;
+  }
+}
+
 export interface Sent {
   partition: number;
   offset: string;

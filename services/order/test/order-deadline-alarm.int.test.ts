@@ -4,7 +4,7 @@
  * sweep is set to a minute here, so neither it nor the blocked partition can be what expires the order.
  */
 import { uniqueSuffix } from '@flash-sale/testing';
-import { partitionFor } from './kafka-support';
+import { idOnPartitionOf } from './kafka-support';
 import {
   announcedKinds,
   newId,
@@ -21,13 +21,6 @@ const h = useOrderStack({
   KAFKA_GROUP_PREFIX: `test-deadline-alarm-${uniqueSuffix()}.`,
 });
 
-function idOnPartitionOf(orderId: string): string {
-  for (;;) {
-    const id = newId();
-    if (partitionFor(id) === partitionFor(orderId)) return id;
-  }
-}
-
 async function row(orderId: string) {
   const { rows } = await h.db.query<{ status: string; expires_at: Date; updated_at: Date }>(
     'SELECT status, expires_at, updated_at FROM orders.orders WHERE id = $1',
@@ -40,7 +33,7 @@ describe('the deadline alarm', () => {
   it('when a short deadline sits behind a long one on its partition, then its order still expires at its deadline', async () => {
     const long = await placeOrder(h.producer, h.orders, { paymentTimeoutSeconds: 900 });
     const short = orderRequested({
-      orderId: idOnPartitionOf(long.orderId),
+      orderId: idOnPartitionOf(long.orderId, newId),
       reserveTime: new Date(),
       paymentTimeoutSeconds: 2,
     });

@@ -5,7 +5,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { DeadLetterHeaders, Topics } from '@flash-sale/kafka-kit';
 import { uniqueSuffix, waitFor } from '@flash-sale/testing';
-import { partitionFor, TopicRecorder } from './kafka-support';
+import { idOnPartitionOf, TopicRecorder } from './kafka-support';
 import {
   announcedKinds,
   as,
@@ -24,14 +24,6 @@ const h = useOrderStack({
   ORDER_DEADLINE_ALARM: 'off',
   KAFKA_GROUP_PREFIX: `test-deadlines-${uniqueSuffix()}.`,
 });
-/** A fresh order id whose deadline lands on the same partition of order.deadlines as `orderId`'s. */
-function idOnPartitionOf(orderId: string): string {
-  for (;;) {
-    const id = newId();
-    if (partitionFor(id) === partitionFor(orderId)) return id;
-  }
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function expiredAt(orderId: string): Promise<Date> {
@@ -64,7 +56,7 @@ describe('payment deadlines on order.deadlines', () => {
     await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_PAID);
     // An order behind it on the same partition expiring proves the paid order's deadline was consumed first.
     const behind = orderRequested({
-      orderId: idOnPartitionOf(event.orderId),
+      orderId: idOnPartitionOf(event.orderId, newId),
       reserveTime: new Date(),
       paymentTimeoutSeconds: 1,
     });
@@ -82,7 +74,7 @@ describe('payment deadlines on order.deadlines', () => {
     await sendOrderRequested(h.producer, first);
     await h.orders.waitForStatus(first.orderId, first.userId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT);
     const second = orderRequested({
-      orderId: idOnPartitionOf(first.orderId),
+      orderId: idOnPartitionOf(first.orderId, newId),
       reserveTime: now,
       paymentTimeoutSeconds: 1,
     });
