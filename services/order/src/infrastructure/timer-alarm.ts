@@ -1,8 +1,11 @@
 import type { DeadlineAlarm } from '../application/ports';
 
 /**
- * A DeadlineAlarm on one timer: it rings once at the earliest time it was given. Times further ahead than
- * `horizonMs` are ignored, because the periodic sweep comes round before them and sets the alarm again.
+ * A DeadlineAlarm on one timer: it rings once, `slackMs` after the earliest time it was given. Times further ahead
+ * than `horizonMs` are ignored, because the periodic sweep comes round before them and sets the alarm again. The
+ * slack lets a wave of deadlines (a sale whose buyers did not pay) be swept in batches rather than one order per
+ * transaction, for a few milliseconds of lateness; it also covers a timer firing a millisecond before the wall
+ * clock reaches the deadline.
  */
 export class TimerAlarm implements DeadlineAlarm {
   private timer: NodeJS.Timeout | undefined;
@@ -11,6 +14,7 @@ export class TimerAlarm implements DeadlineAlarm {
   constructor(
     private readonly ring: () => void,
     private readonly horizonMs: number,
+    private readonly slackMs = 25,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -20,8 +24,7 @@ export class TimerAlarm implements DeadlineAlarm {
     if (Number.isNaN(due) || delay > this.horizonMs || (this.due !== undefined && this.due <= due)) return;
     clearTimeout(this.timer);
     this.due = due;
-    // A timer can fire a millisecond before the wall clock reaches `due`; the sweep would then find nothing.
-    this.timer = setTimeout(() => this.fire(), Math.max(0, delay) + 2);
+    this.timer = setTimeout(() => this.fire(), Math.max(0, delay) + this.slackMs);
     this.timer.unref();
   }
 
