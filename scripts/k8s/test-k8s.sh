@@ -34,12 +34,10 @@ external_infra=(env INFRA_HOST=10.88.0.1 INFRA_CLIENT_CIDR=10.88.0.0/16 INFRA_DI
   REDIS_PORT=16379 PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093)
 started=$(date +%s)
 
+LOG_TAG=k8s
+# shellcheck source=scripts/lib/common.sh
+. "$ROOT/scripts/lib/common.sh"
 step() { printf '\n\033[1m[k8s] == %s (at %ss)\033[0m\n' "$*" $(($(date +%s) - started)); }
-say() { printf '[k8s] %s\n' "$*"; }
-die() {
-  printf '[k8s] FAILED: %s\n' "$*" >&2
-  exit 1
-}
 
 # What the cluster looked like when something failed: the evidence a reader needs.
 on_exit() {
@@ -80,7 +78,7 @@ expect_ready() { # namespace release
   pods=$(kubectl -n "$1" get pods -l "app.kubernetes.io/instance=$2" -o jsonpath="$fields" | awk 'NF == 2')
   not_ready=$(awk '$2 != "True"' <<<"$pods")
   [ -z "$not_ready" ] || die "$2: pods not Ready: $not_ready"
-  say "$2: $(wc -l <<<"$pods") pods Ready"
+  log "$2: $(wc -l <<<"$pods") pods Ready"
 }
 
 # Nothing labelled with the release is left, of any kind the chart makes (hooks included), once its pods are gone.
@@ -90,7 +88,7 @@ expect_nothing_left() { # namespace release
   left=$(kubectl -n "$1" get all,configmaps,secrets,serviceaccounts,poddisruptionbudgets,networkpolicies,\
 horizontalpodautoscalers,ingresses,jobs,persistentvolumeclaims -l "app.kubernetes.io/instance=$2" -o name)
   [ -z "$left" ] || die "helm uninstall $2 left: $left"
-  say "$2: nothing left behind"
+  log "$2: nothing left behind"
 }
 
 install_release() { # namespace release values...
@@ -151,7 +149,7 @@ for ns in "$NS" "$EXTERNAL_NS"; do kubectl create namespace "$ns" >/dev/null; do
 for values in "$CHART/values.yaml" "$CHART"/ci/*.yaml; do
   helm template flash-sale "$CHART" -n "$NS" -f "$values" "${image_values[@]}" |
     kubectl apply -n "$NS" --dry-run=server --validate=strict -f - >/dev/null
-  say "$(basename "$values"): accepted by the API server"
+  log "$(basename "$values"): accepted by the API server"
 done
 helm template flash-sale-infra "$INFRA_CHART" -n "$NS" "${infra_values[@]}" |
   kubectl apply -n "$NS" --dry-run=server --validate=strict -f - >/dev/null
@@ -169,7 +167,7 @@ holders=$(kubectl -n "$NS" exec flash-sale-infra-redis-0 -- sh -c \
 pods=$(kubectl -n "$NS" get pods -l 'app.kubernetes.io/instance=flash-sale,app.kubernetes.io/component!=gateway' \
   -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/component}:{.metadata.name}{"\n"}{end}' | sort)
 [ "$holders" = "$pods" ] || die "worker id leases ($holders) do not match the service pods ($pods)"
-say "$(echo "$pods" | wc -l) service pods, $(echo "$holders" | wc -l) distinct worker ids, one each"
+log "$(echo "$pods" | wc -l) service pods, $(echo "$holders" | wc -l) distinct worker ids, one each"
 
 step "upgrade with a changed value, under a purchase load"
 gateway_ip=$(kubectl -n "$NS" get service flash-sale-gateway -o jsonpath='{.spec.clusterIP}')
@@ -188,7 +186,7 @@ after=$(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale -o na
 [ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ] || die "some pods were not replaced by the upgrade"
 [ "$(kubectl -n "$NS" get configmap flash-sale-config -o jsonpath='{.data.LOG_LEVEL}')" = debug ] ||
   die "the upgrade did not change LOG_LEVEL"
-say "every pod replaced, no purchase failed, LOG_LEVEL=debug"
+log "every pod replaced, no purchase failed, LOG_LEVEL=debug"
 
 step "rollback"
 helm rollback flash-sale 1 -n "$NS" --wait --timeout 10m
@@ -208,7 +206,7 @@ mapfile -t victims < <(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=f
 evict "${victims[0]}" || die "the first eviction was refused: $(cat .infra/k8s/eviction.err)"
 if evict "${victims[1]}"; then die "the PodDisruptionBudget let a second inventory pod be evicted at once"; fi
 grep -q 'disruption budget' .infra/k8s/eviction.err || die "unexpected refusal: $(cat .infra/k8s/eviction.err)"
-say "second eviction refused: $(tr -d '\n' <.infra/k8s/eviction.err | cut -c1-160)"
+log "second eviction refused: $(tr -d '\n' <.infra/k8s/eviction.err | cut -c1-160)"
 kubectl -n "$NS" rollout status deployment/flash-sale-inventory --timeout=180s >/dev/null
 
 step "uninstall"
@@ -242,7 +240,7 @@ for component in gateway promotion inventory order payment; do
   [ "$zones" -eq 3 ] || die "$component's pods are in $zones zones, not 3"
 done
 kubectl -n "$NS" get hpa
-say "each component: an HPA, 3 Ready pods in 3 zones"
+log "each component: an HPA, 3 Ready pods in 3 zones"
 helm uninstall flash-sale -n "$NS" --wait --timeout 5m
 expect_nothing_left "$NS" flash-sale
 helm uninstall flash-sale-infra -n "$NS" --wait --timeout 5m

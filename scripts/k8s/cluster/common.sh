@@ -58,12 +58,7 @@ kc() { kubectl --kubeconfig "$ADMIN_KUBECONFIG" "$@"; }
 # Each component runs in its own session, its PID in $RUN/NAME.pid. A PID only counts as ours
 # when its command line mentions $K (every component gets a config, log or data path under it).
 pid_of() { cat "$RUN/$1.pid" 2>/dev/null || true; }
-is_ours() {
-  local c
-  [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] || return 1
-  c=$(tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null) || return 1
-  [[ $c == *"$K"* ]]
-}
+is_ours() { [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] && [[ $(pid_cmdline "$1") == *"$K"* ]]; }
 alive() { local p; p=$(pid_of "$1"); is_ours "$p"; }
 
 # start NAME CMD...: reuse NAME when it runs, otherwise start it with its log in $LOGS/NAME.log.
