@@ -28,7 +28,8 @@ import {
   stopProcess,
   type Running,
 } from './lib/processes';
-import { addr, Mesh, pgUrl, REDIS_URL } from './lib/mesh';
+import { freshDatabase } from './lib/database';
+import { addr, databaseUrl, Mesh, REDIS_URL } from './lib/mesh';
 import { percentiles, series } from './lib/stats';
 import { renderReport } from './lib/report';
 import { until } from './lib/wait';
@@ -49,6 +50,8 @@ const PORTS = {
   node: 18091,
   express: 18092,
 };
+/** Recreated by every run: figures must not depend on what earlier runs and tests left in `flashsale`. */
+const DATABASE = env.BENCH_DATABASE ?? 'flashsale_bench';
 const PURCHASE_BODY = JSON.stringify({ quantity: 1 });
 
 // BENCH_TRACING=off runs everything without OpenTelemetry, to see what tracing costs.
@@ -90,12 +93,13 @@ async function main() {
   writeFileSync(tokensFile, tokens.join('\n'));
 
   const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
-  const mesh = new Mesh({ ports: PORTS, jwtSecret: secret, nodeArgs: [...tracing, ...profile] });
+  await freshDatabase(DATABASE);
+  const mesh = new Mesh({ ports: PORTS, jwtSecret: secret, nodeArgs: [...tracing, ...profile], database: DATABASE });
   mesh.startAll();
   const load = startProcess('load', 'bench/load.ts', {});
   const drive = loadRunner(load);
   const redis = new Redis(REDIS_URL);
-  const pg = new PgPool({ connectionString: pgUrl('orders'), max: 2 });
+  const pg = new PgPool({ connectionString: databaseUrl('orders', DATABASE), max: 2 });
   const gateway = `http://${addr(PORTS.gateway)}`;
   const floors: Running[] = [];
   try {

@@ -4,8 +4,8 @@ export const HOST = '127.0.0.1';
 const env = process.env;
 export const REDIS_URL = env.REDIS_URL ?? `redis://${HOST}:${env.REDIS_PORT ?? 6379}`;
 const KAFKA = env.KAFKA_BROKERS ?? `${HOST}:${env.KAFKA_PORT ?? 9092}`;
-export const pgUrl = (role: string) =>
-  `postgresql://${role}:${role}@${HOST}:${env.PG_PORT ?? 5432}/flashsale?schema=${role}`;
+export const databaseUrl = (role: string, database = 'flashsale') =>
+  `postgresql://${role}:${role}@${HOST}:${env.PG_PORT ?? 5432}/${database}?schema=${role}`;
 export const addr = (port: number) => `${HOST}:${port}`;
 
 export type ServiceName = 'inventory' | 'order' | 'payment' | 'promotion' | 'gateway';
@@ -18,6 +18,8 @@ export interface MeshOptions {
   nodeArgs: string[];
   /** Where the gateway finds inventory (a fault proxy in front of it, for instance). */
   gatewayInventoryAddr?: string;
+  /** The PostgreSQL database (flashsale, the one `npm start` and the tests use, unless given). */
+  database?: string;
   /** Extra environment per service. */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
 }
@@ -38,6 +40,7 @@ export class Mesh {
 
   start(name: ServiceName): Running {
     const { ports } = this.options;
+    const pgUrl = (role: string) => databaseUrl(role, this.options.database);
     const shared = {
       REDIS_URL,
       KAFKA_BROKERS: KAFKA,

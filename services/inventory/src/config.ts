@@ -9,6 +9,10 @@ const schema = z.object({
   RELAY_CLAIM_IDLE_MS: env.durationMs(30_000),
   /** How often Redis counters are compared with the PostgreSQL truth (and repaired). */
   RECONCILE_INTERVAL_MS: env.durationMs(30_000),
+  /** How often a reconciliation reads every open sale's whole ledger; the passes between read what changed. */
+  RECONCILE_FULL_INTERVAL_MS: env.durationMs(15 * 60_000),
+  /** How far before the previous pass those passes read changes again (writers' clocks, slow commits). */
+  RECONCILE_OVERLAP_MS: env.durationMs(60_000),
   /**
    * A purchase is answered once its reservation is in Kafka too (acks=all), so a Redis that loses its data cannot
    * take an accepted purchase with it; past this wait (Kafka unreachable) it is answered anyway and sent later.

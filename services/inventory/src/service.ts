@@ -93,11 +93,18 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     labelNames: ['promotion', 'kind'] as const,
     registers: [registry],
   });
-  const reconcile = new ReconcileSales(sales, cache, ledgerProgress, logger, (found) => {
-    drift.set({ promotion: found.promotionId, kind: 'entries' }, found.entries);
-    drift.set({ promotion: found.promotionId, kind: 'stock' }, found.stock);
-    drift.set({ promotion: found.promotionId, kind: 'rebuilt' }, found.rebuilt ? 1 : 0);
-  });
+  const reconcile = new ReconcileSales(
+    sales,
+    cache,
+    ledgerProgress,
+    logger,
+    (found) => {
+      drift.set({ promotion: found.promotionId, kind: 'entries' }, found.entries);
+      drift.set({ promotion: found.promotionId, kind: 'stock' }, found.stock);
+      drift.set({ promotion: found.promotionId, kind: 'rebuilt' }, found.rebuilt ? 1 : 0);
+    },
+    { fullEveryMs: config.RECONCILE_FULL_INTERVAL_MS, overlapMs: config.RECONCILE_OVERLAP_MS },
+  );
   const reconciler = new PumpLoop(async () => (await reconcile.run(), 0), logger, {
     name: 'inventory reconciler',
     idleMs: config.RECONCILE_INTERVAL_MS,

@@ -1,4 +1,5 @@
 import type { Logger } from '@flash-sale/logging';
+import type { LedgerEntry } from '../domain/ledger';
 import { SALE_RETENTION_MS } from '../domain/sale';
 import { LEDGER_CATCH_UP_MS } from './prepare-sale';
 import type { LedgerProgress, SaleRepository, StockCache } from './ports';
@@ -15,44 +16,101 @@ export interface Drift {
   stock: number;
 }
 
+export interface ReconcileOptions {
+  /** How often a pass compares every open sale's whole ledger with Redis. */
+  fullEveryMs: number;
+  /** How far before the previous pass a pass between full ones reads changed entries again (clocks, commits). */
+  overlapMs: number;
+}
+
+/** What the previous successful pass saw: Redis's identity, and when it and the last full pass started. */
+export interface PassState {
+  epoch: string;
+  passAt: number;
+  fullAt: number;
+}
+
+export type Pass = { kind: 'full' } | { kind: 'changes'; since: Date };
+
 /**
- * Compares each open sale's Redis counters with the PostgreSQL truth and repairs what differs: a sale Redis
- * lost is rebuilt; ledger entries missing from Redis (or released or paid there too late) are merged; a stock
- * counter that disagrees with Redis's own reservations is set right. Reports every drift it finds.
+ * A pass reads every open sale's whole ledger on the first run, whenever Redis is another server than last
+ * time (restarted, failed over, restored from a snapshot: it may have gone back in time) and every
+ * `fullEveryMs`; between those it reads only the entries changed since shortly before the previous pass.
+ */
+export function planPass(last: PassState | undefined, epoch: string, now: number, options: ReconcileOptions): Pass {
+  if (!last || last.epoch !== epoch || now - last.fullAt >= options.fullEveryMs) return { kind: 'full' };
+  return { kind: 'changes', since: new Date(last.passAt - options.overlapMs) };
+}
+
+export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = { fullEveryMs: 15 * 60_000, overlapMs: 60_000 };
+
+/**
+ * Compares open sales' Redis counters with the PostgreSQL truth and repairs what differs: a sale Redis lost is
+ * rebuilt; ledger entries missing from Redis (or released or paid there too late) are merged; a stock counter
+ * that disagrees with Redis's own reservations is set right. Reports every sale it compared.
+ *
+ * Reading whole ledgers costs as much as every reservation of the last week, so it happens only on full passes
+ * (see `planPass`); the passes between merge the entries that changed and check the sales they belong to. Each
+ * pass still checks that Redis holds every open sale.
  */
 export class ReconcileSales {
+  private last: PassState | undefined;
+
   constructor(
     private readonly sales: SaleRepository,
     private readonly cache: StockCache,
     private readonly progress: LedgerProgress,
     private readonly logger: Logger,
     private readonly report: (drift: Drift) => void = () => undefined,
+    private readonly options: ReconcileOptions = DEFAULT_RECONCILE_OPTIONS,
   ) {}
 
   async run(now = new Date()): Promise<Drift[]> {
+    // Read before the pass: a Redis that restarts during it is another epoch for the next one.
+    const epoch = await this.cache.epoch();
+    const pass = planPass(this.last, epoch, now.getTime(), this.options);
+    const changed = pass.kind === 'changes' ? byPromotion(await this.sales.changedSince(pass.since)) : undefined;
     const drifts: Drift[] = [];
     for (const promotionId of await this.sales.listOpenSince(new Date(now.getTime() - SALE_RETENTION_MS))) {
-      const drift = await this.reconcile(promotionId);
+      const drift = await this.reconcile(promotionId, changed);
+      if (!drift) continue;
       this.report(drift);
       if (drift.rebuilt || drift.deferred || drift.entries !== 0 || drift.stock !== 0) {
         this.logger.warn({ ...drift }, 'inventory drift found and repaired');
         drifts.push(drift);
       }
     }
+    const passAt = now.getTime();
+    this.last = { epoch, passAt, fullAt: pass.kind === 'full' ? passAt : this.last!.fullAt };
     return drifts;
   }
 
-  private async reconcile(promotionId: string): Promise<Drift> {
-    const terms = await this.sales.find(promotionId);
-    if (terms && !(await this.cache.isOpen(promotionId))) {
-      if (!(await this.progress.catchUp(LEDGER_CATCH_UP_MS))) {
-        return { promotionId, rebuilt: false, deferred: true, entries: 0, stock: 0 };
+  /** `changed` undefined: a full pass. Returns nothing for a sale that had no changes and is still in Redis. */
+  private async reconcile(promotionId: string, changed?: Map<string, LedgerEntry[]>): Promise<Drift | undefined> {
+    if (!(await this.cache.isOpen(promotionId))) {
+      const terms = await this.sales.find(promotionId);
+      if (terms) {
+        if (!(await this.progress.catchUp(LEDGER_CATCH_UP_MS))) {
+          return { promotionId, rebuilt: false, deferred: true, entries: 0, stock: 0 };
+        }
+        const { merged } = await this.cache.rebuild(terms, await this.sales.ledger(promotionId));
+        return { promotionId, rebuilt: true, entries: merged, stock: 0 };
       }
-      const { merged } = await this.cache.rebuild(terms, await this.sales.ledger(promotionId));
-      return { promotionId, rebuilt: true, entries: merged, stock: 0 };
     }
-    const merged = await this.cache.merge(promotionId, await this.sales.ledger(promotionId));
+    const entries = changed ? changed.get(promotionId) : await this.sales.ledger(promotionId);
+    if (!entries) return undefined;
+    const merged = await this.cache.merge(promotionId, entries);
     const stock = await this.cache.checkStock(promotionId, true);
     return { promotionId, rebuilt: false, entries: merged, stock };
   }
+}
+
+function byPromotion(entries: readonly LedgerEntry[]): Map<string, LedgerEntry[]> {
+  const groups = new Map<string, LedgerEntry[]>();
+  for (const entry of entries) {
+    const group = groups.get(entry.promotionId);
+    if (group) group.push(entry);
+    else groups.set(entry.promotionId, [entry]);
+  }
+  return groups;
 }

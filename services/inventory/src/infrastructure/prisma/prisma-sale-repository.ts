@@ -84,6 +84,14 @@ export class PrismaSaleRepository implements SaleRepository {
     return rows.map(toEntry);
   }
 
+  async changedSince(since: Date): Promise<LedgerEntry[]> {
+    const rows = await this.db.reservation.findMany({
+      where: { updatedAt: { gte: since } },
+      orderBy: { orderId: 'asc' },
+    });
+    return rows.map(toEntry);
+  }
+
   async listOpenSince(since: Date): Promise<string[]> {
     const rows = await this.db.sale.findMany({ where: { endsAt: { gt: since } }, select: { promotionId: true } });
     return rows.map((row) => row.promotionId.toString());

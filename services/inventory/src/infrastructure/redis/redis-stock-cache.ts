@@ -129,6 +129,12 @@ export class RedisStockCache implements StockCache {
     return value === null ? undefined : Number(value);
   }
 
+  async epoch(): Promise<string> {
+    const runId = /^run_id:(\w+)/m.exec(await this.redis.info('server'))?.[1];
+    if (!runId) throw new Error('Redis INFO server did not report a run_id');
+    return runId;
+  }
+
   async findReservation(orderId: string): Promise<Reservation | undefined> {
     const promotionId = await this.redis.get(orderIndexKey(orderId));
     if (!promotionId) return undefined;

@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "reservations_updated_at_idx" ON "reservations"("updated_at");

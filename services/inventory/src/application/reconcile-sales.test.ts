@@ -1,0 +1,136 @@
+import { createLogger } from '@flash-sale/logging';
+import type { LedgerEntry } from '../domain/ledger';
+import type { SaleTerms } from '../domain/sale';
+import type { LedgerProgress, SaleRepository, StockCache } from './ports';
+import { planPass, ReconcileSales, type PassState } from './reconcile-sales';
+
+const options = { fullEveryMs: 600_000, overlapMs: 60_000 };
+const T0 = Date.parse('2030-01-01T00:00:00Z');
+const logger = createLogger({ service: 'test', level: 'silent' });
+
+describe('planPass', () => {
+  const last: PassState = { epoch: 'redis-a', passAt: T0, fullAt: T0 - 30_000 };
+
+  it('when there was no pass yet, then the pass is full', () => {
+    expect(planPass(undefined, 'redis-a', T0, options)).toEqual({ kind: 'full' });
+  });
+
+  it('when Redis is another server than at the last pass, then the pass is full', () => {
+    expect(planPass(last, 'redis-b', T0 + 30_000, options)).toEqual({ kind: 'full' });
+  });
+
+  it('when the last full pass is fullEveryMs old, then the pass is full', () => {
+    expect(planPass(last, 'redis-a', T0 - 30_000 + 600_000, options)).toEqual({ kind: 'full' });
+  });
+
+  it('otherwise, then it reads changes from overlapMs before the last pass', () => {
+    expect(planPass(last, 'redis-a', T0 + 30_000, options)).toEqual({
+      kind: 'changes',
+      since: new Date(T0 - 60_000),
+    });
+  });
+});
+
+const entry = (promotionId: string, orderId: string): LedgerEntry => ({
+  orderId,
+  promotionId,
+  userId: `user-${orderId}`,
+  quantity: 1,
+  amountCents: 100n,
+  status: 'RESERVED',
+  reservedAtMs: T0,
+  idempotencyKey: `k-${orderId}`,
+});
+
+/** Two open sales in the ledger; records what the reconciler asked of each side. */
+function setup() {
+  const ledger = [entry('1', '10'), entry('1', '11'), entry('2', '20')];
+  const calls: string[] = [];
+  let epoch = 'redis-a';
+  const open = new Set(['1', '2']);
+  const postgres = { down: false };
+  const sales = {
+    listOpenSince: async () => {
+      if (postgres.down) throw new Error('PostgreSQL down');
+      return ['1', '2'];
+    },
+    find: async (promotionId: string) => ({ promotionId }) as unknown as SaleTerms & { sold: number },
+    ledger: async (promotionId: string) => {
+      calls.push(`ledger ${promotionId}`);
+      return ledger.filter((e) => e.promotionId === promotionId);
+    },
+    changedSince: async (since: Date) => {
+      calls.push(`changedSince ${since.getTime() - T0}`);
+      return [entry('2', '21')];
+    },
+  } as Partial<SaleRepository> as SaleRepository;
+  const cache = {
+    epoch: async () => epoch,
+    isOpen: async (promotionId: string) => open.has(promotionId),
+    merge: async (promotionId: string, entries: readonly LedgerEntry[]) => {
+      calls.push(`merge ${promotionId} ${entries.map((e) => e.orderId).join(',')}`);
+      return 0;
+    },
+    checkStock: async (promotionId: string) => (calls.push(`checkStock ${promotionId}`), 0),
+    rebuild: async (terms: SaleTerms, entries: readonly LedgerEntry[]) => {
+      calls.push(`rebuild ${terms.promotionId} ${entries.length}`);
+      return { available: 0, merged: entries.length };
+    },
+  } as Partial<StockCache> as StockCache;
+  const progress: LedgerProgress = { catchUp: async () => true };
+  const reconcile = new ReconcileSales(sales, cache, progress, logger, () => undefined, options);
+  return {
+    reconcile,
+    calls,
+    open,
+    postgres,
+    setEpoch: (value: string) => (epoch = value),
+    take: () => calls.splice(0),
+  };
+}
+
+describe('ReconcileSales', () => {
+  it('when it first runs, then it merges every open sale’s whole ledger and checks each counter', async () => {
+    const { reconcile, take } = setup();
+    await reconcile.run(new Date(T0));
+    expect(take()).toEqual(['ledger 1', 'merge 1 10,11', 'checkStock 1', 'ledger 2', 'merge 2 20', 'checkStock 2']);
+  });
+
+  it('when it runs again soon, then it merges only the entries changed since shortly before the last pass', async () => {
+    const { reconcile, take } = setup();
+    await reconcile.run(new Date(T0));
+    take();
+    await reconcile.run(new Date(T0 + 30_000));
+    expect(take()).toEqual(['changedSince -60000', 'merge 2 21', 'checkStock 2']);
+  });
+
+  it('when Redis restarted between passes, then the next pass is full again', async () => {
+    const { reconcile, take, setEpoch } = setup();
+    await reconcile.run(new Date(T0));
+    setEpoch('redis-b');
+    take();
+    await reconcile.run(new Date(T0 + 30_000));
+    expect(take()).toContain('ledger 1');
+  });
+
+  it('when Redis lost a sale, then a pass between full ones rebuilds it from its whole ledger', async () => {
+    const { reconcile, take, open } = setup();
+    await reconcile.run(new Date(T0));
+    open.delete('1');
+    take();
+    const drifts = await reconcile.run(new Date(T0 + 30_000));
+    expect(take()).toEqual(['changedSince -60000', 'ledger 1', 'rebuild 1 2', 'merge 2 21', 'checkStock 2']);
+    expect(drifts).toEqual([{ promotionId: '1', rebuilt: true, entries: 2, stock: 0 }]);
+  });
+
+  it('when a pass fails, then the next one reads changes from before the failed one', async () => {
+    const { reconcile, take, postgres } = setup();
+    await reconcile.run(new Date(T0));
+    postgres.down = true;
+    await expect(reconcile.run(new Date(T0 + 30_000))).rejects.toThrow('PostgreSQL down');
+    postgres.down = false;
+    take();
+    await reconcile.run(new Date(T0 + 60_000));
+    expect(take()[0]).toBe('changedSince -60000');
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * The reconciler between its full passes: it reads only the ledger entries changed since its previous pass, so a
+ * ledger change reaches Redis within a pass while unchanged sales cost nothing. Overlap 0 here, so only the
+ * entries' own change times bring them into a pass.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createPrismaAdapter } from '@flash-sale/db';
+import { infra, waitFor } from '@flash-sale/testing';
+import { saleKeys } from '../src/domain/sale-keys';
+import { PrismaClient } from '../src/generated/prisma/client';
+import { PrismaSaleRepository } from '../src/infrastructure/prisma/prisma-sale-repository';
+import { newSale, reserve, startInventory, type Harness } from './support';
+
+let h: Harness;
+let prisma: PrismaClient;
+let ledger: PrismaSaleRepository;
+
+beforeAll(async () => {
+  h = await startInventory({ RECONCILE_INTERVAL_MS: '200', RECONCILE_OVERLAP_MS: '0' });
+  prisma = new PrismaClient({ adapter: createPrismaAdapter(infra.databaseUrl('inventory')) });
+  ledger = new PrismaSaleRepository(prisma);
+});
+
+afterAll(async () => {
+  await prisma?.$disconnect();
+  await h?.stop();
+});
+
+/** A sale of 10 with two reservations, recorded in the ledger, then left alone for several passes. */
+async function settledSale() {
+  const promotionId = await newSale(h.client, { stock: 10, perUserLimit: 1 });
+  const orderIds: string[] = [];
+  for (const userId of ['quiet-a', 'quiet-b']) {
+    const result = await reserve(h.client, promotionId, userId, 1, 'k');
+    if (!result.ok) throw new Error(`reserve failed: ${JSON.stringify(result.failure)}`);
+    orderIds.push(result.response.orderId);
+  }
+  await waitFor(async () => (await ledger.ledger(promotionId)).length === 2, { what: 'the ledger to record both' });
+  await sleep(1_000);
+  return { promotionId, keys: saleKeys(promotionId), orderIds };
+}
+
+describe('reconciler passes between full ones', () => {
+  it('when a ledger entry changes but Redis missed it, then the next pass applies it', async () => {
+    const { keys, orderIds } = await settledSale();
+    expect(await h.redis.get(keys.stock)).toBe('8');
+    const entry = await ledger.findEntry(orderIds[0]!);
+    // Released in the truth only (as if Redis's release had been lost): settle moves it with updateMany.
+    expect(await ledger.settle(entry!, 'RELEASED')).toBe(true);
+
+    await waitFor(async () => (await h.redis.get(keys.stock)) === '9', { what: 'the release to reach Redis' });
+    expect(JSON.parse((await h.redis.hget(keys.reservations, orderIds[0]!))!).s).toBe('X');
+    expect(await h.redis.hget(keys.users, 'quiet-a')).toBe('0');
+  });
+
+  it('when nothing of a sale changed, then its whole ledger is not read again until a full pass', async () => {
+    const { keys, orderIds } = await settledSale();
+    // A drift in Redis alone, in a sale whose ledger did not change: passes between full ones do not look.
+    await h.redis.hdel(keys.reservations, orderIds[1]!);
+    await sleep(1_000);
+    expect(await h.redis.hexists(keys.reservations, orderIds[1]!)).toBe(0);
+  });
+});
