@@ -180,19 +180,6 @@ export class PrismaOrderRepository implements OrderRepository {
   }
 }
 
-function toRow(order: Order): Prisma.OrderCreateManyInput {
-  return {
-    id: BigInt(order.id),
-    promotionId: BigInt(order.promotionId),
-    userId: order.userId,
-    quantity: order.quantity,
-    amountCents: order.amountCents,
-    status: order.status as OrderRow['status'],
-    createdAt: order.createdAt,
-    expiresAt: order.expiresAt,
-  };
-}
-
 function toOrder(row: OrderRow): Order {
   return {
     id: row.id.toString(),
