@@ -194,6 +194,15 @@ async function main() {
     const accepted = acceptedAt.length;
     const lastAccept = acceptedAt.reduce((a, b) => Math.max(a, b), 0);
     const firstAccept = acceptedAt.reduce((a, b) => Math.min(a, b), Infinity);
+    // What one accepted purchase costs each process, in CPU, while the stock lasted (all its work: reservation,
+    // relay, ledger, order, outbox, and the consumers that hear of it).
+    const window = sampler.cpuBetween(flash.startedAt + firstAccept, flash.startedAt + lastAccept);
+    const bought = window
+      ? acceptedAt.filter((at) => flash.startedAt + at >= window.from && flash.startedAt + at <= window.to).length
+      : 0;
+    const cpuMsPerPurchase = Object.fromEntries(
+      Object.entries(window?.cpuMs ?? {}).map(([name, ms]) => [name, Number((ms / Math.max(1, bought)).toFixed(3))]),
+    );
     await until('every accepted order in PostgreSQL', async () => counts.at(-1)!.n >= accepted, 300_000);
     counting = false;
     await counter;
@@ -239,6 +248,7 @@ async function main() {
       },
       steadyAt80Percent: { rate, ...steady },
       processes,
+      cpuMsPerPurchase,
       ratios: {
         purchaseToExpressFloor: Number((whileStock.perSecond / ceilings.express!.perSecond).toFixed(2)),
         soldOutToExpressFloor: Number((afterSellOut.perSecond / ceilings.express!.perSecond).toFixed(2)),

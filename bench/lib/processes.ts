@@ -96,12 +96,23 @@ export function sampleProcesses(processes: Running[]) {
   const first = new Map(processes.map((p) => [p.name, usage(p.pid)]));
   const peak = new Map(processes.map((p) => [p.name, first.get(p.name)!.rssMb]));
   const started = performance.now();
-  const timer = setInterval(() => {
-    for (const p of processes) peak.set(p.name, Math.max(peak.get(p.name)!, usage(p.pid).rssMb));
-  }, 250);
+  // CPU seconds so far per process, with the wall clock (ms since the epoch) they were read at.
+  const samples: { at: number; cpu: Map<string, number> }[] = [];
+  const sample = () => {
+    const cpu = new Map<string, number>();
+    for (const p of processes) {
+      const now = usage(p.pid);
+      peak.set(p.name, Math.max(peak.get(p.name)!, now.rssMb));
+      cpu.set(p.name, now.cpuSeconds);
+    }
+    samples.push({ at: Date.now(), cpu });
+  };
+  sample();
+  const timer = setInterval(sample, 250);
   return {
     stop(): Record<string, ProcessFigures> {
       clearInterval(timer);
+      sample();
       const seconds = (performance.now() - started) / 1000;
       return Object.fromEntries(
         processes.map((p) => {
@@ -113,6 +124,16 @@ export function sampleProcesses(processes: Running[]) {
           ];
         }),
       );
+    },
+    /** CPU milliseconds each process used between the first and last samples taken between two wall-clock times. */
+    cpuBetween(from: number, to: number): { from: number; to: number; cpuMs: Record<string, number> } | undefined {
+      const inside = samples.filter((one) => one.at >= from && one.at <= to);
+      const [a, b] = [inside[0], inside.at(-1)];
+      if (!a || !b || a === b) return undefined;
+      const cpuMs = Object.fromEntries(
+        processes.map((p) => [p.name, (b.cpu.get(p.name)! - a.cpu.get(p.name)!) * 1000]),
+      );
+      return { from: a.at, to: b.at, cpuMs };
     },
   };
 }

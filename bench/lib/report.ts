@@ -27,6 +27,8 @@ export interface Report {
   };
   steadyAt80Percent: Summary & { rate: number };
   processes: Record<string, { cpuPercent: number; peakRssMb: number }>;
+  /** CPU ms per accepted purchase, by process, while the stock lasted. */
+  cpuMsPerPurchase: Record<string, number>;
   ratios: Record<string, number>;
 }
 
@@ -56,11 +58,16 @@ ${row('bare Node http', report.ceilings.nodeHttp)}
 Accepted ${f.accepted.toLocaleString('en')} of ${report.settings.stock.toLocaleString('en')} (oversold: **${f.oversold}**, stock left ${f.stockLeft}); sold out after ${f.sellOutSeconds} s; every accepted order in PostgreSQL ${f.drainMs} ms after the last purchase; the order service wrote ${f.ordersPerSecond.toLocaleString('en')} orders/s; ${f.errors} transport errors.
 Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
 
-| process | CPU % of one core | peak RSS MB |
-| --- | --- | --- |
+| process | CPU % of one core (sale and after) | CPU ms per purchase (while stock lasted) | peak RSS MB |
+| --- | --- | --- | --- |
 ${Object.entries(report.processes)
-  .map(([name, p]) => `| ${name} | ${p.cpuPercent} | ${p.peakRssMb} |`)
+  .map(([name, p]) => `| ${name} | ${p.cpuPercent} | ${report.cpuMsPerPurchase[name] ?? '-'} | ${p.peakRssMb} |`)
   .join('\n')}
+| all | ${Object.values(report.processes).reduce((sum, p) => sum + p.cpuPercent, 0)} | ${Object.values(
+    report.cpuMsPerPurchase,
+  )
+    .reduce((sum, ms) => sum + ms, 0)
+    .toFixed(2)} | |
 `;
   return { markdown, svg: await plot(f.series, report.date) };
 }

@@ -6,6 +6,22 @@ import type { PrismaClient, Reservation as ReservationRow } from '../../generate
 
 const MAX_LOCK_ATTEMPTS = 10;
 
+const RECORD_RESERVED = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
+      AS r(order_id, promotion_id, user_id, quantity, amount_cents, idempotency_key, reserved_at)
+  ), known AS (
+    SELECT promotion_id FROM sales WHERE promotion_id IN (SELECT promotion_id::bigint FROM input)
+  ), recorded AS (
+    INSERT INTO reservations
+      (order_id, promotion_id, user_id, quantity, amount_cents, idempotency_key, status, reserved_at, updated_at)
+    SELECT order_id::bigint, promotion_id::bigint, user_id, quantity, amount_cents::bigint, idempotency_key,
+           'RESERVED', reserved_at::timestamptz, $8
+      FROM input WHERE promotion_id::bigint IN (SELECT promotion_id FROM known)
+    ON CONFLICT (order_id) DO NOTHING
+  )
+  SELECT order_id AS "orderId" FROM input WHERE promotion_id::bigint NOT IN (SELECT promotion_id FROM known)`;
+
 export class PrismaSaleRepository implements SaleRepository {
   constructor(private readonly db: PrismaClient) {}
 
@@ -42,19 +58,22 @@ export class PrismaSaleRepository implements SaleRepository {
 
   async recordReserved(entries: readonly LedgerEntry[]): Promise<LedgerEntry[]> {
     if (entries.length === 0) return [];
-    // An event of a sale this database does not know (restored from an older backup, or reset) cannot be
-    // recorded; it is returned, for the caller to report, instead of blocking the whole stream.
-    const ids = [...new Set(entries.map((entry) => BigInt(entry.promotionId)))];
-    const known = new Set(
-      (await this.db.sale.findMany({ where: { promotionId: { in: ids } }, select: { promotionId: true } })).map((row) =>
-        row.promotionId.toString(),
-      ),
+    // One statement whatever the batch's size (Prisma's createMany plans each size anew). An event of a sale this
+    // database does not know (restored from an older backup, or reset) cannot be recorded; it is returned, for
+    // the caller to report, instead of blocking the whole stream.
+    const orphans = await this.db.$queryRawUnsafe<{ orderId: string }[]>(
+      RECORD_RESERVED,
+      entries.map((entry) => entry.orderId),
+      entries.map((entry) => entry.promotionId),
+      entries.map((entry) => entry.userId),
+      entries.map((entry) => entry.quantity),
+      entries.map((entry) => entry.amountCents.toString()),
+      entries.map((entry) => entry.idempotencyKey),
+      entries.map((entry) => new Date(entry.reservedAtMs).toISOString()),
+      new Date(),
     );
-    await this.db.reservation.createMany({
-      data: entries.filter((entry) => known.has(entry.promotionId)).map((entry) => toRow(entry, 'RESERVED')),
-      skipDuplicates: true,
-    });
-    return entries.filter((entry) => !known.has(entry.promotionId));
+    const skipped = new Set(orphans.map((row) => row.orderId));
+    return entries.filter((entry) => skipped.has(entry.orderId));
   }
 
   async settle(entry: LedgerEntry, to: 'RELEASED' | 'CONFIRMED'): Promise<boolean> {
