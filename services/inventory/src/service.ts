@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { inventoryV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { connectKafka, serve, startFoundation, startMetrics, type RunningService } from '@flash-sale/service-kit';
 import { inventoryHandlers } from './api/inventory-handlers';
 import { PrepareSale } from './application/prepare-sale';
@@ -93,17 +93,29 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     labelNames: ['promotion', 'kind'] as const,
     registers: [registry],
   });
+  const passes = new Counter({
+    name: 'inventory_reconcile_passes_total',
+    help: 'Reconciliation passes completed: full (every open sale whole) or changes (ledger entries changed since)',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   const reconcile = new ReconcileSales(
     sales,
     cache,
     ledgerProgress,
     logger,
-    (found) => {
-      drift.set({ promotion: found.promotionId, kind: 'entries' }, found.entries);
-      drift.set({ promotion: found.promotionId, kind: 'stock' }, found.stock);
-      drift.set({ promotion: found.promotionId, kind: 'rebuilt' }, found.rebuilt ? 1 : 0);
-    },
     { fullEveryMs: config.RECONCILE_FULL_INTERVAL_MS, overlapMs: config.RECONCILE_OVERLAP_MS },
+    {
+      report: (found) => {
+        drift.set({ promotion: found.promotionId, kind: 'entries' }, found.entries);
+        drift.set({ promotion: found.promotionId, kind: 'stock' }, found.stock);
+        drift.set({ promotion: found.promotionId, kind: 'rebuilt' }, found.rebuilt ? 1 : 0);
+      },
+      passed: ({ kind, sales: open, ms }) => {
+        passes.inc({ kind });
+        if (kind === 'full') logger.info({ sales: open, ms: Math.round(ms) }, 'full reconciliation pass done');
+      },
+    },
   );
   const reconciler = new PumpLoop(async () => (await reconcile.run(), 0), logger, {
     name: 'inventory reconciler',

@@ -3,6 +3,7 @@
  * ledger change reaches Redis within a pass while unchanged sales cost nothing. Overlap 0 here, so only the
  * entries' own change times bring them into a pass.
  */
+import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { infra, waitFor } from '@flash-sale/testing';
@@ -15,11 +16,40 @@ let h: Harness;
 let prisma: PrismaClient;
 let ledger: PrismaSaleRepository;
 
+/** A port free right now, for the service's metrics server. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Passes of a kind the service completed, from its Prometheus counter. */
+async function passes(metricsPort: number, kind: 'full' | 'changes'): Promise<number> {
+  const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const line = body
+    .split('\n')
+    .find((l) => l.startsWith('inventory_reconcile_passes_total') && l.includes(`"${kind}"`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 beforeAll(async () => {
-  h = await startInventory({ RECONCILE_INTERVAL_MS: '200', RECONCILE_OVERLAP_MS: '0' });
+  const metricsPort = await freePort();
+  h = await startInventory({
+    RECONCILE_INTERVAL_MS: '200',
+    RECONCILE_OVERLAP_MS: '0',
+    METRICS_PORT: String(metricsPort),
+  });
   prisma = new PrismaClient({ adapter: createPrismaAdapter(infra.databaseUrl('inventory')) });
   ledger = new PrismaSaleRepository(prisma);
-});
+  // The first pass after start is full: on a database with the history of many runs it takes a while.
+  await waitFor(async () => (await passes(metricsPort, 'changes')) > 0, {
+    what: 'the first full reconciliation pass and one after it',
+    timeoutMs: 120_000,
+  });
+  expect(await passes(metricsPort, 'full')).toBe(1);
+}, 150_000);
 
 afterAll(async () => {
   await prisma?.$disconnect();

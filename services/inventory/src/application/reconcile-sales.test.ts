@@ -78,7 +78,7 @@ function setup() {
     },
   } as Partial<StockCache> as StockCache;
   const progress: LedgerProgress = { catchUp: async () => true };
-  const reconcile = new ReconcileSales(sales, cache, progress, logger, () => undefined, options);
+  const reconcile = new ReconcileSales(sales, cache, progress, logger, options);
   return {
     reconcile,
     calls,

@@ -42,6 +42,12 @@ export function planPass(last: PassState | undefined, epoch: string, now: number
   return { kind: 'changes', since: new Date(last.passAt - options.overlapMs) };
 }
 
+/** What a caller hears of the reconciler: every sale it compared, and every pass it completed. */
+export interface ReconcileHooks {
+  report?: (drift: Drift) => void;
+  passed?: (pass: { kind: Pass['kind']; sales: number; ms: number }) => void;
+}
+
 export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = { fullEveryMs: 15 * 60_000, overlapMs: 60_000 };
 
 /**
@@ -61,8 +67,8 @@ export class ReconcileSales {
     private readonly cache: StockCache,
     private readonly progress: LedgerProgress,
     private readonly logger: Logger,
-    private readonly report: (drift: Drift) => void = () => undefined,
     private readonly options: ReconcileOptions = DEFAULT_RECONCILE_OPTIONS,
+    private readonly hooks: ReconcileHooks = {},
   ) {}
 
   async run(now = new Date()): Promise<Drift[]> {
@@ -71,10 +77,12 @@ export class ReconcileSales {
     const pass = planPass(this.last, epoch, now.getTime(), this.options);
     const changed = pass.kind === 'changes' ? byPromotion(await this.sales.changedSince(pass.since)) : undefined;
     const drifts: Drift[] = [];
-    for (const promotionId of await this.sales.listOpenSince(new Date(now.getTime() - SALE_RETENTION_MS))) {
+    const started = performance.now();
+    const open = await this.sales.listOpenSince(new Date(now.getTime() - SALE_RETENTION_MS));
+    for (const promotionId of open) {
       const drift = await this.reconcile(promotionId, changed);
       if (!drift) continue;
-      this.report(drift);
+      this.hooks.report?.(drift);
       if (drift.rebuilt || drift.deferred || drift.entries !== 0 || drift.stock !== 0) {
         this.logger.warn({ ...drift }, 'inventory drift found and repaired');
         drifts.push(drift);
@@ -82,6 +90,7 @@ export class ReconcileSales {
     }
     const passAt = now.getTime();
     this.last = { epoch, passAt, fullAt: pass.kind === 'full' ? passAt : this.last!.fullAt };
+    this.hooks.passed?.({ kind: pass.kind, sales: open.length, ms: performance.now() - started });
     return drifts;
   }
 
