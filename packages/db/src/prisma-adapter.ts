@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { parseDatabaseUrl } from './connection';
 import { toPgConfig } from './pg-config';
 
@@ -8,12 +9,19 @@ export interface PrismaAdapterOptions {
   max?: number;
   /** Shown in `pg_stat_activity.application_name`, e.g. the service name. */
   applicationName?: string;
+  /** Hears every error a pooled connection emits (the server went away, for instance); default: ignored. */
+  onConnectionError?: (error: Error) => void;
 }
 
 /**
  * The driver adapter a service gives its generated client: `new PrismaClient({ adapter })`. It connects with the
  * host, port, user, password and database of `databaseUrl` and works in the URL's `?schema=` (queries name it, and
  * `search_path` is set to it for raw SQL).
+ *
+ * Every connection of its pool has an `error` listener for as long as it lives. node-postgres emits `error` on a
+ * connection the server closes (PostgreSQL shutting down, `pg_terminate_backend`) and neither the pool nor the
+ * adapter listens on a connection that is checked out between queries: without this, a PostgreSQL restart at
+ * that moment kills the process. The connection's next query fails instead, and the pool discards it.
  *
  * @throws DatabaseUrlError when the URL is unusable.
  */
@@ -22,5 +30,8 @@ export function createPrismaAdapter(databaseUrl: string, options: PrismaAdapterO
   const config = toPgConfig(connection);
   if (options.max !== undefined) config.max = options.max;
   if (options.applicationName !== undefined) config.application_name = options.applicationName;
-  return new PrismaPg(config, { schema: connection.schema });
+  const pool = new Pool(config);
+  const onError = options.onConnectionError ?? (() => undefined);
+  pool.on('connect', (client) => client.on('error', onError));
+  return new PrismaPg(pool, { schema: connection.schema, disposeExternalPool: true, onPoolError: onError });
 }

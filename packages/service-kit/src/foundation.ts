@@ -85,3 +85,7 @@ export async function serve(
   foundation.shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
   return { port: server.port, stop: foundation.shutdown.run };
 }
+
+/** What a service's PostgreSQL pool does with a connection the server closed: log it (the pool replaces it). */
+export const lostConnection = (logger: Logger) => (error: Error) =>
+  logger.warn({ err: error }, 'PostgreSQL closed a pooled connection; the pool will open another');

@@ -3,7 +3,14 @@ import { inventoryV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
 import { Counter, Gauge } from 'prom-client';
-import { connectKafka, serve, startFoundation, startMetrics, type RunningService } from '@flash-sale/service-kit';
+import {
+  connectKafka,
+  lostConnection,
+  serve,
+  startFoundation,
+  startMetrics,
+  type RunningService,
+} from '@flash-sale/service-kit';
 import { inventoryHandlers } from './api/inventory-handlers';
 import { PrepareSale } from './application/prepare-sale';
 import { ReconcileSales } from './application/reconcile-sales';
@@ -28,7 +35,9 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     enableAutoPipelining: true,
   });
   const { logger, redis, ids, shutdown } = foundation;
-  const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });
+  const prisma = new PrismaClient({
+    adapter: createPrismaAdapter(config.DATABASE_URL, { onConnectionError: lostConnection(logger) }),
+  });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
 

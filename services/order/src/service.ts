@@ -3,7 +3,7 @@ import { inventoryV1, orderV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
 import { PgOutboxRelay, PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
-import { connectKafka, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
+import { connectKafka, lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { orderHandlers } from './api/order-handlers';
 import { ApplyPayment } from './application/apply-payment';
 import { CancelOrder } from './application/cancel-order';
@@ -22,7 +22,10 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const foundation = await startFoundation('order', config, join(__dirname, '..', 'prisma', 'migrations'));
   const { logger, ids, shutdown, connection } = foundation;
   const prisma = new PrismaClient({
-    adapter: createPrismaAdapter(config.DATABASE_URL, { max: config.DATABASE_POOL_SIZE }),
+    adapter: createPrismaAdapter(config.DATABASE_URL, {
+      max: config.DATABASE_POOL_SIZE,
+      onConnectionError: lostConnection(logger),
+    }),
   });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);

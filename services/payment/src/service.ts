@@ -3,7 +3,7 @@ import { orderV1, paymentV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
 import { PgOutboxRelay, PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
-import { connectKafka, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
+import { connectKafka, lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { paymentHandlers } from './api/payment-handlers';
 import { PayOrder } from './application/pay-order';
 import { RecoverPendingPayments } from './application/recover-payments';
@@ -21,7 +21,9 @@ const RECOVERY_BATCH = 100;
 export async function startPaymentService(config: PaymentConfig): Promise<RunningService> {
   const foundation = await startFoundation('payment', config, join(__dirname, '..', 'prisma', 'migrations'));
   const { logger, ids, shutdown, connection } = foundation;
-  const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });
+  const prisma = new PrismaClient({
+    adapter: createPrismaAdapter(config.DATABASE_URL, { onConnectionError: lostConnection(logger) }),
+  });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
   const orderClient = createClient(orderV1.OrderServiceClient, config.ORDER_ADDR);

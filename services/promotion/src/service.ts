@@ -3,7 +3,7 @@ import { inventoryV1, promotionV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
 import { PumpLoop } from '@flash-sale/kafka-kit';
-import { serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
+import { lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { promotionHandlers } from './api/promotion-handlers';
 import { CreatePromotion } from './application/create-promotion';
 import { PreheatPromotion } from './application/preheat-promotion';
@@ -18,7 +18,9 @@ import { PrismaPromotionRepository } from './infrastructure/prisma-promotion-rep
 export async function startPromotionService(config: PromotionConfig): Promise<RunningService> {
   const foundation = await startFoundation('promotion', config, join(__dirname, '..', 'prisma', 'migrations'));
   const { logger, ids, shutdown } = foundation;
-  const prisma = new PrismaClient({ adapter: createPrismaAdapter(config.DATABASE_URL) });
+  const prisma = new PrismaClient({
+    adapter: createPrismaAdapter(config.DATABASE_URL, { onConnectionError: lostConnection(logger) }),
+  });
   shutdown.add('postgres', () => prisma.$disconnect());
   const inventoryClient = createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR);
   shutdown.add('inventory client', () => inventoryClient.close());
