@@ -93,9 +93,7 @@ export interface ProcessFigures {
 
 /** Samples the processes every 250 ms between start() and stop(). */
 export function sampleProcesses(processes: Running[]) {
-  const first = new Map(processes.map((p) => [p.name, usage(p.pid)]));
-  const peak = new Map(processes.map((p) => [p.name, first.get(p.name)!.rssMb]));
-  const started = performance.now();
+  const peak = new Map(processes.map((p) => [p.name, 0]));
   // CPU seconds so far per process, with the wall clock (ms since the epoch) they were read at.
   const samples: { at: number; cpu: Map<string, number> }[] = [];
   const sample = () => {
@@ -113,15 +111,12 @@ export function sampleProcesses(processes: Running[]) {
     stop(): Record<string, ProcessFigures> {
       clearInterval(timer);
       sample();
-      const seconds = (performance.now() - started) / 1000;
+      const [first, last] = [samples[0]!, samples.at(-1)!];
+      const seconds = (last.at - first.at) / 1000;
       return Object.fromEntries(
         processes.map((p) => {
-          const last = usage(p.pid);
-          const cpu = ((last.cpuSeconds - first.get(p.name)!.cpuSeconds) / seconds) * 100;
-          return [
-            p.name,
-            { cpuPercent: Math.round(cpu), peakRssMb: Math.round(Math.max(peak.get(p.name)!, last.rssMb)) },
-          ];
+          const cpu = ((last.cpu.get(p.name)! - first.cpu.get(p.name)!) / seconds) * 100;
+          return [p.name, { cpuPercent: Math.round(cpu), peakRssMb: Math.round(peak.get(p.name)!) }];
         }),
       );
     },
