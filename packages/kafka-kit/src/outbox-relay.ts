@@ -38,6 +38,8 @@ export interface PgOutboxRelayOptions {
 export class PgOutboxRelay {
   private readonly loop: PumpLoop;
   private passes = 0;
+  /** The last pass found nothing to publish. */
+  private idle = true;
 
   constructor(
     private readonly db: TransactionalSql,
@@ -85,7 +87,19 @@ export class PgOutboxRelay {
 
   private async pass() {
     if (++this.passes % 1_000 === 0) await this.purge();
-    return this.pumpOnce();
+    // An idle relay first asks, in one indexed query outside any transaction, whether anything waits: a quiet
+    // service then costs itself and PostgreSQL one round trip per tick instead of a four-statement transaction.
+    if (this.idle && !(await this.hasUnpublished())) return 0;
+    const published = await this.pumpOnce();
+    this.idle = published === 0;
+    return published;
+  }
+
+  private async hasUnpublished() {
+    const [row] = await this.db.$queryRawUnsafe<{ waiting: boolean }[]>(
+      `SELECT EXISTS (SELECT 1 FROM ${this.options.table} WHERE published_at IS NULL) AS waiting`,
+    );
+    return row?.waiting === true;
   }
 
   private async purge() {
