@@ -38,7 +38,13 @@ function fakeOutbox() {
     },
   };
   const add = (id: number) =>
-    rows.push({ id: BigInt(id), topic: 'order.events', key: `order-${id}`, payload: Buffer.from('x'), published: false });
+    rows.push({
+      id: BigInt(id),
+      topic: 'order.events',
+      key: `order-${id}`,
+      payload: Buffer.from('x'),
+      published: false,
+    });
   return { db, rows, statements, add };
 }
 
