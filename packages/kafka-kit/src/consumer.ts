@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from '@flash-sale/logging';
 import { DeadLetters } from './dead-letters';
+import { OffsetCommits } from './offset-commits';
 import { Backoff } from './backoff';
 import { whileStarting } from './while-starting';
 
@@ -51,6 +52,8 @@ export interface ConsumerOptions {
   concurrency?: number;
   /** Backoff after a failed batch: first pause and cap, in ms. */
   retry?: { initialMs?: number; maxMs?: number };
+  /** Handled offsets are committed together at most this often (see OffsetCommits); default 500 ms. */
+  commitIntervalMs?: number;
 }
 
 /**
@@ -128,6 +131,17 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   const backoff = new Backoff(options.retry?.initialMs ?? 200, options.retry?.maxMs ?? 10_000);
   const timers = new Set<NodeJS.Timeout>();
   let stopped = false;
+  const commitIntervalMs = options.commitIntervalMs ?? 500;
+  const commits = new OffsetCommits((offsets) => consumer.commitOffsets(offsets), commitIntervalMs);
+  const flushCommits = () =>
+    commits.flush().catch((error: unknown) => {
+      // Kept for the next flush; if the partition moved to another member meanwhile, it reads those messages again.
+      logger.warn({ err: error, groupId }, 'offset commit failed; retrying with the next one');
+    });
+  // A quiet consumer still commits what it handled last (the reservation ledger's progress is read from it).
+  const committer = setInterval(() => void flushCommits(), commitIntervalMs);
+  committer.unref();
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => commits.assigned(payload.memberAssignment));
 
   /** Pauses this batch's partition and resumes it after `ms` (kafkajs then fetches from the resolved offset). */
   const pauseFor = (pause: EachBatchPayload['pause'], ms: number) => {
@@ -154,7 +168,7 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
   });
 
   const eachBatch = async (payload: EachBatchPayload) => {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale, pause } = payload;
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const where = `${batch.topic}/${batch.partition}`;
     let deferral: Deferral | void;
@@ -177,10 +191,20 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     backoff.succeeded(where);
     const first = batch.messages[0]!;
     const last = batch.messages[batch.messages.length - 1]!;
-    if (!deferral) resolveOffset(last.offset);
-    else if (BigInt(deferral.fromOffset) > BigInt(first.offset)) resolveOffset(before(deferral.fromOffset));
-    await commitOffsetsIfNecessary();
-    await heartbeat();
+    const done = deferral ? deferral.fromOffset : (BigInt(last.offset) + 1n).toString();
+    if (BigInt(done) > BigInt(first.offset)) {
+      resolveOffset(before(done));
+      commits.handled(batch.topic, batch.partition, done);
+    }
+    // Stopping: commit now, while still a member of the group (kafkajs leaves it once this batch returns).
+    if (!isRunning() || commits.due()) await flushCommits();
+    try {
+      await heartbeat();
+    } catch (error) {
+      // A rebalance began: commit before the partitions are handed out, so the next owner does not redo them.
+      await flushCommits();
+      throw error;
+    }
     if (deferral) pauseFor(pause, deferral.until.getTime() - Date.now());
   };
 
@@ -188,7 +212,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? true });
     await consumer.run({
-      autoCommit: true,
+      // Commits are ours (OffsetCommits): kafkajs would send one per partition batch.
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.concurrency ?? 1,
       eachBatch,
@@ -200,6 +225,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     stopped = true;
     for (const timer of timers) clearTimeout(timer);
     timers.clear();
+    clearInterval(committer);
+    await flushCommits();
     await disconnect();
   };
   return consumer;

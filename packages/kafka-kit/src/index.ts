@@ -1,6 +1,7 @@
 export * from './backoff';
 export * from './consumer';
 export * from './dead-letters';
+export * from './offset-commits';
 export * from './kafka';
 export * from './producer';
 export * from './topics';
