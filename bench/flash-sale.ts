@@ -220,14 +220,16 @@ async function main() {
     const rate = Math.round(0.8 * whileStock.perSecond);
     console.log(`[bench] open loop at 80% of the peak purchase rate: ${rate}/s for 10 s`);
     const large = await sale(10_000_000, 100);
-    const steady = summary(
-      await drive({
-        ...purchaseRun(gateway, `/v1/promotions/${large}/purchase`),
-        mode: 'open',
-        rate,
-        durationMs: 10_000,
-      }),
-    );
+    const steadyRun = await drive({
+      ...purchaseRun(gateway, `/v1/promotions/${large}/purchase`),
+      mode: 'open',
+      rate,
+      durationMs: 10_000,
+    });
+    const steady = {
+      ...summary(steadyRun),
+      series: series(steadyRun.ends, steadyRun.latencies, steadyRun.statuses, 1_000),
+    };
 
     const report = {
       date: new Date().toISOString(),

@@ -25,7 +25,7 @@ export interface Report {
     errors: number;
     series: Bucket[];
   };
-  steadyAt80Percent: Summary & { rate: number };
+  steadyAt80Percent: Summary & { rate: number; series: Bucket[] };
   processes: Record<string, { cpuPercent: number; peakRssMb: number }>;
   /** CPU ms per accepted purchase, by process, while the stock lasted. */
   cpuMsPerPurchase: Record<string, number>;
@@ -56,6 +56,7 @@ ${row('bare Node http', report.ceilings.nodeHttp)}
 | raw EVALSHA of the reserve script | ${report.ceilings.rawEvalsha.perSecond.toLocaleString('en')} | ${report.ceilings.rawEvalsha.p50Ms} | - | ${report.ceilings.rawEvalsha.p99Ms} | ${report.ceilings.rawEvalsha.maxMs} |
 
 Accepted ${f.accepted.toLocaleString('en')} of ${report.settings.stock.toLocaleString('en')} (oversold: **${f.oversold}**, stock left ${f.stockLeft}); sold out after ${f.sellOutSeconds} s; every accepted order in PostgreSQL ${f.drainMs} ms after the last purchase; the order service wrote ${f.ordersPerSecond.toLocaleString('en')} orders/s; ${f.errors} transport errors.
+At 80% of the peak, p99 ms second by second: ${report.steadyAt80Percent.series.map((b) => Math.round(b.p99Ms)).join(', ')}.
 Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
 
 | process | CPU % of one core (sale and after) | CPU ms per purchase (while stock lasted) | peak RSS MB |
