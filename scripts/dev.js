@@ -150,7 +150,7 @@ The flash-sale mesh is up.
 
 Try it:
   curl -s -X POST ${url}/v1/promotions/${promotion.id}/purchase -H "authorization: Bearer ${buyer}" \\
-    -H 'content-type: application/json' -H "idempotency-key: $(uuidgen 2>/dev/null || echo demo-1)" -d '{"quantity":1}'
+    -H 'content-type: application/json' -H "idempotency-key: $(cat /proc/sys/kernel/random/uuid)" -d '{"quantity":1}'
   curl -s ${url}/v1/orders -H "authorization: Bearer ${buyer}"
 
 More tokens: npm run token -- <user> [--admin]. Ctrl-C stops everything.`);
