@@ -201,7 +201,8 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     try {
       await heartbeat();
     } catch (error) {
-      // A rebalance began: commit before the partitions are handed out, so the next owner does not redo them.
+      // Most often a rebalance began: commit before the partitions are handed out, so the next owner does not
+      // redo them (kafkajs' own auto-commit does the same).
       await flushCommits();
       throw error;
     }
