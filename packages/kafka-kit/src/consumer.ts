@@ -27,8 +27,9 @@ export interface Deferral {
 
 /**
  * Handles every message of a batch; when it resolves, their offsets are committed with the next commit (up to a
- * deferral, when it returns one). A throw is taken as transient: the partition pauses with exponential backoff and the same
- * messages come again. Poison messages must go to `deadLetter` instead of throwing, or they would block.
+ * deferral, when it returns one). A throw is taken as transient: the partition pauses with exponential backoff
+ * and the same messages come again. Poison messages must go to `deadLetter` instead of throwing, or they would
+ * block.
  */
 export type BatchHandler = (messages: KafkaMessage[], context: BatchContext) => Promise<Deferral | void>;
 
@@ -109,8 +110,8 @@ const before = (offset: string) => (BigInt(offset) - 1n).toString();
 
 /**
  * A consumer-group member that commits offsets only after its handler resolved, every `commitIntervalMs` for all
- * its partitions at once (see OffsetCommits), so processing is at-least-once and the handlers make it effectively once by deduping on event ids. A failing batch pauses its
- * partition with backoff (other partitions go on); a deferral pauses it until the message is due. kafkajs
+ * its partitions at once (see OffsetCommits), so processing is at-least-once and the handlers make it effectively
+ * once by deduping on event ids. A failing batch pauses its partition with backoff (other partitions go on); a deferral pauses it until the message is due. kafkajs
  * restarts the consumer after a crash it considers retriable; for the rest we restart it ourselves after a
  * pause, so a consumer never just hangs.
  */
