@@ -111,9 +111,9 @@ const before = (offset: string) => (BigInt(offset) - 1n).toString();
 /**
  * A consumer-group member that commits offsets only after its handler resolved, every `commitIntervalMs` for all
  * its partitions at once (see OffsetCommits), so processing is at-least-once and the handlers make it effectively
- * once by deduping on event ids. A failing batch pauses its partition with backoff (other partitions go on); a deferral pauses it until the message is due. kafkajs
- * restarts the consumer after a crash it considers retriable; for the rest we restart it ourselves after a
- * pause, so a consumer never just hangs.
+ * once by deduping on event ids. A failing batch pauses its partition with backoff (other partitions go on); a
+ * deferral pauses it until the message is due. kafkajs restarts the consumer after a crash it considers
+ * retriable; for the rest we restart it ourselves after a pause, so a consumer never just hangs.
  */
 export async function startConsumer(options: ConsumerOptions): Promise<Consumer> {
   const { kafka, groupId, topics, handler, logger } = options;
