@@ -2,6 +2,8 @@ import type { TopicPartitionOffsetAndMetadata } from 'kafkajs';
 
 type Commit = (offsets: TopicPartitionOffsetAndMetadata[]) => Promise<void>;
 
+const keyOf = ({ topic, partition }: { topic: string; partition: number }) => `${topic}/${partition}`;
+
 /**
  * The offsets a consumer handled but has not committed yet, committed together at most every `intervalMs`
  * instead of one commit request per partition batch (kafkajs' own auto-commit). Under load a fetch brings a batch
@@ -22,7 +24,7 @@ export class OffsetCommits {
 
   /** Records that every message of `topic`/`partition` before `nextOffset` is handled. */
   handled(topic: string, partition: number, nextOffset: string): void {
-    this.pending.set(`${topic}/${partition}`, { topic, partition, offset: nextOffset });
+    this.pending.set(keyOf({ topic, partition }), { topic, partition, offset: nextOffset });
   }
 
   /** The partitions this member owns now: handled offsets of any other are not its to commit any more. */
@@ -50,8 +52,7 @@ export class OffsetCommits {
         } catch (error) {
           // Put back what was not overtaken meanwhile, so the next flush tries again.
           for (const offset of offsets) {
-            const key = `${offset.topic}/${offset.partition}`;
-            if (!this.pending.has(key)) this.pending.set(key, offset);
+            if (!this.pending.has(keyOf(offset))) this.pending.set(keyOf(offset), offset);
           }
           throw error;
         }
