@@ -79,10 +79,10 @@ describe('order service killed mid-batch', () => {
         [promotionId],
       );
       expect(rows.map((row) => row.id)).toEqual([...accepted].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
-      // A batch redelivered after the kill inserts nothing, so it announces nothing a second time.
+      // A batch redelivered after the kill inserts nothing, so it writes no deadline a second time.
       const created = await db.query<{ n: number; orders: number }>(
         `SELECT count(*)::int AS n, count(DISTINCT key)::int AS orders FROM orders.outbox
-          WHERE topic = 'order.events' AND key = ANY($1::text[])`,
+          WHERE topic = 'order.deadlines' AND key = ANY($1::text[])`,
         [accepted],
       );
       expect(created.rows[0]).toEqual({ n: stock, orders: stock });

@@ -45,7 +45,7 @@ describe('the deadline alarm', () => {
     // Not before the deadline, and far sooner than the blocked partition (900 s) or the next sweep (60 s) allow.
     expect(lateMs).toBeGreaterThanOrEqual(0);
     expect(lateMs).toBeLessThan(SWEEP_INTERVAL_MS / 6);
-    expect(await announcedKinds(h.db, short.orderId)).toEqual(['orderCreated', 'orderExpired']);
+    expect(await announcedKinds(h.db, short.orderId)).toEqual(['deadline', 'orderExpired']);
     expect((await row(long.orderId)).status).toBe('AWAITING_PAYMENT');
   });
 });

@@ -45,7 +45,7 @@ describe('payment deadlines on order.deadlines', () => {
     await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_EXPIRED);
     const deadline = reserveTime.getTime() + 3_000;
     expect((await expiredAt(event.orderId)).getTime()).toBeGreaterThanOrEqual(deadline);
-    expect(await announcedKinds(h.db, event.orderId)).toEqual(['orderCreated', 'orderExpired']);
+    expect(await announcedKinds(h.db, event.orderId)).toEqual(['deadline', 'orderExpired']);
   });
 
   it('when the order is paid before its deadline, then the due deadline changes nothing', async () => {
@@ -65,7 +65,7 @@ describe('payment deadlines on order.deadlines', () => {
     await h.orders.waitForStatus(behind.orderId, behind.userId, OrderStatus.ORDER_STATUS_EXPIRED);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     expect((await h.orders.get(event.orderId, as(event.userId))).status).toBe(OrderStatus.ORDER_STATUS_PAID);
-    expect(await announcedKinds(h.db, event.orderId)).toEqual(['orderCreated', 'orderPaid']);
+    expect(await announcedKinds(h.db, event.orderId)).toEqual(['deadline', 'orderPaid']);
   });
 
   it('when a later deadline sits before an earlier one in a partition, then both orders expire, each once', async () => {
@@ -81,7 +81,7 @@ describe('payment deadlines on order.deadlines', () => {
     await sendOrderRequested(h.producer, second);
     for (const event of [first, second]) {
       await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_EXPIRED);
-      expect(await announcedKinds(h.db, event.orderId)).toEqual(['orderCreated', 'orderExpired']);
+      expect(await announcedKinds(h.db, event.orderId)).toEqual(['deadline', 'orderExpired']);
     }
   });
 

@@ -45,7 +45,7 @@ describe('order service: payments', () => {
     await h.orders.waitForStatus(other.orderId, other.userId, OrderStatus.ORDER_STATUS_PAID);
 
     expect(await h.orders.get(order.orderId, as(order.userId))).toEqual(paid);
-    expect(await announcedKinds(h.db, order.orderId)).toEqual(['orderCreated', 'orderPaid']);
+    expect(await announcedKinds(h.db, order.orderId)).toEqual(['deadline', 'orderPaid']);
     await h.orderEvents.next(eventOf(other.orderId, 'orderPaid'), 'OrderPaid of the other order');
     expect(h.orderEvents.where(eventOf(order.orderId, 'orderPaid'))).toHaveLength(1);
   });
@@ -63,7 +63,7 @@ describe('order service: payments', () => {
     expect(refunded.paymentId).toBe(payment.paymentId);
     const announced = await h.orderEvents.next(eventOf(order.orderId, 'orderRefunded'), 'OrderRefunded');
     expect(announced.kind).toEqual({ $case: 'orderRefunded', value: { paymentId: payment.paymentId } });
-    expect(await announcedKinds(h.db, order.orderId)).toEqual(['orderCreated', 'orderCancelled', 'orderRefunded']);
+    expect(await announcedKinds(h.db, order.orderId)).toEqual(['deadline', 'orderCancelled', 'orderRefunded']);
   });
 
   it('when somebody else cancels an order, then it does not exist for them; a second cancel is refused', async () => {

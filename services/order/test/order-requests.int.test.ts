@@ -1,6 +1,6 @@
 import type { KafkaMessage } from 'kafkajs';
 import { Pool } from 'pg';
-import type { orderEventsV1 } from '@flash-sale/contracts';
+import { orderEventsV1 } from '@flash-sale/contracts';
 import { DeadLetterHeaders, Topics } from '@flash-sale/kafka-kit';
 import { infra, waitFor } from '@flash-sale/testing';
 import { TopicRecorder } from './kafka-support';
@@ -8,11 +8,17 @@ import { announcedKinds, as, OrderStatus, orderRequested, sendOrderRequested, us
 
 const h = useOrderStack();
 
-const createdFor = (orderId: string) => (event: orderEventsV1.OrderEvent) =>
-  event.orderId === orderId && event.kind?.$case === 'orderCreated';
+/** Everything on `order.deadlines` since this file started: each new order's one announcement. */
+let deadlines: TopicRecorder<orderEventsV1.OrderDeadline>;
+beforeAll(async () => {
+  deadlines = await TopicRecorder.start(Topics.OrderDeadlines, orderEventsV1.OrderDeadline.decode);
+});
+afterAll(() => deadlines?.stop());
+
+const deadlineOf = (orderId: string) => (deadline: orderEventsV1.OrderDeadline) => deadline.orderId === orderId;
 
 describe('order service: reservations become orders', () => {
-  it('when OrderRequested arrives, then the order awaits payment until reserve time plus the timeout and OrderCreated is announced', async () => {
+  it('when OrderRequested arrives, then the order awaits payment until reserve time plus the timeout and its deadline is published', async () => {
     const reserveTime = new Date(Date.now() - 5_000);
     const event = orderRequested({ reserveTime, paymentTimeoutSeconds: 300, quantity: 2, amountCents: '5000' });
     await sendOrderRequested(h.producer, event);
@@ -35,12 +41,13 @@ describe('order service: reservations become orders', () => {
     ]);
     expect(rows).toEqual([{ status: 'AWAITING_PAYMENT', amount_cents: '5000', expires_at: expiresAt }]);
 
-    const created = await h.orderEvents.next(createdFor(event.orderId), 'OrderCreated');
-    expect(created).toMatchObject({ userId: event.userId, quantity: 2, amountCents: '5000' });
-    expect(created.kind).toEqual({ $case: 'orderCreated', value: { expireTime: expiresAt } });
+    const deadline = await deadlines.next(deadlineOf(event.orderId), 'OrderDeadline');
+    expect(deadline).toEqual({ orderId: event.orderId, expireTime: expiresAt });
+    // Consumers of order.events hear of an order only when it changes again.
+    expect(await announcedKinds(h.db, event.orderId)).toEqual(['deadline']);
   });
 
-  it('when 50 copies of one OrderRequested arrive at once, then there is exactly one order and one OrderCreated', async () => {
+  it('when 50 copies of one OrderRequested arrive at once, then there is exactly one order and one deadline', async () => {
     const event = orderRequested();
     const sent = await Promise.all(Array.from({ length: 50 }, () => sendOrderRequested(h.producer, event)));
     const partition = sent[0]!.partition;
@@ -52,11 +59,11 @@ describe('order service: reservations become orders', () => {
 
     const { rows } = await h.db.query('SELECT count(*)::int AS n FROM orders.orders WHERE id = $1', [event.orderId]);
     expect(rows[0].n).toBe(1);
-    expect(await announcedKinds(h.db, event.orderId)).toEqual(['orderCreated']);
-    await h.orderEvents.next(createdFor(after.orderId), 'OrderCreated of the later order');
-    await h.orderEvents.next(createdFor(event.orderId), 'OrderCreated');
+    expect(await announcedKinds(h.db, event.orderId)).toEqual(['deadline']);
+    await deadlines.next(deadlineOf(after.orderId), 'the deadline of the later order');
+    await deadlines.next(deadlineOf(event.orderId), 'OrderDeadline');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(h.orderEvents.where(createdFor(event.orderId))).toHaveLength(1);
+    expect(deadlines.where(deadlineOf(event.orderId))).toHaveLength(1);
   });
 
   it('when messages on order.requested are undecodable or invalid, then they go to order.requested.dlq with the reason, and the next one is processed', async () => {
@@ -115,10 +122,8 @@ describe('order service: reservations become orders', () => {
   it('when the database refuses writes for a while, then the batch is retried with backoff and lands once, nothing skipped', async () => {
     const admin = new Pool({ connectionString: infra.adminDatabaseUrl, max: 1 });
     const events = Array.from({ length: 20 }, () => orderRequested());
-    // Every new processed-event row now fails: the consumer's transaction rolls back (a real PostgreSQL error).
-    await admin.query(
-      'ALTER TABLE orders.processed_events ADD CONSTRAINT test_refuse_writes CHECK (event_id < 0) NOT VALID',
-    );
+    // Every new order row now fails: the consumer's statement rolls back (a real PostgreSQL error).
+    await admin.query('ALTER TABLE orders.orders ADD CONSTRAINT test_refuse_writes CHECK (id < 0) NOT VALID');
     try {
       await Promise.all(events.map((event) => sendOrderRequested(h.producer, event)));
       await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -128,13 +133,13 @@ describe('order service: reservations become orders', () => {
       ]);
       expect(during.rows[0].n).toBe(0);
     } finally {
-      await admin.query('ALTER TABLE orders.processed_events DROP CONSTRAINT test_refuse_writes');
+      await admin.query('ALTER TABLE orders.orders DROP CONSTRAINT test_refuse_writes');
       await admin.end();
     }
     for (const event of events) {
       await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT);
     }
-    for (const event of events) expect(await announcedKinds(h.db, event.orderId)).toEqual(['orderCreated']);
+    for (const event of events) expect(await announcedKinds(h.db, event.orderId)).toEqual(['deadline']);
   });
 
   it('when nobody knows an order id, then GetOrder answers NOT_FOUND', async () => {

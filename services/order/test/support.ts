@@ -135,13 +135,18 @@ export const decodeOrderEvent = (bytes: Uint8Array) => orderEventsV1.OrderEvent.
 export const database = (role: 'orders' | 'payment' | 'promotion') =>
   new Pool({ connectionString: infra.databaseUrl(role), max: 3 });
 
-/** The kinds of the events the order service wrote to its outbox for an order, oldest first. */
+/**
+ * What the order service wrote to its outbox for an order, oldest first: `deadline` for its `OrderDeadline` (the
+ * announcement of a new order), then the kinds of its `order.events`.
+ */
 export async function announcedKinds(db: Pool, orderId: string): Promise<string[]> {
-  const { rows } = await db.query<{ payload: Buffer }>(
-    `SELECT payload FROM orders.outbox WHERE key = $1 AND topic = 'order.events' ORDER BY id`,
+  const { rows } = await db.query<{ topic: string; payload: Buffer }>(
+    `SELECT topic, payload FROM orders.outbox WHERE key = $1 ORDER BY id`,
     [orderId],
   );
-  return rows.map((row) => decodeOrderEvent(row.payload).kind?.$case ?? 'none');
+  return rows.map((row) =>
+    row.topic === Topics.OrderDeadlines ? 'deadline' : (decodeOrderEvent(row.payload).kind?.$case ?? 'none'),
+  );
 }
 
 /** A PaymentSucceeded event as the payment service publishes it, keyed by order id. */

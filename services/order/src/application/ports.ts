@@ -1,8 +1,7 @@
 import type { Order, OrderRequest, OrderStatus } from '../domain/order';
 
-/** A state change, as announced on `order.events`. */
+/** A state change after the order was written, as announced on `order.events`. */
 export type OrderChange =
-  | { kind: 'CREATED' }
   | { kind: 'PAID'; paymentId: string }
   | { kind: 'EXPIRED' }
   | { kind: 'CANCELLED' }
@@ -25,8 +24,8 @@ export type TransitionResult = { applied: Order } | { notInState: true } | { dup
 
 export interface OrderRepository {
   /**
-   * In one transaction: inserts an order for each request whose order id is new, records every request's event
-   * id as processed, and writes an OrderCreated event for each order inserted. Returns the orders inserted now.
+   * In one transaction: inserts an order for each request whose order id is new (the order id is the request's
+   * idempotency key) and writes the deadline of each order inserted. Returns the orders inserted now.
    */
   createRequested(requests: OrderRequest[]): Promise<Order[]>;
   find(id: string): Promise<Order | undefined>;

@@ -6,15 +6,16 @@ export class InMemoryOrderRepository implements OrderRepository {
   readonly orders = new Map<string, Order>();
   readonly processed = new Set<string>();
   readonly outbox: { orderId: string; change: OrderChange }[] = [];
+  /** Orders whose deadline was written, in order. */
+  readonly deadlines: string[] = [];
 
   async createRequested(requests: OrderRequest[]): Promise<Order[]> {
     const created: Order[] = [];
     for (const request of requests) {
-      this.processed.add(request.eventId);
       if (this.orders.has(request.orderId)) continue;
       const order = orderFromRequest(request);
       this.orders.set(order.id, order);
-      this.outbox.push({ orderId: order.id, change: { kind: 'CREATED' } });
+      this.deadlines.push(order.id);
       created.push(order);
     }
     return created;

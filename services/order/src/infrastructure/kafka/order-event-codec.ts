@@ -13,15 +13,13 @@ export function encodeOrderEvent(eventId: string, order: Order, change: OrderCha
       quantity: order.quantity,
       amountCents: order.amountCents.toString(),
       occurTime: at,
-      kind: kindOf(change, order),
+      kind: kindOf(change),
     }),
   ).finish();
 }
 
-function kindOf(change: OrderChange, order: Order): orderEventsV1.OrderEvent['kind'] {
+function kindOf(change: OrderChange): orderEventsV1.OrderEvent['kind'] {
   switch (change.kind) {
-    case 'CREATED':
-      return { $case: 'orderCreated', value: { expireTime: order.expiresAt } };
     case 'PAID':
       return { $case: 'orderPaid', value: { paymentId: change.paymentId } };
     case 'EXPIRED':
@@ -33,7 +31,10 @@ function kindOf(change: OrderChange, order: Order): orderEventsV1.OrderEvent['ki
   }
 }
 
-/** Encodes an order's payment deadline as the `OrderDeadline` published on `order.deadlines`, keyed by order id. */
+/**
+ * Encodes a new order's payment deadline as the `OrderDeadline` published on `order.deadlines`, keyed by order id:
+ * the one announcement of a new order.
+ */
 export function encodeOrderDeadline(order: Order): Uint8Array {
   return orderEventsV1.OrderDeadline.encode(
     orderEventsV1.OrderDeadline.fromPartial({ orderId: order.id, expireTime: order.expiresAt }),

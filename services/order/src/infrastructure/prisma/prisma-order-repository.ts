@@ -13,6 +13,11 @@ import { encodeOrderDeadline, encodeOrderEvent } from '../kafka/order-event-code
 const ORDER_COLUMNS = `id, promotion_id AS "promotionId", user_id AS "userId", quantity, amount_cents AS "amountCents",
   status, created_at AS "createdAt", expires_at AS "expiresAt", paid_at AS "paidAt", payment_id AS "paymentId"`;
 
+/**
+ * The order row is the consumer's record of the event: a reservation's order id is its Snowflake key, carried by
+ * every copy of its OrderRequested, so `ON CONFLICT (id) DO NOTHING` makes a redelivery insert nothing and announce
+ * nothing (a separate processed-event row would record the same fact a second time).
+ */
 const CREATE_REQUESTED = `
   WITH inserted AS (
     INSERT INTO orders (id, promotion_id, user_id, quantity, amount_cents, status, created_at, expires_at, updated_at)
@@ -22,12 +27,10 @@ const CREATE_REQUESTED = `
            AS r(id, promotion_id, user_id, quantity, amount_cents, created_at, expires_at)
     ON CONFLICT (id) DO NOTHING
     RETURNING ${ORDER_COLUMNS}
-  ), processed AS (
-    INSERT INTO processed_events (event_id) SELECT unnest($8::text[])::bigint ON CONFLICT DO NOTHING
   ), announced AS (
     INSERT INTO outbox (id, topic, key, payload)
-    SELECT id::bigint, topic, key, decode(payload, 'base64')
-      FROM unnest($9::text[], $10::text[], $11::text[], $12::text[]) AS e(id, topic, key, payload)
+    SELECT id::bigint, $8::text, key, decode(payload, 'base64')
+      FROM unnest($9::text[], $10::text[], $11::text[]) AS e(id, key, payload)
      WHERE key::bigint IN (SELECT id FROM inserted)
   )
   SELECT * FROM inserted`;
@@ -45,16 +48,15 @@ export class PrismaOrderRepository implements OrderRepository {
   /**
    * One statement, so one round trip and one implicit transaction per batch, and one query shape whatever the
    * batch's size (Prisma's createMany plans each size anew, which cost more than the writes themselves): the
-   * orders, the requests' event ids, and for each order actually inserted its CREATED event and its deadline.
+   * orders, and for each order actually inserted its deadline.
    */
   async createRequested(requests: OrderRequest[]): Promise<Order[]> {
     const orders = [...new Map(requests.map((request) => [request.orderId, orderFromRequest(request)])).values()];
-    const now = new Date();
-    // Each new order announces itself and schedules its own expiry on the deadline topic.
-    const outbox = orders.flatMap((order) => [
-      this.outboxRow(order, { kind: 'CREATED' }, now),
-      this.deadlineRow(order),
-    ]);
+    const deadlines = orders.map((order) => ({
+      id: this.ids.next(),
+      key: order.id,
+      payload: Buffer.from(encodeOrderDeadline(order)).toString('base64'),
+    }));
     const rows = await this.db.$queryRawUnsafe<OrderRow[]>(
       CREATE_REQUESTED,
       orders.map((order) => order.id),
@@ -64,11 +66,10 @@ export class PrismaOrderRepository implements OrderRepository {
       orders.map((order) => order.amountCents.toString()),
       orders.map((order) => order.createdAt.toISOString()),
       orders.map((order) => order.expiresAt.toISOString()),
-      requests.map((request) => request.eventId),
-      outbox.map((row) => row.id.toString()),
-      outbox.map((row) => row.topic),
-      outbox.map((row) => row.key),
-      outbox.map((row) => Buffer.from(row.payload as Uint8Array).toString('base64')),
+      Topics.OrderDeadlines,
+      deadlines.map((row) => row.id),
+      deadlines.map((row) => row.key),
+      deadlines.map((row) => row.payload),
     );
     if (rows.length > 0) this.onOutboxWrite();
     return rows.map(toOrder);
@@ -158,15 +159,6 @@ export class PrismaOrderRepository implements OrderRepository {
       select: { expiresAt: true },
     });
     return next?.expiresAt;
-  }
-
-  private deadlineRow(order: Order): Prisma.OutboxEventCreateManyInput {
-    return {
-      id: BigInt(this.ids.next()),
-      topic: Topics.OrderDeadlines,
-      key: order.id,
-      payload: Buffer.from(encodeOrderDeadline(order)),
-    };
   }
 
   private outboxRow(order: Order, change: OrderChange, at: Date): Prisma.OutboxEventCreateManyInput {
