@@ -1,4 +1,4 @@
-import { instrumentations } from './tracing';
+import { instrumentations, signalsOff } from './tracing';
 
 /** The instrumentations' names; each is disabled again at once (constructing one enables its patching). */
 const names = (exporter: Parameters<typeof instrumentations>[0]) =>
@@ -8,8 +8,10 @@ const names = (exporter: Parameters<typeof instrumentations>[0]) =>
   });
 
 describe('instrumentations', () => {
-  it('when spans go nowhere, then Express is not patched, while everything that carries trace context is', () => {
-    expect(names('none')).not.toContain('@opentelemetry/instrumentation-express');
+  it('when spans go nowhere, then Express, Redis and SQL are not patched, while everything that carries trace context is', () => {
+    for (const spansOnly of ['express', 'ioredis', 'pg']) {
+      expect(names('none')).not.toContain(`@opentelemetry/instrumentation-${spansOnly}`);
+    }
     expect(names('none')).toEqual(
       expect.arrayContaining([
         '@opentelemetry/instrumentation-http',
@@ -20,8 +22,26 @@ describe('instrumentations', () => {
     );
   });
 
-  it('when spans are exported, then Express is patched too, to name its routes and layers', () => {
-    expect(names('otlp')).toContain('@opentelemetry/instrumentation-express');
-    expect(names('console')).toContain('@opentelemetry/instrumentation-express');
+  it('when spans are exported, then Express, Redis and SQL are patched too, for spans of their own', () => {
+    for (const exporter of ['otlp', 'console'] as const) {
+      expect(names(exporter)).toEqual(
+        expect.arrayContaining([
+          '@opentelemetry/instrumentation-express',
+          '@opentelemetry/instrumentation-ioredis',
+          '@opentelemetry/instrumentation-pg',
+        ]),
+      );
+    }
+  });
+});
+
+describe('metrics and logs through OpenTelemetry', () => {
+  it('when their exporters are not set, then the SDK gets no metric reader and no log processor (its default is OTLP)', () => {
+    expect(signalsOff({})).toEqual({ metricReaders: [], logRecordProcessors: [] });
+  });
+
+  it('when an exporter is set, then the SDK reads it from the environment as usual', () => {
+    expect(signalsOff({ OTEL_METRICS_EXPORTER: 'otlp' })).toEqual({ logRecordProcessors: [] });
+    expect(signalsOff({ OTEL_METRICS_EXPORTER: 'prometheus', OTEL_LOGS_EXPORTER: 'otlp' })).toEqual({});
   });
 });
