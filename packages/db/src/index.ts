@@ -4,7 +4,7 @@
  */
 export { applyMigrations, type ApplyMigrationsOptions, type ApplyMigrationsResult } from './apply-migrations';
 export { assertSchemaName, parseDatabaseUrl, redactDatabaseUrl, type DbConnection } from './connection';
-export { createPrismaAdapter, type PrismaAdapterOptions } from './prisma-adapter';
+export { createDatabase, createPrismaAdapter, type PrismaAdapterOptions, type SqlPool } from './prisma-adapter';
 export { DatabaseUrlError, MigrationError } from './errors';
 export { silentLogger, type DbLogger } from './logger';
 export { resolveMigration, type ResolveMigrationOptions } from './resolve-migration';

@@ -26,6 +26,25 @@ export interface PrismaAdapterOptions {
  * @throws DatabaseUrlError when the URL is unusable.
  */
 export function createPrismaAdapter(databaseUrl: string, options: PrismaAdapterOptions = {}): PrismaPg {
+  return createDatabase(databaseUrl, options).adapter;
+}
+
+/** One SQL statement at a time on the pool a Prisma client runs on: for the few hot statements written in SQL. */
+export interface SqlPool {
+  /** Runs one statement (so one implicit transaction) and returns its rows as node-postgres reads them. */
+  query<Row>(text: string, values: readonly unknown[]): Promise<Row[]>;
+}
+
+/**
+ * {@link createPrismaAdapter}, and the same pool for plain SQL. A statement a service already writes in SQL (a
+ * consumer's batch insert over `unnest` arrays) goes straight to node-postgres: through `$queryRawUnsafe`, Prisma
+ * serialises every array element and maps every returned value, which under load cost the order and inventory
+ * services more CPU than the database spent on the statement. Everything else stays with Prisma.
+ */
+export function createDatabase(
+  databaseUrl: string,
+  options: PrismaAdapterOptions = {},
+): { adapter: PrismaPg; sql: SqlPool } {
   const connection = parseDatabaseUrl(databaseUrl);
   const config = toPgConfig(connection);
   if (options.max !== undefined) config.max = options.max;
@@ -33,5 +52,12 @@ export function createPrismaAdapter(databaseUrl: string, options: PrismaAdapterO
   const pool = new Pool(config);
   const onError = options.onConnectionError ?? (() => undefined);
   pool.on('connect', (client) => client.on('error', onError));
-  return new PrismaPg(pool, { schema: connection.schema, disposeExternalPool: true, onPoolError: onError });
+  const sql: SqlPool = {
+    query: async <Row>(text: string, values: readonly unknown[]) =>
+      (await pool.query(text, values as unknown[])).rows as Row[],
+  };
+  return {
+    adapter: new PrismaPg(pool, { schema: connection.schema, disposeExternalPool: true, onPoolError: onError }),
+    sql,
+  };
 }

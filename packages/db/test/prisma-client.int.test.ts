@@ -2,7 +2,7 @@ import path from 'node:path';
 import { applyMigrations } from '../src/apply-migrations';
 import type { DbConnection } from '../src/connection';
 import { runPrismaGenerate } from '../src/generate';
-import { createPrismaAdapter } from '../src/prisma-adapter';
+import { createDatabase, createPrismaAdapter } from '../src/prisma-adapter';
 import { FIXTURE_DIR, FIXTURE_MIGRATIONS, ScratchSchemas } from './helpers';
 
 /** The slice of the generated client this test uses (it is generated at run time, so it has no types here). */
@@ -58,6 +58,28 @@ describe('generated Prisma client with createPrismaAdapter', () => {
       expect(where?.schema).toBe(connection.schema);
       const rows = await schemas.query<{ email: string }>(`SELECT email FROM "${connection.schema}".customers`);
       expect(rows).toEqual([{ email: 'ada@example.com' }]);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
+  it('when plain SQL goes through createDatabase, then it runs in the URL’s schema on the pool the client uses', async () => {
+    const { PrismaClient } = (await import(path.join(FIXTURE_DIR, 'src', 'generated', 'prisma', 'client'))) as {
+      PrismaClient: new (options: { adapter: unknown }) => ShopClient;
+    };
+    const { adapter, sql } = createDatabase(schemas.urlOf(connection), { max: 1 });
+    const prisma = new PrismaClient({ adapter });
+    try {
+      const inserted = await sql.query<{ id: string }>(
+        `INSERT INTO customers (id, email) SELECT id, 'sql-' || id || '@example.com' FROM unnest($1::bigint[]) AS id
+         RETURNING id::text`,
+        [['21', '22']],
+      );
+      expect(inserted).toEqual([{ id: '21' }, { id: '22' }]);
+      // One connection in the pool: Prisma reads what plain SQL wrote, and vice versa, on the same connection.
+      const customer = await prisma.customer.findUniqueOrThrow({ where: { id: 22n }, include: { orders: true } });
+      expect(customer.email).toBe('sql-22@example.com');
+      expect(await sql.query('SELECT current_schema() AS schema', [])).toEqual([{ schema: connection.schema }]);
     } finally {
       await prisma.$disconnect();
     }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { inventoryV1 } from '@flash-sale/contracts';
-import { createPrismaAdapter } from '@flash-sale/db';
+import { createDatabase } from '@flash-sale/db';
 import { PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
 import { Counter, Gauge } from 'prom-client';
 import {
@@ -35,13 +35,12 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     enableAutoPipelining: true,
   });
   const { logger, redis, ids, shutdown } = foundation;
-  const prisma = new PrismaClient({
-    adapter: createPrismaAdapter(config.DATABASE_URL, { onConnectionError: lostConnection(logger) }),
-  });
+  const { adapter, sql } = createDatabase(config.DATABASE_URL, { onConnectionError: lostConnection(logger) });
+  const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
 
-  const sales = new PrismaSaleRepository(prisma);
+  const sales = new PrismaSaleRepository(prisma, sql);
   const cache = new RedisStockCache(redis);
   const relay = new OutboxRelay(redis, producer, logger, {
     consumer: `${config.POD_NAME}-${process.pid}`,

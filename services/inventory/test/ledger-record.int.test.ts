@@ -3,7 +3,7 @@
  * known sales are recorded once, whatever the redeliveries; entries of a sale the database does not know are
  * handed back, not recorded, and do not stop the others. Its change time is what the reconciler reads.
  */
-import { createPrismaAdapter } from '@flash-sale/db';
+import { createDatabase } from '@flash-sale/db';
 import { infra } from '@flash-sale/testing';
 import type { LedgerEntry } from '../src/domain/ledger';
 import { PrismaClient } from '../src/generated/prisma/client';
@@ -14,8 +14,9 @@ let prisma: PrismaClient;
 let sales: PrismaSaleRepository;
 
 beforeAll(() => {
-  prisma = new PrismaClient({ adapter: createPrismaAdapter(infra.databaseUrl('inventory')) });
-  sales = new PrismaSaleRepository(prisma);
+  const { adapter, sql } = createDatabase(infra.databaseUrl('inventory'));
+  prisma = new PrismaClient({ adapter });
+  sales = new PrismaSaleRepository(prisma, sql);
 });
 
 afterAll(async () => {

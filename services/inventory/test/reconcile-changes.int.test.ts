@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createPrismaAdapter } from '@flash-sale/db';
+import { createDatabase } from '@flash-sale/db';
 import { infra, waitFor } from '@flash-sale/testing';
 import { saleKeys } from '../src/domain/sale-keys';
 import { PrismaClient } from '../src/generated/prisma/client';
@@ -41,8 +41,9 @@ beforeAll(async () => {
     RECONCILE_OVERLAP_MS: '0',
     METRICS_PORT: String(metricsPort),
   });
-  prisma = new PrismaClient({ adapter: createPrismaAdapter(infra.databaseUrl('inventory')) });
-  ledger = new PrismaSaleRepository(prisma);
+  const { adapter, sql } = createDatabase(infra.databaseUrl('inventory'));
+  prisma = new PrismaClient({ adapter });
+  ledger = new PrismaSaleRepository(prisma, sql);
   // The first pass after start is full: on a database with the history of many runs it takes a while.
   await waitFor(async () => (await passes(metricsPort, 'changes')) > 0, {
     what: 'the first full reconciliation pass and one after it',

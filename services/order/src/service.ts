@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { inventoryV1, orderV1 } from '@flash-sale/contracts';
-import { createPrismaAdapter } from '@flash-sale/db';
+import { createDatabase } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
 import { PgOutboxRelay, PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
 import { connectKafka, lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
@@ -21,19 +21,18 @@ import { TimerAlarm } from './infrastructure/timer-alarm';
 export async function startOrderService(config: OrderConfig): Promise<RunningService> {
   const foundation = await startFoundation('order', config, join(__dirname, '..', 'prisma', 'migrations'));
   const { logger, ids, shutdown, connection } = foundation;
-  const prisma = new PrismaClient({
-    adapter: createPrismaAdapter(config.DATABASE_URL, {
-      max: config.DATABASE_POOL_SIZE,
-      onConnectionError: lostConnection(logger),
-    }),
+  const { adapter, sql } = createDatabase(config.DATABASE_URL, {
+    max: config.DATABASE_POOL_SIZE,
+    onConnectionError: lostConnection(logger),
   });
+  const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
   const inventoryClient = createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR);
   shutdown.add('inventory client', () => inventoryClient.close());
 
   const relay = new PgOutboxRelay(prisma, producer, logger, { table: `"${connection.schema}"."outbox"` });
-  const orders = new PrismaOrderRepository(prisma, ids, relay.nudge);
+  const orders = new PrismaOrderRepository(prisma, sql, ids, relay.nudge);
   const reservations = new GrpcReservationLookup(inventoryClient, config.UPSTREAM_TIMEOUT_MS);
   const useCases = { query: new QueryOrders(orders, reservations), cancel: new CancelOrder(orders) };
 

@@ -1,3 +1,4 @@
+import type { SqlPool } from '@flash-sale/db';
 import { conflict } from '@flash-sale/errors';
 import type { LedgerEntry } from '../../domain/ledger';
 import type { SaleTerms } from '../../domain/sale';
@@ -23,7 +24,11 @@ const RECORD_RESERVED = `
   SELECT order_id AS "orderId" FROM input WHERE promotion_id::bigint NOT IN (SELECT promotion_id FROM known)`;
 
 export class PrismaSaleRepository implements SaleRepository {
-  constructor(private readonly db: PrismaClient) {}
+  constructor(
+    private readonly db: PrismaClient,
+    /** The client's own pool, for the ledger consumer's batch statement. */
+    private readonly sql: SqlPool,
+  ) {}
 
   async upsert(terms: SaleTerms): Promise<{ total: number; sold: number }> {
     const changeable = {
@@ -58,11 +63,11 @@ export class PrismaSaleRepository implements SaleRepository {
 
   async recordReserved(entries: readonly LedgerEntry[]): Promise<LedgerEntry[]> {
     if (entries.length === 0) return [];
-    // One statement whatever the batch's size (Prisma's createMany plans each size anew). An event of a sale this
-    // database does not know (restored from an older backup, or reset) cannot be recorded; it is returned, for
-    // the caller to report, instead of blocking the whole stream.
-    const orphans = await this.db.$queryRawUnsafe<{ orderId: string }[]>(
-      RECORD_RESERVED,
+    // One statement whatever the batch's size (Prisma's createMany plans each size anew), sent by node-postgres
+    // itself (see `createDatabase`). An event of a sale this database does not know (restored from an older
+    // backup, or reset) cannot be recorded; it is returned, for the caller to report, instead of blocking the
+    // whole stream.
+    const orphans = await this.sql.query<{ orderId: string }>(RECORD_RESERVED, [
       entries.map((entry) => entry.orderId),
       entries.map((entry) => entry.promotionId),
       entries.map((entry) => entry.userId),
@@ -71,7 +76,7 @@ export class PrismaSaleRepository implements SaleRepository {
       entries.map((entry) => entry.idempotencyKey),
       entries.map((entry) => new Date(entry.reservedAtMs).toISOString()),
       new Date(),
-    );
+    ]);
     const skipped = new Set(orphans.map((row) => row.orderId));
     return entries.filter((entry) => skipped.has(entry.orderId));
   }

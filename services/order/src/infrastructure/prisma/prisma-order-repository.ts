@@ -1,3 +1,4 @@
+import type { SqlPool } from '@flash-sale/db';
 import { Topics } from '@flash-sale/kafka-kit';
 import { orderFromRequest, type Order, type OrderRequest } from '../../domain/order';
 import type {
@@ -9,9 +10,6 @@ import type {
 } from '../../application/ports';
 import type { Order as OrderRow, Prisma, PrismaClient } from '../../generated/prisma/client';
 import { encodeOrderDeadline, encodeOrderEvent } from '../kafka/order-event-codec';
-
-const ORDER_COLUMNS = `id, promotion_id AS "promotionId", user_id AS "userId", quantity, amount_cents AS "amountCents",
-  status, created_at AS "createdAt", expires_at AS "expiresAt", paid_at AS "paidAt", payment_id AS "paymentId"`;
 
 /**
  * The order row is the consumer's record of the event: a reservation's order id is its Snowflake key, carried by
@@ -26,14 +24,14 @@ const CREATE_REQUESTED = `
       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
            AS r(id, promotion_id, user_id, quantity, amount_cents, created_at, expires_at)
     ON CONFLICT (id) DO NOTHING
-    RETURNING ${ORDER_COLUMNS}
+    RETURNING id
   ), announced AS (
     INSERT INTO outbox (id, topic, key, payload)
     SELECT id::bigint, $8::text, key, decode(payload, 'base64')
       FROM unnest($9::text[], $10::text[], $11::text[]) AS e(id, key, payload)
      WHERE key::bigint IN (SELECT id FROM inserted)
   )
-  SELECT * FROM inserted`;
+  SELECT id::text FROM inserted`;
 
 /** Thrown inside a transaction to roll it back when the conditional update found the order in another state. */
 class NotInState extends Error {}
@@ -41,6 +39,8 @@ class NotInState extends Error {}
 export class PrismaOrderRepository implements OrderRepository {
   constructor(
     private readonly db: PrismaClient,
+    /** The client's own pool, for the consumer's batch statement. */
+    private readonly sql: SqlPool,
     private readonly ids: IdGeneratorPort,
     private readonly onOutboxWrite: () => void = () => undefined,
   ) {}
@@ -48,7 +48,8 @@ export class PrismaOrderRepository implements OrderRepository {
   /**
    * One statement, so one round trip and one implicit transaction per batch, and one query shape whatever the
    * batch's size (Prisma's createMany plans each size anew, which cost more than the writes themselves): the
-   * orders, and for each order actually inserted its deadline.
+   * orders, and for each order actually inserted its deadline. It goes to node-postgres directly (see
+   * `createDatabase`), and only the ids of the orders inserted come back: the rest is what was sent.
    */
   async createRequested(requests: OrderRequest[]): Promise<Order[]> {
     const orders = [...new Map(requests.map((request) => [request.orderId, orderFromRequest(request)])).values()];
@@ -57,8 +58,7 @@ export class PrismaOrderRepository implements OrderRepository {
       key: order.id,
       payload: Buffer.from(encodeOrderDeadline(order)).toString('base64'),
     }));
-    const rows = await this.db.$queryRawUnsafe<OrderRow[]>(
-      CREATE_REQUESTED,
+    const inserted = await this.sql.query<{ id: string }>(CREATE_REQUESTED, [
       orders.map((order) => order.id),
       orders.map((order) => order.promotionId),
       orders.map((order) => order.userId),
@@ -70,9 +70,10 @@ export class PrismaOrderRepository implements OrderRepository {
       deadlines.map((row) => row.id),
       deadlines.map((row) => row.key),
       deadlines.map((row) => row.payload),
-    );
-    if (rows.length > 0) this.onOutboxWrite();
-    return rows.map(toOrder);
+    ]);
+    if (inserted.length > 0) this.onOutboxWrite();
+    const created = new Set(inserted.map((row) => row.id));
+    return orders.filter((order) => created.has(order.id));
   }
 
   async find(id: string): Promise<Order | undefined> {
