@@ -94,7 +94,14 @@ async function main() {
 
   const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
   await freshDatabase(DATABASE);
-  const mesh = new Mesh({ ports: PORTS, jwtSecret: secret, nodeArgs: [...tracing, ...profile], database: DATABASE });
+  // BENCH_NODE_ARGS: more node flags for every mesh process (V8 heap sizes, for instance), space-separated.
+  const extra = env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const mesh = new Mesh({
+    ports: PORTS,
+    jwtSecret: secret,
+    nodeArgs: [...tracing, ...profile, ...extra],
+    database: DATABASE,
+  });
   mesh.startAll();
   const load = startProcess('load', 'bench/load.ts', {});
   const drive = loadRunner(load);
