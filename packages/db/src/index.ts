@@ -4,7 +4,14 @@
  */
 export { applyMigrations, type ApplyMigrationsOptions, type ApplyMigrationsResult } from './apply-migrations';
 export { assertSchemaName, parseDatabaseUrl, redactDatabaseUrl, type DbConnection } from './connection';
-export { createDatabase, createPrismaAdapter, type PrismaAdapterOptions, type SqlPool } from './prisma-adapter';
+export {
+  createDatabase,
+  createPrismaAdapter,
+  TRANSACTION_IDLE_LIMIT,
+  type PrismaAdapterOptions,
+  type SqlPool,
+  type SqlQuery,
+} from './prisma-adapter';
 export { DatabaseUrlError, MigrationError } from './errors';
 export { silentLogger, type DbLogger } from './logger';
 export { resolveMigration, type ResolveMigrationOptions } from './resolve-migration';

@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import { Pool, type PoolClient } from 'pg';
 import { parseDatabaseUrl } from './connection';
 import { toPgConfig } from './pg-config';
 
@@ -29,10 +29,44 @@ export function createPrismaAdapter(databaseUrl: string, options: PrismaAdapterO
   return createDatabase(databaseUrl, options).adapter;
 }
 
-/** One SQL statement at a time on the pool a Prisma client runs on: for the few hot statements written in SQL. */
-export interface SqlPool {
-  /** Runs one statement (so one implicit transaction) and returns its rows as node-postgres reads them. */
+/** SQL statements as node-postgres runs them: rows come back as it reads them (a bigint is a decimal string). */
+export interface SqlQuery {
   query<Row>(text: string, values: readonly unknown[]): Promise<Row[]>;
+}
+
+/** Plain SQL on the pool a Prisma client runs on: for the few hot statements written in SQL. */
+export interface SqlPool extends SqlQuery {
+  /**
+   * Runs `fn`'s statements in one transaction on one connection: committed when it resolves, rolled back when it
+   * throws. A transaction left idle for over {@link TRANSACTION_IDLE_LIMIT} (a caller stuck between statements)
+   * is ended by the server, so it never holds its locks for long.
+   */
+  transaction<T>(fn: (tx: SqlQuery) => Promise<T>): Promise<T>;
+}
+
+/** How long a transaction of {@link SqlPool} may sit idle between statements before the server ends it. */
+export const TRANSACTION_IDLE_LIMIT = '30s';
+
+const on = (client: { query: PoolClient['query'] }): SqlQuery => ({
+  query: async <Row>(text: string, values: readonly unknown[]) =>
+    (await client.query(text, values as unknown[])).rows as Row[],
+});
+
+async function inTransaction<T>(pool: Pool, fn: (tx: SqlQuery) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = '${TRANSACTION_IDLE_LIMIT}'`);
+    const result = await fn(on(client));
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    // A connection that cannot even roll back is not given back to the pool.
+    await client.query('ROLLBACK').catch((rollbackFailed: Error) => (broken = rollbackFailed));
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /**
@@ -52,10 +86,7 @@ export function createDatabase(
   const pool = new Pool(config);
   const onError = options.onConnectionError ?? (() => undefined);
   pool.on('connect', (client) => client.on('error', onError));
-  const sql: SqlPool = {
-    query: async <Row>(text: string, values: readonly unknown[]) =>
-      (await pool.query(text, values as unknown[])).rows as Row[],
-  };
+  const sql: SqlPool = { ...on(pool), transaction: (fn) => inTransaction(pool, fn) };
   return {
     adapter: new PrismaPg(pool, { schema: connection.schema, disposeExternalPool: true, onPoolError: onError }),
     sql,

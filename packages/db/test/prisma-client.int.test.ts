@@ -2,7 +2,7 @@ import path from 'node:path';
 import { applyMigrations } from '../src/apply-migrations';
 import type { DbConnection } from '../src/connection';
 import { runPrismaGenerate } from '../src/generate';
-import { createDatabase, createPrismaAdapter } from '../src/prisma-adapter';
+import { createDatabase, createPrismaAdapter, type SqlQuery } from '../src/prisma-adapter';
 import { FIXTURE_DIR, FIXTURE_MIGRATIONS, ScratchSchemas } from './helpers';
 
 /** The slice of the generated client this test uses (it is generated at run time, so it has no types here). */
@@ -80,6 +80,37 @@ describe('generated Prisma client with createPrismaAdapter', () => {
       const customer = await prisma.customer.findUniqueOrThrow({ where: { id: 22n }, include: { orders: true } });
       expect(customer.email).toBe('sql-22@example.com');
       expect(await sql.query('SELECT current_schema() AS schema', [])).toEqual([{ schema: connection.schema }]);
+    } finally {
+      await prisma.$disconnect();
+    }
+  });
+
+  it('when a transaction of createDatabase throws, then its writes are rolled back; when it resolves, they are committed', async () => {
+    const { adapter, sql } = createDatabase(schemas.urlOf(connection), { max: 1 });
+    const prisma = new (
+      (await import(path.join(FIXTURE_DIR, 'src', 'generated', 'prisma', 'client'))) as {
+        PrismaClient: new (options: { adapter: unknown }) => ShopClient;
+      }
+    ).PrismaClient({ adapter });
+    const insert = (tx: SqlQuery, id: number) =>
+      tx.query(`INSERT INTO customers (id, email) VALUES ($1, $2)`, [id, `tx-${id}@example.com`]);
+    const emails = async () =>
+      (await sql.query<{ email: string }>(`SELECT email FROM customers WHERE id IN (31, 32) ORDER BY id`, [])).map(
+        (row) => row.email,
+      );
+    try {
+      await expect(
+        sql.transaction(async (tx) => {
+          await insert(tx, 31);
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+      expect(await emails()).toEqual([]);
+
+      await expect(sql.transaction(async (tx) => (await insert(tx, 32), 'done'))).resolves.toBe('done');
+      expect(await emails()).toEqual(['tx-32@example.com']);
+      // The pool's one connection came back clean: no transaction is left open on it.
+      expect(await sql.query('SELECT now() = statement_timestamp() AS outside', [])).toEqual([{ outside: true }]);
     } finally {
       await prisma.$disconnect();
     }

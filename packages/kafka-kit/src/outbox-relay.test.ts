@@ -1,11 +1,11 @@
 import type { Producer } from 'kafkajs';
 import { createLogger } from '@flash-sale/logging';
-import { PgOutboxRelay, type RawSql, type TransactionalSql } from './outbox-relay';
+import { PgOutboxRelay, type Sql, type TransactionalSql } from './outbox-relay';
 
 const logger = createLogger({ service: 'outbox-relay-test', level: 'silent' });
 
 interface Row {
-  id: bigint;
+  id: string;
   topic: string;
   key: string;
   payload: Uint8Array;
@@ -16,30 +16,30 @@ interface Row {
 function fakeOutbox() {
   const rows: Row[] = [];
   const statements: string[] = [];
-  const sql: RawSql = {
-    async $queryRawUnsafe<T>(query: string) {
+  const sql: Sql = {
+    async query<T>(query: string, values: readonly unknown[]) {
       statements.push(query.split(' ').slice(0, 3).join(' '));
       const waiting = rows.filter((row) => !row.published);
-      if (query.includes('EXISTS')) return [{ waiting: waiting.length > 0 }] as T;
-      if (query.includes('advisory')) return [{ locked: true }] as T;
-      return waiting as T;
-    },
-    async $executeRawUnsafe(query: string, ids: string[]) {
-      statements.push(query.split(' ').slice(0, 1).join(' '));
-      for (const row of rows) if (ids.includes(row.id.toString())) row.published = true;
-      return ids.length;
+      if (query.includes('EXISTS')) return [{ waiting: waiting.length > 0 }] as T[];
+      if (query.includes('advisory')) return [{ locked: true }] as T[];
+      if (query.startsWith('UPDATE')) {
+        const ids = values[0] as string[];
+        for (const row of rows) if (ids.includes(row.id)) row.published = true;
+        return [];
+      }
+      return waiting as T[];
     },
   };
   const db: TransactionalSql = {
     ...sql,
-    async $transaction(fn) {
+    async transaction(fn) {
       statements.push('BEGIN');
       return fn(sql);
     },
   };
   const add = (id: number) =>
     rows.push({
-      id: BigInt(id),
+      id: String(id),
       topic: 'order.events',
       key: `order-${id}`,
       payload: Buffer.from('x'),

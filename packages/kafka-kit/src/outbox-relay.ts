@@ -2,18 +2,19 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from '@flash-sale/logging';
 import { PumpLoop } from './pump-loop';
 
-/** The part of a Prisma client (or transaction) the relay needs: raw SQL. */
-export interface RawSql {
-  $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T>;
-  $executeRawUnsafe(query: string, ...values: unknown[]): Promise<number>;
+/** One SQL statement, its rows as node-postgres reads them (`SqlPool` of `@flash-sale/db` is one). */
+export interface Sql {
+  query<Row>(text: string, values: readonly unknown[]): Promise<Row[]>;
 }
 
-export interface TransactionalSql extends RawSql {
-  $transaction<T>(fn: (tx: RawSql) => Promise<T>, options?: { timeout?: number; maxWait?: number }): Promise<T>;
+/** SQL with transactions: `fn`'s statements run on one connection, committed if it resolves, else rolled back. */
+export interface TransactionalSql extends Sql {
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
 }
 
 interface OutboxRow {
-  id: bigint;
+  /** bigint, as node-postgres returns it: a decimal string. */
+  id: string;
   topic: string;
   key: string;
   payload: Uint8Array;
@@ -62,27 +63,22 @@ export class PgOutboxRelay {
   /** One batch: returns how many events were published (0 also when another relay holds the lock). */
   async pumpOnce(): Promise<number> {
     const { table } = this.options;
-    return this.db.$transaction(
-      async (tx) => {
-        const [lock] = await tx.$queryRawUnsafe<{ locked: boolean }[]>(
-          'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked',
-          `outbox-relay:${table}`,
-        );
-        if (!lock?.locked) return 0;
-        const rows = await tx.$queryRawUnsafe<OutboxRow[]>(
-          `SELECT id, topic, key, payload FROM ${table} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
-          this.options.batchSize ?? 500,
-        );
-        if (rows.length === 0) return 0;
-        await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
-        await tx.$executeRawUnsafe(
-          `UPDATE ${table} SET published_at = now() WHERE id = ANY($1::bigint[])`,
-          rows.map((row) => row.id.toString()),
-        );
-        return rows.length;
-      },
-      { timeout: 30_000, maxWait: 5_000 },
-    );
+    return this.db.transaction(async (tx) => {
+      const [lock] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [
+        `outbox-relay:${table}`,
+      ]);
+      if (!lock?.locked) return 0;
+      const rows = await tx.query<OutboxRow>(
+        `SELECT id, topic, key, payload FROM ${table} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        [this.options.batchSize ?? 500],
+      );
+      if (rows.length === 0) return 0;
+      await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
+      await tx.query(`UPDATE ${table} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
+        rows.map((row) => row.id),
+      ]);
+      return rows.length;
+    });
   }
 
   private async pass() {
@@ -96,15 +92,16 @@ export class PgOutboxRelay {
   }
 
   private async hasUnpublished() {
-    const [row] = await this.db.$queryRawUnsafe<{ waiting: boolean }[]>(
+    const [row] = await this.db.query<{ waiting: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM ${this.options.table} WHERE published_at IS NULL) AS waiting`,
+      [],
     );
     return row?.waiting === true;
   }
 
   private async purge() {
     const cutoff = new Date(Date.now() - (this.options.retentionMs ?? 24 * 3600 * 1000));
-    await this.db.$executeRawUnsafe(`DELETE FROM ${this.options.table} WHERE published_at < $1`, cutoff);
+    await this.db.query(`DELETE FROM ${this.options.table} WHERE published_at < $1`, [cutoff]);
   }
 }
 
@@ -112,7 +109,7 @@ function groupByTopic(rows: OutboxRow[]) {
   const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
   for (const row of rows) {
     const messages = byTopic.get(row.topic) ?? [];
-    messages.push({ key: row.key, value: Buffer.from(row.payload), headers: { 'event-id': row.id.toString() } });
+    messages.push({ key: row.key, value: Buffer.from(row.payload), headers: { 'event-id': row.id } });
     byTopic.set(row.topic, messages);
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));

@@ -31,7 +31,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const inventoryClient = createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR);
   shutdown.add('inventory client', () => inventoryClient.close());
 
-  const relay = new PgOutboxRelay(prisma, producer, logger, { table: `"${connection.schema}"."outbox"` });
+  const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
   const orders = new PrismaOrderRepository(prisma, sql, ids, relay.nudge);
   const reservations = new GrpcReservationLookup(inventoryClient, config.UPSTREAM_TIMEOUT_MS);
   const useCases = { query: new QueryOrders(orders, reservations), cancel: new CancelOrder(orders) };

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { orderV1, paymentV1 } from '@flash-sale/contracts';
-import { createPrismaAdapter } from '@flash-sale/db';
+import { createDatabase } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
 import { PgOutboxRelay, PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
 import { connectKafka, lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
@@ -21,15 +21,14 @@ const RECOVERY_BATCH = 100;
 export async function startPaymentService(config: PaymentConfig): Promise<RunningService> {
   const foundation = await startFoundation('payment', config, join(__dirname, '..', 'prisma', 'migrations'));
   const { logger, ids, shutdown, connection } = foundation;
-  const prisma = new PrismaClient({
-    adapter: createPrismaAdapter(config.DATABASE_URL, { onConnectionError: lostConnection(logger) }),
-  });
+  const { adapter, sql } = createDatabase(config.DATABASE_URL, { onConnectionError: lostConnection(logger) });
+  const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
   const orderClient = createClient(orderV1.OrderServiceClient, config.ORDER_ADDR);
   shutdown.add('order client', () => orderClient.close());
 
-  const relay = new PgOutboxRelay(prisma, producer, logger, { table: `"${connection.schema}"."outbox"` });
+  const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
   const payments = new PrismaPaymentRepository(prisma, ids, relay.nudge);
   const provider = new SimulatedProvider({
     latencyMs: config.PROVIDER_LATENCY_MS,
