@@ -7,7 +7,6 @@ export { assertSchemaName, parseDatabaseUrl, redactDatabaseUrl, type DbConnectio
 export {
   createDatabase,
   createPrismaAdapter,
-  TRANSACTION_IDLE_LIMIT,
   type PrismaAdapterOptions,
   type SqlPool,
   type SqlQuery,

@@ -6,8 +6,6 @@ export class InMemoryOrderRepository implements OrderRepository {
   readonly orders = new Map<string, Order>();
   readonly processed = new Set<string>();
   readonly outbox: { orderId: string; change: OrderChange }[] = [];
-  /** Orders whose deadline was written, in order. */
-  readonly deadlines: string[] = [];
 
   async createRequested(requests: OrderRequest[]): Promise<Order[]> {
     const created: Order[] = [];
@@ -15,7 +13,6 @@ export class InMemoryOrderRepository implements OrderRepository {
       if (this.orders.has(request.orderId)) continue;
       const order = orderFromRequest(request);
       this.orders.set(order.id, order);
-      this.deadlines.push(order.id);
       created.push(order);
     }
     return created;
