@@ -7,19 +7,30 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..', '..');
+/** The module the services' `--require @flash-sale/observability/register` loads once built, from its source. */
+const register = join(__dirname, '..', 'src', 'register.ts');
 
-/** The class of the global meter provider in a fresh node process started the way the services are. */
+/**
+ * The class of the global meter provider in a fresh node process started the way the services are (through tsx's
+ * hook, so that the test needs no build).
+ */
 function meterProviderWith(environment: Record<string, string>): string {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
   return execFileSync(
     process.execPath,
     [
       '--require',
-      '@flash-sale/observability/register',
+      require.resolve('tsx/cjs'),
+      '--require',
+      register,
       '-e',
       "console.log(require('@opentelemetry/api').metrics.getMeterProvider().constructor.name); process.exit(0)",
     ],
-    { cwd: root, env: { ...inherited, ...environment }, encoding: 'utf8' },
+    {
+      cwd: root,
+      env: { ...inherited, ...environment, TSX_TSCONFIG_PATH: join(root, 'tsconfig.source.json') },
+      encoding: 'utf8',
+    },
   ).trim();
 }
 
