@@ -73,4 +73,17 @@ describe('PumpLoop', () => {
     await stopped;
     expect(passes).toHaveLength(1);
   });
+
+  it('when its stop is handed on as a plain function (as shutdown sequences take it), then it still stops the loop', async () => {
+    const { loop, passes, nextPass } = loopOfIdlePasses({ idleMs: 10 });
+    const first = nextPass();
+    loop.start();
+    await first;
+    const { stop } = loop;
+    const stopped = stop();
+    passes[0]!();
+    await stopped;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(passes).toHaveLength(1);
+  });
 });

@@ -41,11 +41,12 @@ export class PumpLoop {
     this.wake?.();
   }
 
-  async stop(): Promise<void> {
+  /** Ends the loop once the pass in progress has; an arrow, so that shutdown sequences can take it as it is. */
+  stop = async (): Promise<void> => {
     this.running = false;
     this.wake?.();
     await this.loop;
-  }
+  };
 
   private async run() {
     while (this.running) {
