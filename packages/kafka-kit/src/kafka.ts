@@ -1,5 +1,8 @@
 import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { Logger } from '@flash-sale/logging';
+import { clampKafkajsTimeouts } from './kafkajs-timeouts';
+
+clampKafkajsTimeouts();
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
