@@ -16,8 +16,8 @@
 #                                           version in .node-version) and npm (the machine's npm version)
 # Builds use BuildKit (Debian's docker client, DOCKER_BUILDKIT=1) with --network host and, when the file exists, the
 # machine's CA bundle as the optional build secret `ca` (for TLS-inspecting proxies). Build logs: .infra/docker/logs.
-# Environment: DEBIAN_SUITE (bookworm), DEBIAN_MIRROR (http://deb.debian.org/debian), NODE_VERSION
-# (.node-version) and NPM_VERSION (the machine's), CA_BUNDLE (/etc/ssl/certs/ca-certificates.crt), REBUILD_BASE=1 to remake the base images.
+# Environment: DEBIAN_SUITE (bookworm), DEBIAN_MIRROR (http://deb.debian.org/debian), NODE_VERSION (.node-version),
+# NPM_VERSION (the machine's), CA_BUNDLE (/etc/ssl/certs/ca-certificates.crt), REBUILD_BASE=1 to remake the bases.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
