@@ -10,6 +10,7 @@
  *   KAFKA_REPLICATION_FACTOR   replication factor of new topics (default 1)
  *   KAFKA_MIN_INSYNC_REPLICAS  optional min.insync.replicas of new topics (else the broker's default)
  *   KAFKA_TOPICS_TIMEOUT_MS    how long to keep retrying while the cluster is starting (default 120000)
+ *   KAFKA_PARTITIONS_MAX       optional cap on every new topic's partitions (the local infrastructure sets 4)
  *
  * Runs locally from scripts/infra.sh and as a Kubernetes Job, so it waits (and says why) while the brokers are
  * unreachable, still loading, or fewer than the replication factor; bad input fails at once. Exit 0 when every
@@ -176,7 +177,7 @@ async function ensureTopics({ brokers, topics, replicationFactor, minInsyncRepli
 
 async function main() {
   const { file } = parseArgs(process.argv.slice(2));
-  const topics = loadTopics(file);
+  const listed = loadTopics(file);
   const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092')
     .split(',')
     .map((broker) => broker.trim())
@@ -187,6 +188,8 @@ async function main() {
     fail(`KAFKA_MIN_INSYNC_REPLICAS (${minInsyncReplicas}) exceeds KAFKA_REPLICATION_FACTOR (${replicationFactor})`, 2);
   }
   const timeoutMs = positiveInteger('KAFKA_TOPICS_TIMEOUT_MS', 120000);
+  const partitionsMax = positiveInteger('KAFKA_PARTITIONS_MAX', Infinity);
+  const topics = listed.map((topic) => ({ ...topic, partitions: Math.min(topic.partitions, partitionsMax) }));
   const deadline = Date.now() + timeoutMs;
   let lastReason = '';
   for (let attempt = 1; ; attempt += 1) {

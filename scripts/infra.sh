@@ -13,9 +13,9 @@
 # Idempotent and safe to run concurrently (a lock serialises runs). Debian packages come from apt (apt-get update
 # runs once, only when something is missing), Kafka's jars from Maven Central through infra/kafka/pom.xml, cached in
 # .cache/kafka-<version>/libs. Data and logs live in .infra/ (INFRA_DIR overrides). Ports: REDIS_PORT (6379),
-# PG_PORT (5432), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093). Runs as root (PostgreSQL then runs as the
-# `postgres` user) or as a user with passwordless sudo for apt. The settings trade durability for speed: they are
-# for development and tests only.
+# PG_PORT (5432), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093); new topics get at most KAFKA_PARTITIONS_MAX (4)
+# partitions. Runs as root (PostgreSQL then runs as the `postgres` user) or as a user with passwordless sudo for
+# apt. The settings trade durability for speed: they are for development and tests only.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +27,8 @@ PG_PORT="${PG_PORT:-5432}"
 PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-300}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+# One replica of each service runs locally: partitions beyond the order consumer's concurrency only cost (README).
+KAFKA_PARTITIONS_MAX="${KAFKA_PARTITIONS_MAX:-4}"
 KAFKA_VERSION=4.1.2
 KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 KAFKA_POM="$ROOT/infra/kafka/pom.xml"
@@ -397,7 +399,8 @@ kafka_wait() { # the log line, then a metadata request
 kafka_topics() {
   local t0
   t0=$(now_ms)
-  KAFKA_BROKERS="$HOST:$KAFKA_PORT" KAFKA_TOPICS_TIMEOUT_MS=60000 node "$ROOT/scripts/create-topics.js" |
+  KAFKA_BROKERS="$HOST:$KAFKA_PORT" KAFKA_TOPICS_TIMEOUT_MS=60000 KAFKA_PARTITIONS_MAX="$KAFKA_PARTITIONS_MAX" \
+    node "$ROOT/scripts/create-topics.js" |
     sed 's/^/[infra] /' || kafka_fail "could not create the Kafka topics"
   log "kafka     topics checked in $(since "$t0")"
 }

@@ -28,6 +28,7 @@ const BAD: Array<[string, string[], RegExp]> = [
   ],
   ['the Envoy front without a JWKS', ['--set', 'envoy.enabled=true'], /jwks/],
   ['a negative preStop wait', ['--set', 'config.preStopSeconds=-1'], /preStopSeconds/],
+  ['topics capped at no partitions', ['--set', 'jobs.topics.maxPartitions=0'], /maxPartitions/],
 ];
 
 describe('values.schema.json', () => {

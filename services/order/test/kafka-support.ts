@@ -50,7 +50,7 @@ export async function resetGroup(groupId: string, topic: string, offsets: Offset
 const partitionOf = Partitioners.DefaultPartitioner();
 
 /** The partition the services' producers pick for `key` on a topic of `partitions` partitions. */
-export function partitionFor(key: string, partitions = 12): number {
+export function partitionFor(key: string, partitions: number): number {
   const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
     partitionId,
     leader: 0,
@@ -61,11 +61,24 @@ export function partitionFor(key: string, partitions = 12): number {
   return partitionOf({ topic: 'any', partitionMetadata, message: { key, value: null } });
 }
 
-/** A fresh id from `newId` whose messages land on the same partition as `key`'s. */
-export function idOnPartitionOf(key: string, newId: () => string): string {
+/** How many partitions `topic` has on the broker (the local infrastructure caps them; the chart does not). */
+export async function partitionCount(topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0]!.partitions.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A fresh id from `newId` whose messages land on the same partition of `topic` as `key`'s. */
+export async function idOnPartitionOf(topic: string, key: string, newId: () => string): Promise<string> {
+  const partitions = await partitionCount(topic);
   for (;;) {
     const id = newId();
-    if (partitionFor(id) === partitionFor(key)) return id;
+    if (partitionFor(id, partitions) === partitionFor(key, partitions)) return id;
   }
 }
 

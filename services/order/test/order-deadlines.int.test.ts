@@ -56,7 +56,7 @@ describe('payment deadlines on order.deadlines', () => {
     await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_PAID);
     // An order behind it on the same partition expiring proves the paid order's deadline was consumed first.
     const behind = orderRequested({
-      orderId: idOnPartitionOf(event.orderId, newId),
+      orderId: await idOnPartitionOf(Topics.OrderDeadlines, event.orderId, newId),
       reserveTime: new Date(),
       paymentTimeoutSeconds: 1,
     });
@@ -74,7 +74,7 @@ describe('payment deadlines on order.deadlines', () => {
     await sendOrderRequested(h.producer, first);
     await h.orders.waitForStatus(first.orderId, first.userId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT);
     const second = orderRequested({
-      orderId: idOnPartitionOf(first.orderId, newId),
+      orderId: await idOnPartitionOf(Topics.OrderDeadlines, first.orderId, newId),
       reserveTime: now,
       paymentTimeoutSeconds: 1,
     });

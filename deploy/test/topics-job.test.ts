@@ -1,0 +1,25 @@
+/**
+ * The topic Job creates the topics of infra/topics.json as they are listed, unless `jobs.topics.maxPartitions`
+ * caps their partitions (create-topics.js reads the cap from KAFKA_PARTITIONS_MAX).
+ */
+import { template } from './helm';
+
+const topicsJobEnv = (args: string[]) => {
+  const rendered = template(args);
+  expect(rendered.stderr).toBe('');
+  const job = rendered.objects.find((object) => object.kind === 'Job' && object.metadata.name.endsWith('-topics'));
+  const env = (job?.spec.template.spec.containers[0].env ?? []) as Array<{ name: string; value?: string }>;
+  return new Map(env.map(({ name, value }) => [name, value]));
+};
+
+describe('chart: the topic Job', () => {
+  it('when no cap is set, then the topics keep the partitions their list gives', () => {
+    const env = topicsJobEnv([]);
+    expect(env.has('KAFKA_BROKERS')).toBe(true);
+    expect(env.has('KAFKA_PARTITIONS_MAX')).toBe(false);
+  });
+
+  it('when jobs.topics.maxPartitions is set, then the Job caps the partitions at it', () => {
+    expect(topicsJobEnv(['--set', 'jobs.topics.maxPartitions=6']).get('KAFKA_PARTITIONS_MAX')).toBe('6');
+  });
+});
