@@ -77,3 +77,24 @@ describe('PrismaSaleRepository.recordReserved', () => {
     expect(await sales.ledger(promotionId)).toEqual([entry(promotionId, a, 'carol')]);
   });
 });
+
+describe('PrismaSaleRepository: reading the ledger a page at a time', () => {
+  it('when a sale has more entries than a page, all recorded at the same instant, then each read returns every one once', async () => {
+    const promotionId = await knownSale();
+    const before = new Date();
+    // One batch: every row gets the same change time, so pages must be keyed on (time, order id), not time.
+    const orderIds = Array.from({ length: 2_345 }, () => newId());
+    await sales.recordReserved(orderIds.map((orderId, i) => entry(promotionId, orderId, `user-${i}`)));
+    const released = entry(promotionId, orderIds[1_500]!, 'user-1500');
+    expect(await sales.settle(released, 'RELEASED')).toBe(true);
+
+    const ledger = await sales.ledger(promotionId);
+    expect(ledger.map((e) => e.orderId)).toEqual([...orderIds].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
+    expect(ledger.find((e) => e.orderId === released.orderId)?.status).toBe('RELEASED');
+    expect(ledger[0]).toEqual(entry(promotionId, ledger[0]!.orderId, ledger[0]!.userId));
+
+    const changed = (await sales.changedSince(before)).filter((e) => e.promotionId === promotionId);
+    expect(changed).toHaveLength(orderIds.length);
+    expect(new Set(changed.map((e) => e.orderId))).toEqual(new Set(orderIds));
+  });
+});

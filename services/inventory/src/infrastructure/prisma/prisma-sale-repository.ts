@@ -23,10 +23,38 @@ const RECORD_RESERVED = `
   )
   SELECT order_id AS "orderId" FROM input WHERE promotion_id::bigint NOT IN (SELECT promotion_id FROM known)`;
 
+/** How many ledger rows one read brings (see `pages`). */
+const PAGE_ROWS = 1000;
+
+const ENTRY_COLUMNS = `order_id::text AS "orderId", promotion_id::text AS "promotionId", user_id AS "userId",
+  quantity, amount_cents::text AS "amountCents", status::text AS status, reserved_at AS "reservedAt",
+  idempotency_key AS "idempotencyKey", updated_at AS "updatedAt"`;
+
+const ENTRY = `SELECT ${ENTRY_COLUMNS} FROM reservations WHERE order_id = $1::bigint`;
+
+const LEDGER_PAGE = `SELECT ${ENTRY_COLUMNS} FROM reservations
+  WHERE promotion_id = $1::bigint AND order_id > $2::bigint ORDER BY order_id LIMIT $3`;
+
+const CHANGED_PAGE = `SELECT ${ENTRY_COLUMNS} FROM reservations
+  WHERE updated_at >= $1 AND (updated_at, order_id) > ($2::timestamptz, $3::bigint)
+  ORDER BY updated_at, order_id LIMIT $4`;
+
+interface EntryRow {
+  orderId: string;
+  promotionId: string;
+  userId: string;
+  quantity: number;
+  amountCents: string;
+  status: LedgerEntry['status'];
+  reservedAt: Date;
+  idempotencyKey: string;
+  updatedAt: Date;
+}
+
 export class PrismaSaleRepository implements SaleRepository {
   constructor(
     private readonly db: PrismaClient,
-    /** The client's own pool, for the ledger consumer's batch statement. */
+    /** The client's own pool, for the ledger consumer's batch statement and the reconciler's reads. */
     private readonly sql: SqlPool,
   ) {}
 
@@ -96,24 +124,37 @@ export class PrismaSaleRepository implements SaleRepository {
   }
 
   async findEntry(orderId: string): Promise<LedgerEntry | undefined> {
-    const row = await this.db.reservation.findUnique({ where: { orderId: BigInt(orderId) } });
+    const [row] = await this.sql.query<EntryRow>(ENTRY, [orderId]);
     return row ? toEntry(row) : undefined;
   }
 
   async ledger(promotionId: string): Promise<LedgerEntry[]> {
-    const rows = await this.db.reservation.findMany({
-      where: { promotionId: BigInt(promotionId) },
-      orderBy: { orderId: 'asc' },
-    });
-    return rows.map(toEntry);
+    return this.pages(LEDGER_PAGE, (after, limit) => [promotionId, after?.orderId ?? '-1', limit]);
   }
 
   async changedSince(since: Date): Promise<LedgerEntry[]> {
-    const rows = await this.db.reservation.findMany({
-      where: { updatedAt: { gte: since } },
-      orderBy: { orderId: 'asc' },
-    });
-    return rows.map(toEntry);
+    return this.pages(CHANGED_PAGE, (after, limit) => [
+      since,
+      after?.updatedAt ?? since,
+      after?.orderId ?? '-1',
+      limit,
+    ]);
+  }
+
+  /**
+   * Reads a query keyed on its last row, PAGE_ROWS rows at a time, so a ledger of a million reservations never
+   * turns into one result that holds the event loop (and the hot path with it) while it is parsed. Straight to
+   * node-postgres: through Prisma, mapping the rows cost more CPU than reading them.
+   */
+  private async pages(page: string, params: (after: EntryRow | undefined, limit: number) => unknown[]) {
+    const entries: LedgerEntry[] = [];
+    let after: EntryRow | undefined;
+    for (;;) {
+      const rows = await this.sql.query<EntryRow>(page, params(after, PAGE_ROWS));
+      for (const row of rows) entries.push(toEntry(row));
+      if (rows.length < PAGE_ROWS) return entries;
+      after = rows[rows.length - 1];
+    }
   }
 
   async listOpenSince(since: Date): Promise<string[]> {
@@ -150,13 +191,13 @@ function toRow(entry: LedgerEntry, status: ReservationRow['status']) {
   };
 }
 
-function toEntry(row: ReservationRow): LedgerEntry {
+function toEntry(row: EntryRow): LedgerEntry {
   return {
-    orderId: row.orderId.toString(),
-    promotionId: row.promotionId.toString(),
+    orderId: row.orderId,
+    promotionId: row.promotionId,
     userId: row.userId,
     quantity: row.quantity,
-    amountCents: row.amountCents,
+    amountCents: BigInt(row.amountCents),
     status: row.status,
     reservedAtMs: row.reservedAt.getTime(),
     idempotencyKey: row.idempotencyKey,

@@ -98,24 +98,24 @@ export class RedisStockCache implements StockCache {
   async merge(promotionId: string, entries: readonly LedgerEntry[]): Promise<number> {
     const k = saleKeys(promotionId);
     let changed = 0;
+    // A chunk at a time, so neither Redis nor this event loop is held by a whole ledger at once.
     for (let start = 0; start < entries.length; start += MERGE_CHUNK) {
-      const args = entries
-        .slice(start, start + MERGE_CHUNK)
-        .flatMap((e) => [
-          e.orderId,
-          e.userId,
-          e.quantity,
-          e.amountCents.toString(),
-          e.reservedAtMs,
-          STATUS_CODE[e.status],
-          e.idempotencyKey,
-        ]);
+      const chunk = entries.slice(start, start + MERGE_CHUNK);
+      const args = chunk.flatMap((e) => [
+        e.orderId,
+        e.userId,
+        e.quantity,
+        e.amountCents.toString(),
+        e.reservedAtMs,
+        STATUS_CODE[e.status],
+        e.idempotencyKey,
+      ]);
       changed += await this.redis.flashMerge(k.stock, k.users, k.idempotency, k.reservations, ...args);
+      // The order index lives outside the sale's slot; restore it for orders a lost Redis forgot.
+      const index = this.redis.pipeline();
+      for (const entry of chunk) index.set(orderIndexKey(entry.orderId), promotionId, 'PX', SALE_RETENTION_MS, 'NX');
+      await index.exec();
     }
-    // The order index lives outside the sale's slot; restore it for orders a lost Redis forgot.
-    const index = this.redis.pipeline();
-    for (const entry of entries) index.set(orderIndexKey(entry.orderId), promotionId, 'PX', SALE_RETENTION_MS, 'NX');
-    await index.exec();
     return changed;
   }
 
