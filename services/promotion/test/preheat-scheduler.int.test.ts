@@ -65,11 +65,12 @@ describe('scheduled preheat', () => {
     await wipe(soon);
     await wipe(later);
 
-    await waitFor(async () => (await redis.get(saleKeys(soon).stock)) === '40', {
-      what: 'the stock of the sale opening soon',
+    // A rebuild seeds the stock, merges the ledger, then writes the terms that open the sale: wait for the last.
+    await waitFor(async () => (await redis.exists(saleKeys(soon).meta)) === 1, {
+      what: 'the terms of the sale opening soon',
     });
 
-    expect(await redis.exists(saleKeys(soon).meta)).toBe(1);
+    expect(await redis.get(saleKeys(soon).stock)).toBe('40');
     // A sale opening after the lead time is left alone until it comes within it.
     expect(await redis.exists(saleKeys(later).stock, saleKeys(later).meta)).toBe(0);
   });
