@@ -22,6 +22,16 @@ const { readFileSync } = require('node:fs');
 const path = require('node:path');
 const { Kafka, logLevel } = require('kafkajs');
 
+// kafkajs 2.2.4 schedules a timer with a negative delay when it is not throttled (tulios/kafkajs#1751); Node has
+// always run it after 1 ms, and Node 24 also prints a TimeoutNegativeWarning for it. The services clamp the delay
+// (packages/kafka-kit/src/kafkajs-timeouts.ts); this script, which runs before anything is built, only drops
+// that one warning.
+const emitWarning = process.emitWarning.bind(process);
+process.emitWarning = (warning, ...rest) => {
+  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type;
+  if (type !== 'TimeoutNegativeWarning') emitWarning(warning, ...rest);
+};
+
 const USAGE = 'usage: node scripts/create-topics.js [--topics FILE]';
 
 function fail(message, code = 1) {
