@@ -3,12 +3,14 @@
  *
  * Brings up its own mesh (the four services and the gateway from dist/, each a process, with OpenTelemetry loaded
  * as in production) on ports of its own, next to whatever else runs. A separate load process (undici) then:
- *   1. measures the ceilings: a bare Node http server and the gateway's own Express app answering at once (same
- *      middleware, no Redis, no upstream), plus raw EVALSHA of the reserve script straight against Redis;
+ *   1. warms the gateway's purchase path for 5 s on a sale of its own (not recorded);
  *   2. sells a promotion of BENCH_STOCK (10,000) units, one per user, to BENCH_CONNECTIONS (64) buyers pressing buy
  *      back to back with 40,000 distinct tokens, until the stock is gone and BENCH_AFTER_MS (10 s) beyond;
  *   3. measures how long until every accepted order is a row in PostgreSQL;
- *   4. offers a fixed 80% of the peak purchase rate to a large sale for 10 s and measures the latency.
+ *   4. offers a fixed 80% of the peak purchase rate to a large sale for 10 s and measures the latency;
+ *   5. measures the ceilings, with the mesh idle: a bare Node http server and the gateway's own Express app
+ *      answering at once (same middleware, no Redis, no upstream), each warmed for 5 s and then measured twice for
+ *      BENCH_CEILING_MS (5 s), the better window counting, plus raw EVALSHA of the reserve script against Redis.
  * Writes bench/results/<date>.json, .md and .svg (throughput and latency over the sale). Figures, not tests:
  * nothing here fails on a slow machine.
  */
@@ -40,6 +42,8 @@ const STOCK = Number(env.BENCH_STOCK ?? 10_000);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 64);
 const AFTER_MS = Number(env.BENCH_AFTER_MS ?? 10_000);
 const CEILING_MS = Number(env.BENCH_CEILING_MS ?? 5_000);
+/** How long the gateway is driven before the sale, and each floor before it is measured (JIT, connection pools). */
+const WARM_MS = 5_000;
 const USERS = 40_000;
 const PORTS = {
   gateway: 18080,
@@ -123,31 +127,6 @@ async function main() {
       durationMs: CEILING_MS,
     });
 
-    console.log('[bench] ceilings: bare Node http, the Express floor, raw EVALSHA');
-    const ceilings: Record<string, ReturnType<typeof summary>> = {};
-    for (const kind of ['node', 'express'] as const) {
-      // The floors run with the same instrumentation as the mesh, so the ratios compare like with like.
-      const floor = startProcess(`${kind}-floor`, 'bench/floor-server.ts', {}, tracing, [
-        kind,
-        String(PORTS[kind]),
-        secret,
-      ]);
-      floors.push(floor);
-      await until(
-        `${kind} floor`,
-        async () => {
-          const reply = await fetch(`http://${addr(PORTS[kind])}/`).catch(() => undefined);
-          return reply !== undefined;
-        },
-        120_000,
-      );
-      const spec = purchaseRun(`http://${addr(PORTS[kind])}`, '/v1/promotions/1/purchase');
-      await drive({ ...spec, durationMs: 1_500 });
-      ceilings[kind] = summary(await drive(spec));
-      await stopProcess(floor);
-    }
-    const evalsha = await measureRawEvalsha(redis, { concurrency: CONNECTIONS, durationMs: CEILING_MS });
-
     const admin = async (body: object) => {
       const reply = await fetch(`${gateway}/v1/promotions`, {
         method: 'POST',
@@ -171,7 +150,7 @@ async function main() {
 
     console.log('[bench] warm-up (not recorded)');
     const warm = await sale(5_000_000, 100);
-    await drive({ ...purchaseRun(gateway, `/v1/promotions/${warm}/purchase`), durationMs: 3_000 });
+    await drive({ ...purchaseRun(gateway, `/v1/promotions/${warm}/purchase`), durationMs: WARM_MS });
 
     console.log(`[bench] flash sale: ${STOCK} units, limit 1, ${CONNECTIONS} buyers back to back, ${USERS} users`);
     const promotionId = await sale(STOCK, 1);
@@ -237,6 +216,37 @@ async function main() {
       ...summary(steadyRun),
       series: series(steadyRun.ends, steadyRun.latencies, steadyRun.statuses, 1_000),
     };
+
+    // The ceilings come last, once the mesh has sold its stock and sits idle: measured first, they shared the machine
+    // with five processes just started (JIT, consumer groups joining) and came out at half their real value, which
+    // flattered every ratio. Each floor is warmed as long as the gateway was before the sale (WARM_MS).
+    console.log('[bench] ceilings: bare Node http, the Express floor, raw EVALSHA');
+    const ceilings: Record<string, ReturnType<typeof summary>> = {};
+    for (const kind of ['node', 'express'] as const) {
+      // The floors run with the same instrumentation as the mesh, so the ratios compare like with like.
+      const floor = startProcess(`${kind}-floor`, 'bench/floor-server.ts', {}, tracing, [
+        kind,
+        String(PORTS[kind]),
+        secret,
+      ]);
+      floors.push(floor);
+      await until(
+        `${kind} floor`,
+        async () => {
+          const reply = await fetch(`http://${addr(PORTS[kind])}/`).catch(() => undefined);
+          return reply !== undefined;
+        },
+        120_000,
+      );
+      const spec = purchaseRun(`http://${addr(PORTS[kind])}`, '/v1/promotions/1/purchase');
+      await drive({ ...spec, durationMs: WARM_MS });
+      // A ceiling is what the process can do: the better of two windows, so a noisy second on a shared host does
+      // not lower it (and flatter the ratios).
+      const [first, second] = [summary(await drive(spec)), summary(await drive(spec))];
+      ceilings[kind] = first.perSecond >= second.perSecond ? first : second;
+      await stopProcess(floor);
+    }
+    const evalsha = await measureRawEvalsha(redis, { concurrency: CONNECTIONS, durationMs: CEILING_MS });
 
     const report = {
       date: new Date().toISOString(),
