@@ -12,7 +12,14 @@ export interface Report {
   date: string;
   machine: { cpus: number; cpuModel?: string | undefined; memoryGb: number; node: string; note: string };
   settings: { stock: number; connections: number; users: number };
-  ceilings: { nodeHttp?: Summary | undefined; expressFloor?: Summary | undefined; rawEvalsha: Result };
+  ceilings: {
+    nodeHttp?: Summary | undefined;
+    /** The ratios' floor: the mean rate of the two below (older reports measured it once, before the sale). */
+    expressFloor?: Summary | undefined;
+    expressFloorBefore?: Summary | undefined;
+    expressFloorAfter?: Summary | undefined;
+    rawEvalsha: Result;
+  };
   flashSale: {
     accepted: number;
     oversold: number;
@@ -37,6 +44,18 @@ const row = (name: string, s: Summary | undefined) =>
     ? `| ${name} | ${s.perSecond.toLocaleString('en')} | ${s.latencyMs.p50} | ${s.latencyMs.p95} | ${s.latencyMs.p99} | ${s.latencyMs.max} |`
     : `| ${name} | - | - | - | - | - |`;
 
+/** The two floors, and a warning when they differ so much that the host's speed changed during the run. */
+function floorNote(report: Report): string {
+  const { expressFloor, expressFloorBefore: before, expressFloorAfter: after } = report.ceilings;
+  if (!expressFloor || !before || !after) return '';
+  const spread = Math.abs(before.perSecond - after.perSecond) / expressFloor.perSecond;
+  const warning =
+    spread > 0.25
+      ? ` **They differ by ${Math.round(spread * 100)}%: this host's speed changed during the run, so its ratios are unreliable.**`
+      : '';
+  return `The Express floor: ${before.perSecond.toLocaleString('en')}/s before the sale, ${after.perSecond.toLocaleString('en')}/s after it; the ratios use the mean, ${expressFloor.perSecond.toLocaleString('en')}/s.${warning}\n`;
+}
+
 /** The Markdown table and the SVG plot of one run. */
 export async function renderReport(report: Report): Promise<{ markdown: string; svg: string }> {
   const f = report.flashSale;
@@ -51,13 +70,14 @@ Sale: ${report.settings.stock.toLocaleString('en')} units, one per user, ${repor
 ${row('purchase through the gateway, while stock lasts', f.whileStock)}
 ${row('purchase through the gateway, after sell-out', f.afterSellOut)}
 ${row(`purchase at 80% of the peak (${report.steadyAt80Percent.rate}/s offered)`, report.steadyAt80Percent)}
-${row('Express floor (same middleware, answers at once)', report.ceilings.expressFloor)}
+${row('Express floor (same middleware, answers at once), before the sale', report.ceilings.expressFloorBefore)}
+${row('Express floor, after the sale', report.ceilings.expressFloorAfter)}
 ${row('bare Node http', report.ceilings.nodeHttp)}
 | raw EVALSHA of the reserve script | ${report.ceilings.rawEvalsha.perSecond.toLocaleString('en')} | ${report.ceilings.rawEvalsha.p50Ms} | - | ${report.ceilings.rawEvalsha.p99Ms} | ${report.ceilings.rawEvalsha.maxMs} |
 
 Accepted ${f.accepted.toLocaleString('en')} of ${report.settings.stock.toLocaleString('en')} (oversold: **${f.oversold}**, stock left ${f.stockLeft}); sold out after ${f.sellOutSeconds} s; every accepted order in PostgreSQL ${f.drainMs} ms after the last purchase; the order service wrote ${f.ordersPerSecond.toLocaleString('en')} orders/s; ${f.errors} transport errors.
 At 80% of the peak, p99 ms second by second: ${report.steadyAt80Percent.series.map((b) => Math.round(b.p99Ms)).join(', ')}.
-Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
+${floorNote(report)}Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
 
 | process | CPU % of one core (sale and after) | CPU ms per purchase (while stock lasted) | peak RSS MB |
 | --- | --- | --- | --- |

@@ -73,3 +73,31 @@ describe('RS256 tokens', () => {
     expect(() => loadGatewayConfig({})).toThrow(/JWT_SECRET: required with JWT_ALGORITHM=HS256/);
   });
 });
+
+describe('HS256 tokens', () => {
+  const secret = 'a-shared-secret-of-enough-length-0123456789';
+  const sign = (key: string, expires: string | number = '5m', claims: Record<string, unknown> = {}) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('alice')
+      .setExpirationTime(expires)
+      .sign(new TextEncoder().encode(key));
+
+  it('when tokens are signed with the secret, then they pass, again and again, and carry the roles', async () => {
+    const verify = await verifierFor({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret });
+    for (let i = 0; i < 3; i++) {
+      expect(await verify(`Bearer ${await sign(secret, '5m', { roles: ['admin'] })}`)).toEqual({
+        userId: 'alice',
+        roles: ['admin'],
+        isAdmin: true,
+      });
+    }
+  });
+
+  it('when a token is signed with another secret or has expired, then it is refused with its reason', async () => {
+    const verify = await verifierFor({ JWT_ALGORITHM: 'HS256', JWT_SECRET: secret });
+    await expect(verify(`Bearer ${await sign(`${secret}x`)}`)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    const expired = await sign(secret, Math.floor(Date.now() / 1000) - 60);
+    await expect(verify(`Bearer ${expired}`)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+  });
+});

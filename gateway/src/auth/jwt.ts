@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createLocalJWKSet, errors, importSPKI, jwtVerify, type JWTVerifyGetKey, type KeyLike } from 'jose';
 
@@ -50,7 +51,8 @@ const USER_ID = /^[A-Za-z0-9._@:-]{1,128}$/;
 /** Verifies `Authorization: Bearer <JWT>` and returns the principal, or throws a 401 AuthError. */
 export function createJwtVerifier(options: JwtVerifierOptions) {
   const { algorithm } = options.key;
-  const key = options.key.algorithm === 'HS256' ? new TextEncoder().encode(options.key.secret) : options.key.key;
+  // An HS256 secret as a KeyObject made once: given bytes, jose makes a new KeyObject for every token it verifies.
+  const key = options.key.algorithm === 'HS256' ? createSecretKey(Buffer.from(options.key.secret)) : options.key.key;
   return async (authorization: string | undefined): Promise<Principal> => {
     const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization ?? '');
     if (!match) throw new AuthError(401, 'UNAUTHENTICATED', 'missing or malformed Authorization: Bearer token');
