@@ -4,12 +4,13 @@
  * again when it is back.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { serviceEnv, startServiceProcess, waitFor, type ServiceProcess } from '@flash-sale/testing';
+import { Redis } from 'ioredis';
+import { infra, serviceEnv, startServiceProcess, waitFor, type ServiceProcess } from '@flash-sale/testing';
 import { loadGatewayConfig } from '../gateway/src/config';
 import { startGateway, type RunningGateway } from '../gateway/src/main';
 import { loadOrderConfig } from '../services/order/src/config';
 import { startOrderService } from '../services/order/src/service';
-import { client, tokenFor } from './http';
+import { client, newKey, openSale, tokenFor } from './http';
 import { gatewayEnv, startMesh, type Mesh } from './mesh';
 
 type Json = Record<string, unknown>;
@@ -54,6 +55,44 @@ describe('gateway protection', () => {
     } finally {
       await second.kill('SIGTERM');
     }
+  });
+
+  it('when a buyer sends more purchases than the limit at once, then the rest get 429 and give their Idempotency-Keys back, so the same key buys once the limit allows', async () => {
+    const admin = client(mesh.url, await tokenFor('limited-admin', true));
+    const sale = await admin.post<Json>(
+      '/v1/promotions',
+      openSale({ itemId: 'sku-limited', stock: 20, perUserLimit: 10 }),
+    );
+    const user = `limited-buyer-${Date.now()}`;
+    const buyer = client(mesh.url, await tokenFor(user));
+    const keys = Array.from({ length: 8 }, () => newKey());
+    const purchase = (key: string) =>
+      buyer.post<Json>(
+        `/v1/promotions/${sale.body.id as string}/purchase`,
+        { quantity: 1 },
+        { 'idempotency-key': key },
+      );
+    const replies = await Promise.all(keys.map(purchase));
+    expect(replies.map((reply) => reply.status).sort()).toEqual([202, 202, 202, 202, 202, 429, 429, 429]);
+    const refused = keys.filter((_, i) => replies[i]!.status === 429);
+    expect(problemOf(replies.find((reply) => reply.status === 429)!)).toEqual({
+      status: 429,
+      code: 'RATE_LIMITED',
+      retryAfter: '1',
+    });
+
+    const redis = new Redis(infra.redisUrl);
+    try {
+      const held = (key: string) => redis.exists(`flashsale:gateway:idempotency:${user}:purchase:${key}`);
+      for (const key of refused) expect(await held(key)).toBe(0);
+      for (const key of keys.filter((key) => !refused.includes(key))) expect(await held(key)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const again = await purchase(refused[0]!);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
   });
 
   describe('with an upstream that accepts connections but never answers', () => {

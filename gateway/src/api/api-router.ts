@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from '@flash-sale/config';
-import { fingerprint, type IdempotencyStore, type StoredResponse } from '../http/idempotency';
+import { fingerprint, type Claim, type IdempotencyStore, type StoredResponse } from '../http/idempotency';
 import { problemOf } from '../http/error-handler';
 import { httpProblem } from '../http/problem';
 import { parse } from '../http/validation';
@@ -46,19 +46,31 @@ export function apiRouter({
     const handle = handlers[spec.rpc];
     if (!handle) throw new Error(`no handler for ${spec.rpc}`);
     const path = expressPath(template);
-    const guards = [rateLimits.ip, auth[ACCESS[spec.access]], rateLimits.user];
+    // An idempotent operation checks the user's rate limit itself, in the same Redis round trip as the key's claim.
+    const guards = [rateLimits.ip, auth[ACCESS[spec.access]], ...(spec.idempotent ? [] : [rateLimits.user])];
     router[method.toLowerCase() as 'get' | 'post'](path, ...guards, async (req, res) => {
-      const input: OperationInput = {
-        params: parse(spec.params ?? none, req.params, 'path'),
-        query: parse(spec.query ?? none, req.query, 'query'),
-        body: parse(spec.body ?? none, req.body, 'body'),
-        idempotencyKey: spec.idempotent ? requireIdempotencyKey(req.get('idempotency-key')) : '',
-        scope: { ...scopeOf(req, timeoutMs), ...(spec.retry ? { retry: true } : {}) },
-      };
+      const limit = spec.idempotent ? rateLimits.checkUser(req) : undefined;
+      let input: OperationInput;
+      try {
+        input = {
+          params: parse(spec.params ?? none, req.params, 'path'),
+          query: parse(spec.query ?? none, req.query, 'query'),
+          body: parse(spec.body ?? none, req.body, 'body'),
+          idempotencyKey: spec.idempotent ? requireIdempotencyKey(req.get('idempotency-key')) : '',
+          scope: { ...scopeOf(req, timeoutMs), ...(spec.retry ? { retry: true } : {}) },
+        };
+      } catch (error) {
+        await limit; // over the limit, the answer is 429, as when the limit is checked first
+        throw error;
+      }
       if (!spec.idempotent) return send(req, res, await handle(input));
       const key = `${input.scope.principal!.userId}:${spec.operationId}:${input.idempotencyKey}`;
       const print = fingerprint(method, req.path, input.body);
-      const claim = await idempotency.claim(key, print);
+      const claim = await claimWithin(
+        limit!,
+        () => idempotency.claim(key, print),
+        () => idempotency.release(key),
+      );
       if (claim.kind === 'mismatch') {
         throw httpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
       }
@@ -83,6 +95,25 @@ export function apiRouter({
     });
   }
   return router;
+}
+
+/**
+ * Claims an idempotency key while the rate limit is checked. A refused request gives up a key it took, so that the
+ * same key works once the limit allows (best effort: an unreleased claim lapses, and a retry that finds it in
+ * flight goes ahead anyway).
+ */
+async function claimWithin(
+  limit: Promise<void>,
+  claim: () => Promise<Claim>,
+  release: () => Promise<void>,
+): Promise<Claim> {
+  const [limited, claimed] = await Promise.allSettled([limit, claim()]);
+  if (limited.status === 'rejected') {
+    if (claimed.status === 'fulfilled' && claimed.value.kind === 'new') await release().catch(() => undefined);
+    throw limited.reason;
+  }
+  if (claimed.status === 'rejected') throw claimed.reason;
+  return claimed.value;
 }
 
 function send(req: Request, res: Response, { status, body, location, problem }: StoredResponse): void {

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '@flash-sale/logging';
@@ -17,6 +17,11 @@ export interface RateLimits {
   ip: RequestHandler;
   /** Limits by the authenticated user; requests without a user pass. Goes after the auth middleware. */
   user: RequestHandler;
+  /**
+   * The same per-user limit as a promise that rejects with the 429 problem, for a route that overlaps the check
+   * with a Redis call of its own (the idempotency claim) instead of waiting for it first.
+   */
+  checkUser(req: Request): Promise<void>;
 }
 
 const pass: RequestHandler = (_req, _res, next) => next();
@@ -32,8 +37,8 @@ export function rateLimits(
   logger: Logger,
   limited: (scope: 'ip' | 'user') => void,
 ): RateLimits {
-  const limiter = (scope: 'ip' | 'user', points: number): RequestHandler => {
-    if (points === 0) return pass;
+  const limiter = (scope: 'ip' | 'user', points: number): ((req: Request) => Promise<void>) | undefined => {
+    if (points === 0) return undefined;
     const store = new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: `flashsale:gateway:rate:${scope}`,
@@ -41,15 +46,15 @@ export function rateLimits(
       duration: 1,
       insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
     });
-    return async (req, _res, next) => {
+    return async (req) => {
       const key = scope === 'ip' ? (req.ip ?? 'unknown') : stateOf(req).principal?.userId;
-      if (key === undefined) return next();
+      if (key === undefined) return;
       try {
         await store.consume(key);
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) {
           logger.warn({ err: rejection, scope }, 'rate limiter failed; request let through');
-          return next();
+          return;
         }
         limited(scope);
         const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
@@ -61,8 +66,19 @@ export function rateLimits(
           retryAfter,
         );
       }
-      next();
     };
   };
-  return { ip: limiter('ip', settings.perIpPerSecond), user: limiter('user', settings.perUserPerSecond) };
+  const middleware =
+    (check: (req: Request) => Promise<void>): RequestHandler =>
+    async (req, _res, next) => {
+      await check(req);
+      next();
+    };
+  const ip = limiter('ip', settings.perIpPerSecond);
+  const user = limiter('user', settings.perUserPerSecond);
+  return {
+    ip: ip ? middleware(ip) : pass,
+    user: user ? middleware(user) : pass,
+    checkUser: user ?? (async () => undefined),
+  };
 }
