@@ -19,8 +19,9 @@ import { root } from './lib/processes';
 import { sleep, until } from './lib/wait';
 import { mint } from '../scripts/token';
 
-const PORTS = { gateway: 18180, promotion: 51151, inventory: 51152, order: 51153, payment: 51154 };
-const PROXY = { api: 18474, inventory: 51252 };
+// Below Linux's ephemeral range (see bench/flash-sale.ts).
+const PORTS = { gateway: 18180, promotion: 31151, inventory: 31152, order: 31153, payment: 31154 };
+const PROXY = { api: 18474, inventory: 31252 };
 const STOCK = 50_000;
 const BUYERS = 8;
 const SESSION_TIMEOUT_MS = 6_000;

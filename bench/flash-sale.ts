@@ -51,12 +51,16 @@ const WARM_MS = 5_000;
  */
 const FLOOR_WARM_MS = 10_000;
 const USERS = 40_000;
+/**
+ * Below Linux's ephemeral range (32768 and up): a port in it can be taken, at any moment, as the local end of some
+ * process's outgoing connection, and a run once failed to start its payment service on 51054 that way.
+ */
 const PORTS = {
   gateway: 18080,
-  promotion: 51051,
-  inventory: 51052,
-  order: 51053,
-  payment: 51054,
+  promotion: 31051,
+  inventory: 31052,
+  order: 31053,
+  payment: 31054,
   node: 18091,
   express: 18092,
 };
