@@ -342,6 +342,13 @@ async function main() {
           paymentTimeoutSeconds: 3_600,
         }),
       });
+      if (created.status !== 201) {
+        // Nothing to inject a fault into: a failure of its own, not 150 s of purchases refused with 400.
+        const problem = `the sale could not be created: ${created.status} ${await created.text()}`;
+        results.push({ name: scenario.name, verdict: { pass: false, numbers: {}, problems: [problem] }, seconds: 0 });
+        console.log(`[chaos] FAIL ${scenario.name}: ${problem}`);
+        continue;
+      }
       const promotionId = ((await created.json()) as { id: string }).id;
       const label = `chaos-${runId}-${results.length}`;
       const workload = new Workload(gateway, promotionId, (user) => token(user), label);

@@ -35,6 +35,12 @@ export interface CallSettings {
   /** Every upstream call has a deadline; there is no default of "forever". */
   timeoutMs: number;
   metadata?: Metadata;
+  /**
+   * Wait, within the deadline, for an upstream that is not connected yet (starting, restarting) instead of failing
+   * at once with UNAVAILABLE. For calls between services, which have no retry of their own; the gateway fails fast
+   * and retries through its circuit breaker instead.
+   */
+  waitForReady?: boolean;
 }
 
 /** Calls a unary method of a ts-proto grpc-js client and returns a promise, with a deadline. */
@@ -48,9 +54,17 @@ export function callUnary<Req, Res>(
     method.call(
       client,
       request,
-      settings.metadata ?? new Metadata(),
+      metadataFor(settings),
       { deadline: new Date(Date.now() + settings.timeoutMs) },
       (error, response) => (error ? reject(error) : resolve(response)),
     );
   });
+}
+
+/** grpc-js takes wait-for-ready as an option of the call's metadata. */
+function metadataFor({ metadata, waitForReady }: CallSettings): Metadata {
+  if (!waitForReady) return metadata ?? new Metadata();
+  const waiting = metadata?.clone() ?? new Metadata();
+  waiting.setOptions({ ...waiting.getOptions(), waitForReady: true });
+  return waiting;
 }

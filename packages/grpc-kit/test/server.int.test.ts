@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -34,13 +35,14 @@ type ReflectionClient = Client & {
 let server: RunningGrpcServer;
 let address: string;
 
-beforeAll(async () => {
+/** A gRPC server with the inventory service, whose GetStock always answers NOT_FOUND. */
+function startStub(port: number): Promise<RunningGrpcServer> {
   const unimplemented = () => async () => {
     throw new Error('not used');
   };
-  server = await startGrpcServer({
+  return startGrpcServer({
     host: '127.0.0.1',
-    port: 0,
+    port,
     descriptorSetPath,
     logger,
     services: [
@@ -62,11 +64,54 @@ beforeAll(async () => {
       },
     ],
   });
+}
+
+beforeAll(async () => {
+  server = await startStub(0);
   address = `127.0.0.1:${server.port}`;
 });
 
 afterAll(async () => {
   await server.shutdown(1_000);
+});
+
+/** A port nothing listens on (yet). */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('the gRPC client kit', () => {
+  it('when an upstream is not up yet, then fail-fast calls get UNAVAILABLE at once, and a call that waits for it gets the answer once it is up', async () => {
+    const port = await freePort();
+    const client = createClient(inventoryV1.InventoryServiceClient, `127.0.0.1:${port}`);
+    const ask = (waitForReady: boolean, timeoutMs: number) =>
+      callUnary(client.getStock, client, { promotionId: '42' }, { timeoutMs, waitForReady }).then(
+        () => undefined,
+        (error: ServiceError) => error.code,
+      );
+    try {
+      // Nobody listens for 6 s: every attempt to connect fails, and the channel backs off between attempts (what a
+      // service sees when the one it calls starts later than it, or restarts).
+      const failing = Date.now() + 6_000;
+      while (Date.now() < failing) {
+        expect(await ask(false, 1_000)).toBe(status.UNAVAILABLE);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const waiting = ask(true, 2_500);
+      const late = await startStub(port);
+      try {
+        expect(await waiting).toBe(status.NOT_FOUND); // the server's own answer
+      } finally {
+        await late.shutdown(500);
+      }
+    } finally {
+      client.close();
+    }
+  }, 15_000);
 });
 
 describe('the gRPC server kit', () => {
