@@ -112,6 +112,7 @@ export function createApp(deps: GatewayDependencies) {
       rateLimits: deps.rateLimits,
       idempotency: deps.idempotency,
       timeoutMs: deps.upstreamTimeoutMs,
+      logger: deps.logger,
     }),
   );
   app.use(notFoundHandler);

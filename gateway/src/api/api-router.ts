@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from '@flash-sale/config';
+import type { Logger } from '@flash-sale/logging';
 import { fingerprint, type Claim, type IdempotencyStore, type StoredResponse } from '../http/idempotency';
 import { problemOf } from '../http/error-handler';
 import { httpProblem } from '../http/problem';
@@ -18,6 +19,7 @@ export interface ApiRouterDependencies {
   rateLimits: RateLimits;
   idempotency: IdempotencyStore;
   timeoutMs: number;
+  logger: Logger;
 }
 
 const none = z.object({}).strict();
@@ -40,6 +42,7 @@ export function apiRouter({
   rateLimits,
   idempotency,
   timeoutMs,
+  logger,
 }: ApiRouterDependencies): Router {
   const router = Router();
   for (const { spec, method, template } of routes) {
@@ -83,9 +86,14 @@ export function apiRouter({
         response = await handle(input);
       } catch (error) {
         // A definite refusal (402, 404, 409 ...) is the answer to this key; a failure that may pass is not.
+        // Answered without waiting for Redis, as a success is: a retry that overtakes the release or the stored
+        // refusal finds the key in flight and goes to the upstream, which answers the same or better.
         const refusal = problemOf(error);
-        if (refusal.status >= 500 || NOT_REPLAYED.has(refusal.code)) await idempotency.release(key);
-        else await idempotency.complete(key, print, { status: refusal.status, body: refusal, problem: true });
+        const settled =
+          refusal.status >= 500 || NOT_REPLAYED.has(refusal.code)
+            ? idempotency.release(key)
+            : idempotency.complete(key, print, { status: refusal.status, body: refusal, problem: true });
+        settled.catch((failure: unknown) => logger.warn({ err: failure, key }, 'idempotency key not settled'));
         throw error;
       }
       // Answered first: a retry that arrives before the response is stored finds the key in flight and goes to
