@@ -36,9 +36,18 @@ export async function startInventory(extraEnv: Record<string, string> = {}): Pro
   };
 }
 
-let sequence = Math.floor(Math.random() * 1000);
-/** A fresh Snowflake-like decimal id (ms x 1000 + a counter), so every test owns its promotion. */
-export const newId = () => (BigInt(Date.now()) * 1000n + BigInt(sequence++ % 1000)).toString();
+const offset = BigInt(Math.floor(Math.random() * 1000));
+let last = 0n;
+/**
+ * A fresh Snowflake-like decimal id (ms x 1000, plus a random offset per test process), so every test owns its
+ * promotion. Never the same twice in a process: a counter modulo 1000 repeated itself when a test made over a
+ * thousand ids within one millisecond (CI did), so within a millisecond the ids now just count up.
+ */
+export const newId = () => {
+  const now = BigInt(Date.now()) * 1000n + offset;
+  last = now > last ? now : last + 1n;
+  return last.toString();
+};
 
 export const asUser = (userId: string) => callerMetadata({ userId, roles: [] }, new Metadata());
 
