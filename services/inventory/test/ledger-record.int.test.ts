@@ -3,7 +3,8 @@
  * known sales are recorded once, whatever the redeliveries; entries of a sale the database does not know are
  * handed back, not recorded, and do not stop the others. Its change time is what the reconciler reads.
  */
-import { createDatabase } from '@flash-sale/db';
+import { join } from 'node:path';
+import { applyMigrations, createDatabase, parseDatabaseUrl } from '@flash-sale/db';
 import { infra } from '@flash-sale/testing';
 import type { LedgerEntry } from '../src/domain/ledger';
 import { PrismaClient } from '../src/generated/prisma/client';
@@ -13,8 +14,15 @@ import { newId } from './support';
 let prisma: PrismaClient;
 let sales: PrismaSaleRepository;
 
-beforeAll(() => {
-  const { adapter, sql } = createDatabase(infra.databaseUrl('inventory'));
+beforeAll(async () => {
+  const url = infra.databaseUrl('inventory');
+  // The tables are used directly here: no inventory service started in this file has migrated them (on a fresh
+  // database this file may run first; CI's did).
+  await applyMigrations({
+    migrationsDir: join(__dirname, '..', 'prisma', 'migrations'),
+    connection: parseDatabaseUrl(url),
+  });
+  const { adapter, sql } = createDatabase(url);
   prisma = new PrismaClient({ adapter });
   sales = new PrismaSaleRepository(prisma, sql);
 });
