@@ -34,7 +34,7 @@ import {
 import { freshDatabase } from './lib/database';
 import { addr, databaseUrl, Mesh, REDIS_URL } from './lib/mesh';
 import { percentiles, series } from './lib/stats';
-import { renderReport } from './lib/report';
+import { capacity, renderReport } from './lib/report';
 import { until } from './lib/wait';
 import { mint } from '../scripts/token';
 
@@ -247,17 +247,25 @@ async function main() {
     const afterSellOut = summary(flash, lastAccept);
 
     console.log('[bench] while stock lasted:', JSON.stringify(whileStock), 'after:', JSON.stringify(afterSellOut));
-    const rate = Math.round(0.8 * whileStock.perSecond);
-    console.log(`[bench] open loop at 80% of the peak purchase rate: ${rate}/s for 10 s`);
+    // BENCH_STEADY_RATE: offer this rate instead, so that two versions compare at the same load.
+    const rate = Number(env.BENCH_STEADY_RATE ?? Math.round(0.8 * whileStock.perSecond));
+    console.log(`[bench] open loop at ${rate}/s (80% of the peak purchase rate, unless set) for 10 s`);
     const large = await sale(10_000_000, 100);
+    const steadySampler = sampleProcesses([...mesh.processes(), load, ...infrastructureProcesses()]);
     const steadyRun = await drive({
       ...purchaseRun(gateway, `/v1/promotions/${large}/purchase`),
       mode: 'open',
       rate,
       durationMs: 10_000,
     });
+    const steadyCpu = steadySampler.stop();
+    const steadySummary = summary(steadyRun);
+    // CPU per purchase at this rate, all processes: batches are smaller than at the peak, so each costs more.
+    const steadyCpuMs = Object.values(steadyCpu).reduce((sum, p) => sum + p.cpuPercent * 10, 0);
     const steady = {
-      ...summary(steadyRun),
+      ...steadySummary,
+      cpuMsPerPurchase: Number((steadyCpuMs / Math.max(1, steadySummary.perSecond)).toFixed(2)),
+      coresBusy: Number((steadyCpuMs / 1000 / machine().cpus).toFixed(2)),
       series: series(steadyRun.ends, steadyRun.latencies, steadyRun.statuses, 1_000),
     };
 
@@ -266,10 +274,17 @@ async function main() {
     const evalsha = await measureRawEvalsha(redis, { concurrency: CONNECTIONS, durationMs: CEILING_MS });
 
     const floorPerSecond = Math.round((floorBefore.perSecond + after.express.perSecond) / 2);
-    const report = {
+    const measured = {
       date: new Date().toISOString(),
       machine: { ...machine(), note: 'load generator, mesh, Redis, Kafka and PostgreSQL share this machine' },
-      settings: { stock: STOCK, connections: CONNECTIONS, users: USERS, afterMs: AFTER_MS, ceilingMs: CEILING_MS },
+      settings: {
+        stock: STOCK,
+        connections: CONNECTIONS,
+        users: USERS,
+        afterMs: AFTER_MS,
+        ceilingMs: CEILING_MS,
+        ...(env.BENCH_STEADY_RATE ? { steadyRate: rate } : {}),
+      },
       ceilings: {
         nodeHttp: after.node,
         expressFloor: { ...after.express, perSecond: floorPerSecond },
@@ -299,6 +314,7 @@ async function main() {
         purchaseToRawEvalsha: Number((whileStock.perSecond / evalsha.perSecond).toFixed(3)),
       },
     };
+    const report = { ...measured, capacity: capacity(measured) };
     const dir = join(root, 'bench', 'results');
     mkdirSync(dir, { recursive: true });
     const base = join(dir, report.date.slice(0, 16).replace(':', '-'));

@@ -111,6 +111,29 @@ async function demoPromotion(adminToken) {
   return res.json();
 }
 
+/**
+ * Events in `order.requested` that the order service's consumer group has not read yet. Tests and benchmarks
+ * produce into the same local topics (with consumer groups of their own), so after a day of them the local order
+ * service can have hundreds of thousands of foreign events to get through before a new purchase becomes an order.
+ */
+async function orderBacklog() {
+  const { Kafka, logLevel } = require('kafkajs');
+  const admin = new Kafka({ brokers: shared.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const topic = 'order.requested';
+    const groupId = `${env.KAFKA_GROUP_PREFIX ?? ''}order.requests-and-payments`;
+    const [ends, [committed]] = await Promise.all([
+      admin.fetchTopicOffsets(topic),
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+    ]);
+    const read = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+    return ends.reduce((sum, p) => sum + Number(p.high) - Math.max(read.get(p.partition) ?? -1, Number(p.low)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function stop(code) {
   if (stopping) return;
   stopping = true;
@@ -154,6 +177,12 @@ Try it:
   curl -s ${url}/v1/orders -H "authorization: Bearer ${buyer}"
 
 More tokens: npm run token -- <user> [--admin]. Ctrl-C stops everything.`);
+  const backlog = await orderBacklog().catch(() => 0);
+  if (backlog > 1_000)
+    console.log(`
+Note: the order service has ${backlog.toLocaleString('en')} earlier events in order.requested to read before a new
+purchase becomes an order (tests and benchmarks write to the same local topics); until then new orders stay PENDING.
+\`bash scripts/infra.sh reset\` (with the mesh stopped) starts the local infrastructure empty.`);
 }
 
 main().catch((error) => {

@@ -11,7 +11,7 @@ interface Summary {
 export interface Report {
   date: string;
   machine: { cpus: number; cpuModel?: string | undefined; memoryGb: number; node: string; note: string };
-  settings: { stock: number; connections: number; users: number };
+  settings: { stock: number; connections: number; users: number; steadyRate?: number | undefined };
   ceilings: {
     nodeHttp?: Summary | undefined;
     /** The ratios' floor: the mean rate of the two below (older reports measured it once, before the sale). */
@@ -32,7 +32,13 @@ export interface Report {
     errors: number;
     series: Bucket[];
   };
-  steadyAt80Percent: Summary & { rate: number; series: Bucket[] };
+  steadyAt80Percent: Summary & {
+    rate: number;
+    series: Bucket[];
+    /** All processes, over the phase (older reports lack them). */
+    cpuMsPerPurchase?: number;
+    coresBusy?: number;
+  };
   processes: Record<string, { cpuPercent: number; peakRssMb: number }>;
   /** CPU ms per accepted purchase, by process, while the stock lasted. */
   cpuMsPerPurchase: Record<string, number>;
@@ -56,6 +62,42 @@ function floorNote(report: Report): string {
   return `The Express floor: ${before.perSecond.toLocaleString('en')}/s before the sale, ${after.perSecond.toLocaleString('en')}/s after it; the ratios use the mean, ${expressFloor.perSecond.toLocaleString('en')}/s.${warning}\n`;
 }
 
+/**
+ * What this run's CPU per purchase allows on this machine: with every core busy and nothing else running, the rate
+ * would be cores / (CPU per purchase over all processes). Against the Express floor that is the highest purchase
+ * ratio these costs permit, however the waiting is arranged, and the CPU per purchase a target ratio would need.
+ */
+export function capacity(report: Pick<Report, 'machine' | 'ceilings' | 'flashSale' | 'cpuMsPerPurchase'>) {
+  const msPerPurchase = Object.values(report.cpuMsPerPurchase).reduce((sum, ms) => sum + ms, 0);
+  const floor = report.ceilings.expressFloor?.perSecond;
+  if (!floor || msPerPurchase <= 0) return undefined;
+  const coreMs = report.machine.cpus * 1000;
+  return {
+    msPerPurchase: Number(msPerPurchase.toFixed(2)),
+    /** Purchases/s with every core busy at this run's CPU per purchase. */
+    maxPerSecond: Math.round(coreMs / msPerPurchase),
+    maxRatio: Number((coreMs / msPerPurchase / floor).toFixed(2)),
+    /** Share of all cores the processes used while the stock lasted. */
+    coresBusy: Number(((report.flashSale.whileStock.perSecond * msPerPurchase) / coreMs).toFixed(2)),
+    /** CPU ms per purchase, all processes, that a ratio of 0.6 would allow at full use of every core. */
+    msPerPurchaseFor06: Number((coreMs / (0.6 * floor)).toFixed(2)),
+    /** The floor's own CPU per request: one process on one core. */
+    floorMsPerRequest: Number((1000 / floor).toFixed(2)),
+  };
+}
+
+function steadyCpuNote({ steadyAt80Percent: s }: Report): string {
+  return s.cpuMsPerPurchase === undefined
+    ? ''
+    : `; ${s.cpuMsPerPurchase} ms of CPU per purchase (all processes), ${Math.round(s.coresBusy! * 100)}% of the cores`;
+}
+
+function capacityNote(report: Report): string {
+  const c = capacity(report);
+  if (!c) return '';
+  return `CPU bound: at ${c.msPerPurchase} ms of CPU per purchase (all processes), ${report.machine.cpus} cores fully used would sell at most ${c.maxPerSecond.toLocaleString('en')}/s, a ratio of **${c.maxRatio}**; they were ${Math.round(c.coresBusy * 100)}% used while the stock lasted. A ratio of 0.6 needs at most ${c.msPerPurchaseFor06} ms per purchase; the floor, one process on at most one core, answers one request per ${c.floorMsPerRequest} ms.\n`;
+}
+
 /** The Markdown table and the SVG plot of one run. */
 export async function renderReport(report: Report): Promise<{ markdown: string; svg: string }> {
   const f = report.flashSale;
@@ -69,15 +111,15 @@ Sale: ${report.settings.stock.toLocaleString('en')} units, one per user, ${repor
 | --- | --- | --- | --- | --- | --- |
 ${row('purchase through the gateway, while stock lasts', f.whileStock)}
 ${row('purchase through the gateway, after sell-out', f.afterSellOut)}
-${row(`purchase at 80% of the peak (${report.steadyAt80Percent.rate}/s offered)`, report.steadyAt80Percent)}
+${row(`purchase at ${report.settings.steadyRate ? 'a set rate' : '80% of the peak'} (${report.steadyAt80Percent.rate}/s offered)`, report.steadyAt80Percent)}
 ${row('Express floor (same middleware, answers at once), before the sale', report.ceilings.expressFloorBefore)}
 ${row('Express floor, after the sale', report.ceilings.expressFloorAfter)}
 ${row('bare Node http', report.ceilings.nodeHttp)}
 | raw EVALSHA of the reserve script | ${report.ceilings.rawEvalsha.perSecond.toLocaleString('en')} | ${report.ceilings.rawEvalsha.p50Ms} | - | ${report.ceilings.rawEvalsha.p99Ms} | ${report.ceilings.rawEvalsha.maxMs} |
 
 Accepted ${f.accepted.toLocaleString('en')} of ${report.settings.stock.toLocaleString('en')} (oversold: **${f.oversold}**, stock left ${f.stockLeft}); sold out after ${f.sellOutSeconds} s; every accepted order in PostgreSQL ${f.drainMs} ms after the last purchase; the order service wrote ${f.ordersPerSecond.toLocaleString('en')} orders/s; ${f.errors} transport errors.
-At 80% of the peak, p99 ms second by second: ${report.steadyAt80Percent.series.map((b) => Math.round(b.p99Ms)).join(', ')}.
-${floorNote(report)}Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
+At 80% of the peak, p99 ms second by second: ${report.steadyAt80Percent.series.map((b) => Math.round(b.p99Ms)).join(', ')}${steadyCpuNote(report)}.
+${floorNote(report)}${capacityNote(report)}Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
 
 | process | CPU % of one core (sale and after) | CPU ms per purchase (while stock lasted) | peak RSS MB |
 | --- | --- | --- | --- |
