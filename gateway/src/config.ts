@@ -24,6 +24,10 @@ const schema = z
     UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
     /** Purchases arriving together go to inventory in one ReserveBatch call of at most this many; 1: one each. */
     RESERVE_BATCH_MAX: z.coerce.number().int().min(1).max(256).default(64),
+    /** ReserveBatch calls out before a partly filled batch waits for one to return; 0: never waits ... */
+    RESERVE_BATCH_IN_FLIGHT: z.coerce.number().int().min(0).max(1_000).default(1),
+    /** ... and the longest it waits. */
+    RESERVE_BATCH_WAIT_MS: env.durationMs(25),
     /** Circuit breaker per upstream: opens at this share of failures (percent) over 10 s ... */
     CIRCUIT_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
     /** ... once this many calls were made in the window ... */

@@ -68,7 +68,15 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       upstreams,
       soldOut,
       soldOutRejected: () => metrics.soldOutRejections.inc(),
-      ...(config.RESERVE_BATCH_MAX > 1 ? { batcher: new ReserveBatcher(upstreams, config.RESERVE_BATCH_MAX) } : {}),
+      ...(config.RESERVE_BATCH_MAX > 1
+        ? {
+            batcher: new ReserveBatcher(upstreams, {
+              maxBatch: config.RESERVE_BATCH_MAX,
+              maxPartialInFlight: config.RESERVE_BATCH_IN_FLIGHT || Infinity,
+              maxWaitMs: config.RESERVE_BATCH_WAIT_MS,
+            }),
+          }
+        : {}),
     }),
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT,

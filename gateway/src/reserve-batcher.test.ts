@@ -33,7 +33,7 @@ const reserved = (orderId: string): inventoryV1.ReserveBatchResult => ({
 describe('ReserveBatcher', () => {
   it('when purchases arrive in the same turn, then they travel in one call and each gets its own answer', async () => {
     const { upstreams: fake, calls } = upstreams((item) => reserved(`order-${item.userId}`));
-    const batcher = new ReserveBatcher(fake, 64);
+    const batcher = new ReserveBatcher(fake, { maxBatch: 64 });
 
     const answers = await Promise.all(['ann', 'bob', 'cid'].map((u) => batcher.reserve(request(u), scope(u))));
 
@@ -44,7 +44,7 @@ describe('ReserveBatcher', () => {
 
   it('when more purchases arrive than a batch holds, then they are split into calls of at most that many', async () => {
     const { upstreams: fake, calls } = upstreams((item) => reserved(item.userId));
-    const batcher = new ReserveBatcher(fake, 2);
+    const batcher = new ReserveBatcher(fake, { maxBatch: 2 });
 
     await Promise.all(['a', 'b', 'c', 'd', 'e'].map((u) => batcher.reserve(request(u), scope(u))));
 
@@ -62,7 +62,7 @@ describe('ReserveBatcher', () => {
           }
         : reserved(item.userId),
     );
-    const batcher = new ReserveBatcher(fake, 64);
+    const batcher = new ReserveBatcher(fake, { maxBatch: 64 });
 
     const [ann, bob] = await Promise.allSettled(['ann', 'bob'].map((u) => batcher.reserve(request(u), scope(u))));
 
@@ -71,5 +71,95 @@ describe('ReserveBatcher', () => {
     const problem = (bob as PromiseRejectedResult).reason as HttpProblem;
     expect(problem).toBeInstanceOf(HttpProblem);
     expect(problem.problem).toMatchObject({ status: 409, code: 'SOLD_OUT' });
+  });
+
+  describe('with one partial batch in flight', () => {
+    /** Upstreams whose calls stay out until the test answers them (each item reserved) or fails them. */
+    function heldUpstreams() {
+      const calls: { items: string[]; timeoutMs: number; answer: () => void; fail: () => void }[] = [];
+      const fake = {
+        clients: { inventory: { reserveBatch: () => undefined } },
+        call: (_name: string, _method: unknown, request: inventoryV1.ReserveBatchRequest, callScope: CallScope) =>
+          new Promise((resolve, reject) =>
+            calls.push({
+              items: request.items.map((item) => item.userId),
+              timeoutMs: callScope.timeoutMs,
+              answer: () => resolve({ results: request.items.map((item) => reserved(item.userId)) }),
+              fail: () => reject(new Error('unavailable')),
+            }),
+          ),
+      };
+      return { upstreams: fake as unknown as Upstreams, calls };
+    }
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+    it('when purchases arrive while a call is out, then they wait for it and leave together', async () => {
+      const { upstreams: fake, calls } = heldUpstreams();
+      const batcher = new ReserveBatcher(fake, { maxBatch: 64, maxPartialInFlight: 1, maxWaitMs: 1_000 });
+
+      const first = batcher.reserve(request('a'), scope('a'));
+      await turn();
+      const later = ['b', 'c'].map((u) => batcher.reserve(request(u), scope(u)));
+      await turn();
+      const laterStill = batcher.reserve(request('d'), scope('d'));
+      await turn();
+
+      expect(calls.map((call) => call.items)).toEqual([['a']]);
+      calls[0]!.answer();
+      await expect(first).resolves.toMatchObject({ orderId: 'a' });
+      await turn();
+      expect(calls.map((call) => call.items)).toEqual([['a'], ['b', 'c', 'd']]);
+      calls[1]!.answer();
+      await expect(Promise.all([...later, laterStill])).resolves.toHaveLength(3);
+    });
+
+    it('when a batch fills while a call is out, then it leaves at once', async () => {
+      const { upstreams: fake, calls } = heldUpstreams();
+      const batcher = new ReserveBatcher(fake, { maxBatch: 2, maxPartialInFlight: 1, maxWaitMs: 1_000 });
+
+      void batcher.reserve(request('a'), scope('a'));
+      await turn();
+      void batcher.reserve(request('b'), scope('b'));
+      void batcher.reserve(request('c'), scope('c'));
+      void batcher.reserve(request('d'), scope('d'));
+      await turn();
+
+      expect(calls.map((call) => call.items)).toEqual([['a'], ['b', 'c']]);
+    });
+
+    it('when the call out fails, then its purchases fail and the waiting ones leave, with the deadline they have left', async () => {
+      const { upstreams: fake, calls } = heldUpstreams();
+      const batcher = new ReserveBatcher(fake, { maxBatch: 64, maxPartialInFlight: 1, maxWaitMs: 1_000 });
+
+      const first = batcher.reserve(request('a'), scope('a'));
+      await turn();
+      const waiting = batcher.reserve(request('b'), scope('b'));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      calls[0]!.fail();
+      await expect(first).rejects.toThrow('unavailable');
+      await turn();
+
+      expect(calls.map((call) => call.items)).toEqual([['a'], ['b']]);
+      expect(calls[0]!.timeoutMs).toBe(1_000);
+      expect(calls[1]!.timeoutMs).toBeLessThanOrEqual(955);
+      calls[1]!.answer();
+      await expect(waiting).resolves.toMatchObject({ orderId: 'b' });
+    });
+
+    it('when the call out takes longer than the longest wait, then the waiting purchases leave without it', async () => {
+      const { upstreams: fake, calls } = heldUpstreams();
+      const batcher = new ReserveBatcher(fake, { maxBatch: 64, maxPartialInFlight: 1, maxWaitMs: 30 });
+
+      void batcher.reserve(request('a'), scope('a'));
+      await turn();
+      const waiting = batcher.reserve(request('b'), scope('b'));
+      await turn();
+      expect(calls).toHaveLength(1);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+
+      expect(calls.map((call) => call.items)).toEqual([['a'], ['b']]);
+      calls[1]!.answer();
+      await expect(waiting).resolves.toMatchObject({ orderId: 'b' });
+    });
   });
 });

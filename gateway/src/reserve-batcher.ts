@@ -8,52 +8,92 @@ import type { CallScope, Upstreams } from './upstreams';
 interface Pending {
   item: inventoryV1.ReserveBatchItem;
   scope: CallScope;
+  queuedAt: number;
   resolve: (response: inventoryV1.ReserveResponse) => void;
   reject: (error: unknown) => void;
 }
 
 /**
- * Coalesces concurrent purchases into `ReserveBatch` calls: every purchase that arrives within one turn of the
- * event loop (up to `maxBatch`) travels to inventory in one gRPC call, whose items inventory decides one by one
- * exactly as `Reserve` would (their Lua calls pipelined on one Redis connection). A refused item fails its own
- * purchase with the problem `Reserve` would have caused; a failed call fails them all, and is retried as a whole
- * by the upstream layer (every item is idempotent by its key).
+ * Coalesces concurrent purchases into `ReserveBatch` calls, whose items inventory decides one by one exactly as
+ * `Reserve` would (their Lua calls pipelined on one Redis connection). A refused item fails its own purchase with
+ * the problem `Reserve` would have caused; a failed call fails them all, and is retried as a whole by the upstream
+ * layer (every item is idempotent by its key).
+ *
+ * Smart batching: a purchase leaves at the end of its event-loop turn, with every other purchase of that turn, while
+ * fewer than `maxPartialInFlight` calls are out; otherwise it waits for one of them to come back, at most
+ * `maxWaitMs`, and leaves with everything that gathered meanwhile. A full batch (`maxBatch`) always leaves at once,
+ * so this never caps the rate. Idle, a purchase waits for nothing; busy, batches grow with the load instead of each
+ * turn's handful paying for a gRPC call, a Redis pipeline and a relay pass of its own; and a slow call (inventory
+ * waiting for Kafka, say) holds the purchases behind it no longer than `maxWaitMs`.
  */
 export class ReserveBatcher {
   private pending: Pending[] = [];
   private scheduled = false;
+  private inFlight = 0;
+  private held: NodeJS.Timeout | undefined;
+  private readonly maxBatch: number;
+  private readonly maxPartialInFlight: number;
+  private readonly maxWaitMs: number;
 
   constructor(
     private readonly upstreams: Upstreams,
-    private readonly maxBatch: number,
-  ) {}
+    options: { maxBatch: number; maxPartialInFlight?: number; maxWaitMs?: number },
+  ) {
+    this.maxBatch = options.maxBatch;
+    this.maxPartialInFlight = options.maxPartialInFlight ?? Infinity;
+    this.maxWaitMs = options.maxWaitMs ?? 25;
+  }
 
   reserve(request: inventoryV1.ReserveRequest, scope: CallScope): Promise<inventoryV1.ReserveResponse> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ item: { userId: scope.principal!.userId, request }, scope, resolve, reject });
-      if (this.pending.length >= this.maxBatch) this.flush();
+      this.pending.push({
+        item: { userId: scope.principal!.userId, request },
+        scope,
+        queuedAt: Date.now(),
+        resolve,
+        reject,
+      });
+      if (this.pending.length >= this.maxBatch) this.send();
       else this.schedule();
     });
   }
 
+  /** Sends what is pending at the end of this turn, unless enough calls are out: then it is held (above). */
   private schedule() {
     if (this.scheduled) return;
+    if (this.inFlight >= this.maxPartialInFlight) {
+      this.held ??= setTimeout(() => {
+        this.held = undefined;
+        this.send();
+      }, this.maxWaitMs);
+      return;
+    }
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.flush();
+      if (this.inFlight < this.maxPartialInFlight) this.send();
+      else this.schedule();
     });
   }
 
-  private flush() {
+  private send() {
+    clearTimeout(this.held);
+    this.held = undefined;
     const batch = this.pending.splice(0, this.maxBatch);
-    if (this.pending.length > 0) this.schedule();
     if (batch.length === 0) return;
+    if (this.pending.length > 0) this.schedule();
     const { inventory } = this.upstreams.clients;
-    // The buyers travel in the items; the call itself carries the first request's id and no caller.
-    const { principal: _, ...scope } = batch[0]!.scope;
+    // The buyers travel in the items; the call itself carries the first request's id and no caller, and the
+    // deadline that is left of the oldest purchase's.
+    const { principal: _, ...first } = batch[0]!.scope;
+    const scope = {
+      ...first,
+      timeoutMs: Math.max(1, first.timeoutMs - (Date.now() - batch[0]!.queuedAt)),
+      retry: true,
+    };
+    this.inFlight += 1;
     this.upstreams
-      .call('inventory', inventory.reserveBatch, { items: batch.map((p) => p.item) }, { ...scope, retry: true })
+      .call('inventory', inventory.reserveBatch, { items: batch.map((p) => p.item) }, scope)
       .then(
         ({ results }) =>
           batch.forEach((pending, i) => {
@@ -62,7 +102,11 @@ export class ReserveBatcher {
             else pending.reject(refusal(outcome?.$case === 'failure' ? outcome.value : undefined));
           }),
         (error: unknown) => batch.forEach((pending) => pending.reject(error)),
-      );
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        if (this.pending.length > 0) this.schedule();
+      });
   }
 }
 
