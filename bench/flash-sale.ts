@@ -266,6 +266,7 @@ async function main() {
       ...steadySummary,
       cpuMsPerPurchase: Number((steadyCpuMs / Math.max(1, steadySummary.perSecond)).toFixed(2)),
       coresBusy: Number((steadyCpuMs / 1000 / machine().cpus).toFixed(2)),
+      cpuPercent: Object.fromEntries(Object.entries(steadyCpu).map(([name, p]) => [name, p.cpuPercent])),
       series: series(steadyRun.ends, steadyRun.latencies, steadyRun.statuses, 1_000),
     };
 

@@ -38,6 +38,8 @@ export interface Report {
     /** All processes, over the phase (older reports lack them). */
     cpuMsPerPurchase?: number;
     coresBusy?: number;
+    /** By process, % of one core over the phase. */
+    cpuPercent?: Record<string, number>;
   };
   processes: Record<string, { cpuPercent: number; peakRssMb: number }>;
   /** CPU ms per accepted purchase, by process, while the stock lasted. */
