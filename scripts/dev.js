@@ -117,6 +117,8 @@ async function demoPromotion(adminToken) {
  * service can have hundreds of thousands of foreign events to get through before a new purchase becomes an order.
  */
 async function orderBacklog() {
+  // Loading the kit clamps kafkajs's negative timer delays (packages/kafka-kit/src/kafkajs-timeouts.ts).
+  require('@flash-sale/kafka-kit');
   const { Kafka, logLevel } = require('kafkajs');
   const admin = new Kafka({ brokers: shared.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
