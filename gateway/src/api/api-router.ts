@@ -72,7 +72,10 @@ export function apiRouter({
       const claim = await claimWithin(
         limit!,
         () => idempotency.claim(key, print),
-        () => idempotency.release(key),
+        () =>
+          idempotency
+            .release(key)
+            .catch((failure: unknown) => logger.warn({ err: failure, key }, 'idempotency key not released after 429')),
       );
       if (claim.kind === 'mismatch') {
         throw httpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
@@ -107,8 +110,8 @@ export function apiRouter({
 
 /**
  * Claims an idempotency key while the rate limit is checked. A refused request gives up a key it took, so that the
- * same key works once the limit allows (best effort: an unreleased claim lapses, and a retry that finds it in
- * flight goes ahead anyway).
+ * same key works once the limit allows (best effort: `release` logs its own failure; an unreleased claim lapses, and
+ * a retry that finds it in flight goes ahead anyway).
  */
 async function claimWithin(
   limit: Promise<void>,
@@ -117,7 +120,7 @@ async function claimWithin(
 ): Promise<Claim> {
   const [limited, claimed] = await Promise.allSettled([limit, claim()]);
   if (limited.status === 'rejected') {
-    if (claimed.status === 'fulfilled' && claimed.value.kind === 'new') await release().catch(() => undefined);
+    if (claimed.status === 'fulfilled' && claimed.value.kind === 'new') await release();
     throw limited.reason;
   }
   if (claimed.status === 'rejected') throw claimed.reason;
