@@ -117,13 +117,14 @@ async function demoPromotion(adminToken) {
  * service can have hundreds of thousands of foreign events to get through before a new purchase becomes an order.
  */
 async function orderBacklog() {
-  // Loading the kit clamps kafkajs's negative timer delays (packages/kafka-kit/src/kafkajs-timeouts.ts).
-  require('@flash-sale/kafka-kit');
+  // Loading the kit also clamps kafkajs's negative timer delays (packages/kafka-kit/src/kafkajs-timeouts.ts).
+  const { Topics } = require('@flash-sale/kafka-kit');
   const { Kafka, logLevel } = require('kafkajs');
   const admin = new Kafka({ brokers: shared.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    const topic = 'order.requested';
+    const topic = Topics.OrderRequested;
+    // The order service's group for it (services/order/src/service.ts).
     const groupId = `${env.KAFKA_GROUP_PREFIX ?? ''}order.requests-and-payments`;
     const [ends, [committed]] = await Promise.all([
       admin.fetchTopicOffsets(topic),
