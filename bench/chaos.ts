@@ -14,6 +14,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Pool as PgPool } from 'pg';
+import { freshDatabase } from './lib/database';
 import { addr, Mesh, SERVICES, type ServiceName } from './lib/mesh';
 import { root } from './lib/processes';
 import { sleep, until } from './lib/wait';
@@ -23,6 +24,8 @@ import { mint } from '../scripts/token';
 const PORTS = { gateway: 18180, promotion: 31151, inventory: 31152, order: 31153, payment: 31154 };
 const PROXY = { api: 18474, inventory: 31252 };
 const STOCK = 50_000;
+/** Recreated by every run, beside `npm start`'s flashsale; the run's topics are behind `chaos.`. */
+const DATABASE = 'flashsale_chaos';
 const BUYERS = 8;
 const SESSION_TIMEOUT_MS = 6_000;
 const run = promisify(execFile);
@@ -304,7 +307,10 @@ async function main() {
   const gateway = `http://${addr(PORTS.gateway)}`;
 
   const toxics = await Toxics.start();
+  await freshDatabase(DATABASE);
   const mesh = new Mesh({
+    database: DATABASE,
+    topicPrefix: 'chaos.',
     ports: PORTS,
     jwtSecret: secret,
     nodeArgs: ['--require', '@flash-sale/observability/register'],
@@ -317,7 +323,7 @@ async function main() {
     },
   });
   const pg = new PgPool({
-    connectionString: `postgresql://postgres@127.0.0.1:${process.env.PG_PORT ?? 5432}/flashsale`,
+    connectionString: `postgresql://postgres@127.0.0.1:${process.env.PG_PORT ?? 5432}/${DATABASE}`,
     max: 2,
   });
   pg.on('error', () => undefined);

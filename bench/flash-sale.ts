@@ -119,6 +119,7 @@ async function main() {
     jwtSecret: secret,
     nodeArgs: [...tracing, ...profile, ...extra],
     database: DATABASE,
+    topicPrefix: 'bench.',
   });
   mesh.startAll();
   const load = startProcess('load', 'bench/load.ts', {});

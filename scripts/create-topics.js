@@ -11,6 +11,7 @@
  *   KAFKA_MIN_INSYNC_REPLICAS  optional min.insync.replicas of new topics (else the broker's default)
  *   KAFKA_TOPICS_TIMEOUT_MS    how long to keep retrying while the cluster is starting (default 120000)
  *   KAFKA_PARTITIONS_MAX       optional cap on every new topic's partitions (the local infrastructure sets 4)
+ *   KAFKA_TOPIC_PREFIX         optional prefix of every topic name, as the services' variable of the same name
  *
  * Runs locally from scripts/infra.sh and as a Kubernetes Job, so it waits (and says why) while the brokers are
  * unreachable, still loading, or fewer than the replication factor; bad input fails at once. Exit 0 when every
@@ -95,6 +96,21 @@ function loadTopics(file) {
     }
   }
   return topics;
+}
+
+/** KAFKA_TOPIC_PREFIX, checked as the services check it, and short enough for every listed name. */
+function topicPrefix(topics) {
+  const prefix = process.env.KAFKA_TOPIC_PREFIX ?? '';
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(prefix)) {
+    fail(
+      `KAFKA_TOPIC_PREFIX must be at most 100 letters, digits, dots, dashes and underscores, got ${JSON.stringify(prefix)}`,
+      2,
+    );
+  }
+  const longest = Math.max(...topics.map((topic) => topic.name.length));
+  if (prefix.length + longest > 249)
+    fail(`KAFKA_TOPIC_PREFIX makes a topic name longer than Kafka's 249 characters`, 2);
+  return prefix;
 }
 
 /** Broker answers that no retry can fix: stop at once instead of waiting for the timeout. */
@@ -199,7 +215,12 @@ async function main() {
   }
   const timeoutMs = positiveInteger('KAFKA_TOPICS_TIMEOUT_MS', 120000);
   const partitionsMax = positiveInteger('KAFKA_PARTITIONS_MAX', Infinity);
-  const topics = listed.map((topic) => ({ ...topic, partitions: Math.min(topic.partitions, partitionsMax) }));
+  const prefix = topicPrefix(listed);
+  const topics = listed.map((topic) => ({
+    ...topic,
+    name: `${prefix}${topic.name}`,
+    partitions: Math.min(topic.partitions, partitionsMax),
+  }));
   const deadline = Date.now() + timeoutMs;
   let lastReason = '';
   for (let attempt = 1; ; attempt += 1) {

@@ -112,9 +112,9 @@ async function demoPromotion(adminToken) {
 }
 
 /**
- * Events in `order.requested` that the order service's consumer group has not read yet. Tests and benchmarks
- * produce into the same local topics (with consumer groups of their own), so after a day of them the local order
- * service can have hundreds of thousands of foreign events to get through before a new purchase becomes an order.
+ * Events in `order.requested` that the order service's consumer group has not read yet. Tests, benchmarks and the
+ * fault harness have topics of their own (README, "Isolation"), but a local Kafka from before they had them can
+ * hold hundreds of thousands of their events in these topics, to get through before a new purchase becomes an order.
  */
 async function orderBacklog() {
   // Loading the kit also clamps kafkajs's negative timer delays (packages/kafka-kit/src/kafkajs-timeouts.ts).
@@ -184,7 +184,8 @@ More tokens: npm run token -- <user> [--admin]. Ctrl-C stops everything.`);
   if (backlog > 1_000)
     console.log(`
 Note: the order service has ${backlog.toLocaleString('en')} earlier events in order.requested to read before a new
-purchase becomes an order (tests and benchmarks write to the same local topics); until then new orders stay PENDING.
+purchase becomes an order (most likely left by tests or benchmarks of an older version, which wrote to the same
+topics); until then new orders stay PENDING.
 \`bash scripts/infra.sh reset\` (with the mesh stopped) starts the local infrastructure empty.`);
 }
 

@@ -34,6 +34,10 @@ KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 KAFKA_POM="$ROOT/infra/kafka/pom.xml"
 KAFKA_LOG4J="$ROOT/infra/kafka/log4j2.properties"
 DATABASE=flashsale
+# The tests' own database and Kafka topics (packages/testing), and the topics of the benchmark and the fault
+# harness (bench/): none of them reads or writes what a mesh started by `npm start` uses (README, "Isolation").
+TEST_DATABASE=flashsale_test
+TOPIC_PREFIXES=("" test. bench. chaos.)
 SERVICE_ROLES=(promotion inventory orders payment)
 # INFRA_HOST: the address all three listen on (127.0.0.1). scripts/k8s/test-k8s.sh runs a second set on the
 # cluster bridge's host address for pods; INFRA_CLIENT_CIDR then lets that network log in to PostgreSQL with a
@@ -273,10 +277,13 @@ pg_provision() {
     die "PostgreSQL on $HOST:$PG_PORT was not started by infra.sh and refuses user postgres without a password \
 (a Debian system cluster? stop it with pg_ctlcluster VERSION main stop), or choose another PG_PORT"
   }
-  # The same file the postgres image runs at start (deploy/docker/postgres/bootstrap.sql); its database and role
-  # names are DATABASE and SERVICE_ROLES above.
-  psql_admin -d postgres -f "$ROOT/deploy/docker/postgres/bootstrap.sql"
-  log "postgres  database $DATABASE, roles and schemas ${SERVICE_ROLES[*]} ready ($(since "$t0"))"
+  # The same file the postgres image runs at start (deploy/docker/postgres/bootstrap.sql); its role names are
+  # SERVICE_ROLES above.
+  local database
+  for database in "$DATABASE" "$TEST_DATABASE"; do
+    psql_admin -d postgres -v database="$database" -f "$ROOT/deploy/docker/postgres/bootstrap.sql"
+  done
+  log "postgres  databases $DATABASE and $TEST_DATABASE, roles and schemas ${SERVICE_ROLES[*]} ready ($(since "$t0"))"
 }
 
 pg_stop() {
@@ -399,9 +406,12 @@ kafka_wait() { # the log line, then a metadata request
 kafka_topics() {
   local t0
   t0=$(now_ms)
-  KAFKA_BROKERS="$HOST:$KAFKA_PORT" KAFKA_TOPICS_TIMEOUT_MS=60000 KAFKA_PARTITIONS_MAX="$KAFKA_PARTITIONS_MAX" \
-    node "$ROOT/scripts/create-topics.js" |
-    sed 's/^/[infra] /' || kafka_fail "could not create the Kafka topics"
+  local prefix
+  for prefix in "${TOPIC_PREFIXES[@]}"; do
+    KAFKA_BROKERS="$HOST:$KAFKA_PORT" KAFKA_TOPICS_TIMEOUT_MS=60000 KAFKA_PARTITIONS_MAX="$KAFKA_PARTITIONS_MAX" \
+      KAFKA_TOPIC_PREFIX="$prefix" node "$ROOT/scripts/create-topics.js" |
+      sed 's/^/[infra] /' || kafka_fail "could not create the Kafka topics"
+  done
   log "kafka     topics checked in $(since "$t0")"
 }
 

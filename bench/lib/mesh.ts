@@ -4,7 +4,7 @@ export const HOST = '127.0.0.1';
 const env = process.env;
 export const REDIS_URL = env.REDIS_URL ?? `redis://${HOST}:${env.REDIS_PORT ?? 6379}`;
 const KAFKA = env.KAFKA_BROKERS ?? `${HOST}:${env.KAFKA_PORT ?? 9092}`;
-export const databaseUrl = (role: string, database = 'flashsale') =>
+export const databaseUrl = (role: string, database: string) =>
   `postgresql://${role}:${role}@${HOST}:${env.PG_PORT ?? 5432}/${database}?schema=${role}`;
 export const addr = (port: number) => `${HOST}:${port}`;
 
@@ -18,8 +18,12 @@ export interface MeshOptions {
   nodeArgs: string[];
   /** Where the gateway finds inventory (a fault proxy in front of it, for instance). */
   gatewayInventoryAddr?: string;
-  /** The PostgreSQL database (flashsale, the one `npm start` and the tests use, unless given). */
-  database?: string;
+  /**
+   * The PostgreSQL database and the Kafka topic prefix of this mesh: never `npm start`'s (flashsale, no prefix),
+   * whose consumers would otherwise take the run's purchases for their own (README, "Isolation").
+   */
+  database: string;
+  topicPrefix: string;
   /** Extra environment per service. */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
 }
@@ -46,6 +50,7 @@ export class Mesh {
       KAFKA_BROKERS: KAFKA,
       LOG_LEVEL: 'error',
       KAFKA_GROUP_PREFIX: this.groupPrefix,
+      KAFKA_TOPIC_PREFIX: this.options.topicPrefix,
       KAFKA_NEW_GROUP_START: 'end',
     };
     const own: Record<ServiceName, Record<string, string>> = {

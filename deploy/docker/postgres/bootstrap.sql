@@ -1,12 +1,16 @@
 -- The mesh's database, roles and schemas; run by the postgres image's entrypoint (deploy/docker/postgres/
 -- entrypoint.sh) at every start, through psql as the superuser, so it must stay idempotent.
 -- scripts/infra.sh runs this same file for the local cluster (its DATABASE and SERVICE_ROLES must match).
--- Database flashsale; per service a LOGIN role (password = its name) owning the schema of the same name, with its
--- search_path there. Roles get no rights on each other's schemas, and nobody creates objects in
--- `public`.
-SELECT 'CREATE DATABASE flashsale' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = 'flashsale')
+-- Database flashsale (or the psql variable `database`: scripts/infra.sh also makes flashsale_test for the tests);
+-- per service a LOGIN role (password = its name) owning the schema of the same name, with its search_path there.
+-- Roles get no rights on each other's schemas, and nobody creates objects in `public`.
+\if :{?database}
+\else
+  \set database flashsale
+\endif
+SELECT format('CREATE DATABASE %I', :'database') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'database')
 \gexec
-\connect flashsale
+\connect :database
 DO $$
 DECLARE r text;
 BEGIN

@@ -69,6 +69,14 @@ export const commonEnv = {
 
 export { z };
 
+/** The start of a Kafka topic or group name: Kafka's characters only, empty by default. */
+const kafkaNamePrefix = () =>
+  z
+    .string()
+    .max(100)
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')
+    .default('');
+
 /** Variables of the gRPC services, with local defaults; each service picks the ones it uses. */
 export const serviceEnv = {
   GRPC_HOST: env.host(),
@@ -87,10 +95,13 @@ export const serviceEnv = {
    * Prepended to every Kafka consumer group id. Empty in production; tests set a unique one so that a test run
    * never shares partitions with a locally running mesh or another run.
    */
-  KAFKA_GROUP_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')
-    .default(''),
+  KAFKA_GROUP_PREFIX: kafkaNamePrefix(),
+  /**
+   * Prepended to every Kafka topic name, so that meshes sharing one Kafka cluster never read each other's events.
+   * Empty in production; the tests, the benchmark and the fault harness each use their own (`scripts/infra.sh`
+   * creates those topics, the chart's topic Job creates the release's).
+   */
+  KAFKA_TOPIC_PREFIX: kafkaNamePrefix(),
   /** Port of the Prometheus `/metrics` endpoint; unset: no endpoint. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Apply pending migrations at start-up (the Helm chart runs them in a Job instead and sets this false). */

@@ -7,13 +7,14 @@ import { parseDatabaseUrl, type DbConnection } from '../src/connection';
 
 /**
  * Settings for the integration tests, with the defaults of `npm run infra`:
- * - `DATABASE_URL`: the role migrations run as (default `orders`/`orders` on 127.0.0.1:5432, database `flashsale`);
+ * - `DATABASE_URL`: the role migrations run as (default `orders`/`orders` on 127.0.0.1:5432, database `flashsale_test`);
  *   its `?schema=` is ignored, every test works in a scratch schema owned by that role.
  * - `PG_ADMIN_URL`: a superuser that creates and drops the scratch schemas (default `postgres` without password).
  */
 const PG_PORT = process.env.PG_PORT ?? '5432';
-export const DATABASE_URL = process.env.DATABASE_URL ?? `postgresql://orders:orders@127.0.0.1:${PG_PORT}/flashsale`;
-export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? `postgresql://postgres@127.0.0.1:${PG_PORT}/flashsale`;
+export const DATABASE_URL =
+  process.env.DATABASE_URL ?? `postgresql://orders:orders@127.0.0.1:${PG_PORT}/flashsale_test`;
+export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? `postgresql://postgres@127.0.0.1:${PG_PORT}/flashsale_test`;
 
 /** The fixture service: a Prisma schema and two migrations. */
 export const FIXTURE_DIR = path.join(__dirname, 'fixtures', 'shop');

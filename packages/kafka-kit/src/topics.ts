@@ -18,3 +18,16 @@ export const Topics = {
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+/** The topics one mesh uses: `Topics`, each behind the mesh's prefix. */
+export type TopicNames = { readonly [K in keyof typeof Topics]: string };
+
+/**
+ * The topic names behind `prefix` (`KAFKA_TOPIC_PREFIX`), so that several meshes share one Kafka cluster without
+ * reading each other's events: staging beside production, or the tests and the benchmark beside `npm start`.
+ * The empty prefix gives `Topics` themselves.
+ */
+export function topicNames(prefix: string): TopicNames {
+  const entries = Object.entries(Topics).map(([key, name]) => [key, `${prefix}${name}`]);
+  return Object.freeze(Object.fromEntries(entries)) as TopicNames;
+}

@@ -1,7 +1,8 @@
 /**
  * scripts/create-topics.js against the real broker: topics are created as listed, and KAFKA_PARTITIONS_MAX caps
  * their partitions (the local infrastructure sets it to 4; the Helm topic Job when `jobs.topics.maxPartitions` is
- * set); a bad cap is refused before anything is created.
+ * set); KAFKA_TOPIC_PREFIX puts every name behind a prefix; a bad cap or prefix is refused before anything is
+ * created.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,12 +30,13 @@ function createTopics(partitions: number[], env: Record<string, string> = {}) {
   const topics = partitions.map((count) => ({ name: `test.topics.${uniqueSuffix()}`, partitions: count }));
   const file = path.join(dir, `${uniqueSuffix()}.json`);
   writeFileSync(file, JSON.stringify(topics));
-  created.push(...topics.map((topic) => topic.name));
+  const names = topics.map((topic) => `${env.KAFKA_TOPIC_PREFIX ?? ''}${topic.name}`);
+  created.push(...names);
   const run = spawnSync(process.execPath, [script, '--topics', file], {
     encoding: 'utf8',
-    env: { ...process.env, KAFKA_BROKERS: infra.kafkaBrokers, ...env },
+    env: { ...process.env, KAFKA_BROKERS: infra.kafkaBrokers, KAFKA_TOPIC_PREFIX: '', ...env },
   });
-  return { run, names: topics.map((topic) => topic.name) };
+  return { run, names, listed: topics.map((topic) => topic.name) };
 }
 
 async function partitionsOf(names: string[]): Promise<number[]> {
@@ -62,5 +64,19 @@ describe('scripts/create-topics.js', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/KAFKA_PARTITIONS_MAX must be a positive integer, got "0"/);
     expect(await admin.listTopics()).not.toContain(names[0]);
+  });
+
+  it('when KAFKA_TOPIC_PREFIX is set, then every topic is created behind it and none under its listed name', async () => {
+    const { run, names, listed } = createTopics([2], { KAFKA_TOPIC_PREFIX: `p${uniqueSuffix()}.` });
+    expect(run.status).toBe(0);
+    expect(await partitionsOf(names)).toEqual([2]);
+    expect(await admin.listTopics()).not.toContain(listed[0]);
+  });
+
+  it('when KAFKA_TOPIC_PREFIX has a character Kafka refuses, then it exits 2 naming it and creates nothing', async () => {
+    const { run, listed } = createTopics([1], { KAFKA_TOPIC_PREFIX: 'bad/prefix.' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/KAFKA_TOPIC_PREFIX must be .*, got "bad\/prefix\."/);
+    expect(await admin.listTopics()).not.toContain(listed[0]);
   });
 });

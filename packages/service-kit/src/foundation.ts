@@ -4,7 +4,7 @@ import { descriptorSetPath } from '@flash-sale/contracts';
 import { applyMigrations, parseDatabaseUrl, type DbConnection } from '@flash-sale/db';
 import { ShutdownSequence, startGrpcServer, type ServiceBinding } from '@flash-sale/grpc-kit';
 import { leaseSnowflake, type Snowflake } from '@flash-sale/ids';
-import { connectProducer, createKafka } from '@flash-sale/kafka-kit';
+import { connectProducer, createKafka, topicNames, type TopicNames } from '@flash-sale/kafka-kit';
 import { createLogger, type Logger } from '@flash-sale/logging';
 
 /** The variables every service's config has (see `serviceEnv` in @flash-sale/config). */
@@ -57,16 +57,29 @@ export async function startFoundation(
   return { name, logger, connection, redis, ids, shutdown };
 }
 
-/** A kafkajs client and a connected idempotent producer, disconnected on shutdown. */
+/** What `connectKafka` reads from a service's configuration. */
+export interface KafkaConfig {
+  KAFKA_BROKERS: readonly string[];
+  POD_NAME: string;
+  KAFKA_TOPIC_PREFIX: string;
+}
+
+/**
+ * A kafkajs client and a connected idempotent producer, disconnected on shutdown, with the names of the topics
+ * this mesh uses (behind `KAFKA_TOPIC_PREFIX`).
+ */
 export async function connectKafka(
   foundation: Foundation,
-  brokers: readonly string[],
-  podName: string,
-): Promise<{ kafka: Kafka; producer: Producer }> {
-  const kafka = createKafka({ clientId: `${foundation.name}-${podName}`, brokers, logger: foundation.logger });
+  config: KafkaConfig,
+): Promise<{ kafka: Kafka; producer: Producer; topics: TopicNames }> {
+  const kafka = createKafka({
+    clientId: `${foundation.name}-${config.POD_NAME}`,
+    brokers: config.KAFKA_BROKERS,
+    logger: foundation.logger,
+  });
   const producer = await connectProducer(kafka);
   foundation.shutdown.add('kafka producer', () => producer.disconnect());
-  return { kafka, producer };
+  return { kafka, producer, topics: topicNames(config.KAFKA_TOPIC_PREFIX) };
 }
 
 /** Starts serving gRPC last, so the server's shutdown (stop taking work) runs first. */

@@ -3,16 +3,28 @@
  * `scripts/infra.sh up` starts (ports overridable with the same variables).
  */
 
+import { topicNames } from '@flash-sale/kafka-kit';
+
 const host = '127.0.0.1';
+
+/**
+ * Tests have a database and Kafka topics of their own (`scripts/infra.sh up` creates both), so a mesh that
+ * `npm start` runs on the same servers never reads their events or relays their outbox rows, nor they its.
+ */
+const TEST_DATABASE = 'flashsale_test';
+const TEST_TOPIC_PREFIX = 'test.';
+
+/** The topics the services under test use: `Topics` behind the tests' prefix. */
+export const testTopics = topicNames(TEST_TOPIC_PREFIX);
 
 export const infra = {
   redisUrl: process.env.REDIS_URL ?? `redis://${host}:${process.env.REDIS_PORT ?? 6379}`,
   kafkaBrokers: process.env.KAFKA_BROKERS ?? `${host}:${process.env.KAFKA_PORT ?? 9092}`,
   /** The service role's URL: role, password and schema share the name (see scripts/infra.sh). */
   databaseUrl: (role: 'promotion' | 'inventory' | 'orders' | 'payment') =>
-    `postgresql://${role}:${role}@${host}:${process.env.PG_PORT ?? 5432}/flashsale?schema=${role}`,
+    `postgresql://${role}:${role}@${host}:${process.env.PG_PORT ?? 5432}/${TEST_DATABASE}?schema=${role}`,
   adminDatabaseUrl:
-    process.env.PG_ADMIN_URL ?? `postgresql://postgres@${host}:${process.env.PG_PORT ?? 5432}/flashsale`,
+    process.env.PG_ADMIN_URL ?? `postgresql://postgres@${host}:${process.env.PG_PORT ?? 5432}/${TEST_DATABASE}`,
 };
 
 export interface WaitOptions {
@@ -60,6 +72,7 @@ export function serviceEnv(role: 'promotion' | 'inventory' | 'orders' | 'payment
     POD_NAME: `test-${role}-${uniqueSuffix()}`,
     SHUTDOWN_GRACE_MS: '2000',
     KAFKA_GROUP_PREFIX: testGroupPrefix,
+    KAFKA_TOPIC_PREFIX: TEST_TOPIC_PREFIX,
     // The run's groups are new: start them at the topics' ends, not at the history of every earlier run.
     KAFKA_NEW_GROUP_START: 'end',
     ...extra,

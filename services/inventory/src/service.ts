@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { inventoryV1 } from '@flash-sale/contracts';
 import { createDatabase } from '@flash-sale/db';
-import { PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
+import { PumpLoop, startConsumer } from '@flash-sale/kafka-kit';
 import { Counter, Gauge } from 'prom-client';
 import {
   connectKafka,
@@ -38,11 +38,12 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   const { adapter, sql } = createDatabase(config.DATABASE_URL, { onConnectionError: lostConnection(logger) });
   const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
-  const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
+  const { kafka, producer, topics } = await connectKafka(foundation, config);
 
   const sales = new PrismaSaleRepository(prisma, sql);
   const cache = new RedisStockCache(redis);
   const relay = new OutboxRelay(redis, producer, logger, {
+    topic: topics.OrderRequested,
     consumer: `${config.POD_NAME}-${process.pid}`,
     claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
     listPromotions: () => sales.listOpenSince(new Date(Date.now() - SALE_RETENTION_MS)),
@@ -51,7 +52,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   const admin = kafka.admin();
   await admin.connect();
   shutdown.add('kafka admin', () => admin.disconnect());
-  const ledgerProgress = new KafkaLedgerProgress(admin, ledgerGroup, Topics.OrderRequested);
+  const ledgerProgress = new KafkaLedgerProgress(admin, ledgerGroup, topics.OrderRequested);
   const signals = new RedisStockSignals(redis, ids, logger);
   const settle = new SettleReservation(cache, sales, signals);
   const useCases = {
@@ -74,7 +75,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   const ledgerConsumer = await startConsumer({
     kafka,
     groupId: ledgerGroup,
-    topics: [Topics.OrderRequested],
+    topics: [topics.OrderRequested],
     handler: ledgerHandler(sales, logger),
     logger,
     deadLetterProducer: producer,
@@ -85,7 +86,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   const consumer = await startConsumer({
     kafka,
     groupId: `${config.KAFKA_GROUP_PREFIX}inventory.order-events`,
-    topics: [Topics.OrderEvents],
+    topics: [topics.OrderEvents],
     handler: orderEventsHandler(settle, logger),
     logger,
     deadLetterProducer: producer,

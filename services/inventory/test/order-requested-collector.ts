@@ -1,7 +1,6 @@
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { inventoryEventsV1 } from '@flash-sale/contracts';
-import { Topics } from '@flash-sale/kafka-kit';
-import { infra, testGroupPrefix, uniqueSuffix, waitFor } from '@flash-sale/testing';
+import { infra, testGroupPrefix, uniqueSuffix, waitFor, testTopics } from '@flash-sale/testing';
 
 export interface Received {
   key: string | undefined;
@@ -25,11 +24,11 @@ export class OrderRequestedCollector {
     });
     this.consumer = kafka.consumer({ groupId: `${testGroupPrefix}inventory-test.${uniqueSuffix()}` });
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: Topics.OrderRequested, fromBeginning: true });
+    await this.consumer.subscribe({ topic: testTopics.OrderRequested, fromBeginning: true });
     // Start at the topic's current end, not its beginning: the backlog of earlier runs is not this test's.
     const admin = kafka.admin();
     await admin.connect();
-    const ends = await admin.fetchTopicOffsets(Topics.OrderRequested);
+    const ends = await admin.fetchTopicOffsets(testTopics.OrderRequested);
     await admin.disconnect();
     const joined = new Promise<void>((resolve) => this.consumer?.on(this.consumer.events.GROUP_JOIN, () => resolve()));
     await this.consumer.run({
@@ -43,7 +42,7 @@ export class OrderRequestedCollector {
       },
     });
     for (const { partition, high } of ends)
-      this.consumer.seek({ topic: Topics.OrderRequested, partition, offset: high });
+      this.consumer.seek({ topic: testTopics.OrderRequested, partition, offset: high });
     // Joining the group is not the relay's time: wait for it here.
     await joined;
   }

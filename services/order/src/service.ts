@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { inventoryV1, orderV1 } from '@flash-sale/contracts';
 import { createDatabase } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
-import { PgOutboxRelay, PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
+import { PgOutboxRelay, PumpLoop, startConsumer } from '@flash-sale/kafka-kit';
 import { connectKafka, lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { orderHandlers } from './api/order-handlers';
 import { ApplyPayment } from './application/apply-payment';
@@ -27,12 +27,12 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   });
   const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
-  const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
+  const { kafka, producer, topics } = await connectKafka(foundation, config);
   const inventoryClient = createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR);
   shutdown.add('inventory client', () => inventoryClient.close());
 
   const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
-  const orders = new PrismaOrderRepository(prisma, sql, ids, relay.nudge);
+  const orders = new PrismaOrderRepository(prisma, sql, ids, topics, relay.nudge);
   const reservations = new GrpcReservationLookup(inventoryClient, config.UPSTREAM_TIMEOUT_MS);
   const useCases = { query: new QueryOrders(orders, reservations), cancel: new CancelOrder(orders) };
 
@@ -55,15 +55,19 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const consumer = await startConsumer({
     ...consumerDefaults,
     groupId: `${config.KAFKA_GROUP_PREFIX}order.requests-and-payments`,
-    topics: [Topics.OrderRequested, Topics.PaymentEvents],
-    handler: orderConsumerHandler(new RecordOrderRequests(orders, alarm), new ApplyPayment(orders)),
+    topics: [topics.OrderRequested, topics.PaymentEvents],
+    handler: orderConsumerHandler(
+      new RecordOrderRequests(orders, alarm),
+      new ApplyPayment(orders),
+      topics.OrderRequested,
+    ),
     concurrency: config.ORDER_CONSUMER_CONCURRENCY,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
   const deadlines = await startConsumer({
     ...consumerDefaults,
     groupId: `${config.KAFKA_GROUP_PREFIX}order.deadlines`,
-    topics: [Topics.OrderDeadlines],
+    topics: [topics.OrderDeadlines],
     handler: deadlineHandler(expire, logger),
   });
   shutdown.add('deadline consumer', () => deadlines.disconnect());

@@ -2,7 +2,14 @@
  * The order service killed with SIGKILL while it writes batches of orders: real reservations flow from inventory
  * through Kafka into an order service running in its own process, which is killed twice mid-stream and restarted.
  */
-import { serviceEnv, startServiceProcess, uniqueSuffix, waitFor, type ServiceProcess } from '@flash-sale/testing';
+import {
+  serviceEnv,
+  startServiceProcess,
+  testTopics,
+  uniqueSuffix,
+  waitFor,
+  type ServiceProcess,
+} from '@flash-sale/testing';
 import { newSale, reserve, runPool, startInventory, type Harness } from '../../inventory/test/support';
 import { database } from './support';
 
@@ -82,8 +89,8 @@ describe('order service killed mid-batch', () => {
       // A batch redelivered after the kill inserts nothing, so it writes no deadline a second time.
       const created = await db.query<{ n: number; orders: number }>(
         `SELECT count(*)::int AS n, count(DISTINCT key)::int AS orders FROM orders.outbox
-          WHERE topic = 'order.deadlines' AND key = ANY($1::text[])`,
-        [accepted],
+          WHERE topic = $2 AND key = ANY($1::text[])`,
+        [accepted, testTopics.OrderDeadlines],
       );
       expect(created.rows[0]).toEqual({ n: stock, orders: stock });
     } finally {

@@ -3,8 +3,7 @@
  * the same partition of order.deadlines (promotions with different timeouts) still expires on time. The periodic
  * sweep is set to a minute here, so neither it nor the blocked partition can be what expires the order.
  */
-import { Topics } from '@flash-sale/kafka-kit';
-import { uniqueSuffix } from '@flash-sale/testing';
+import { uniqueSuffix, testTopics } from '@flash-sale/testing';
 import { idOnPartitionOf } from './kafka-support';
 import {
   announcedKinds,
@@ -34,7 +33,7 @@ describe('the deadline alarm', () => {
   it('when a short deadline sits behind a long one on its partition, then its order still expires at its deadline', async () => {
     const long = await placeOrder(h.producer, h.orders, { paymentTimeoutSeconds: 900 });
     const short = orderRequested({
-      orderId: await idOnPartitionOf(Topics.OrderDeadlines, long.orderId, newId),
+      orderId: await idOnPartitionOf(testTopics.OrderDeadlines, long.orderId, newId),
       reserveTime: new Date(),
       paymentTimeoutSeconds: 2,
     });

@@ -3,8 +3,8 @@
  * deadline alarm is off, so every expiry here comes from `order.deadlines` being consumed when due.
  */
 import type { KafkaMessage } from 'kafkajs';
-import { DeadLetterHeaders, Topics } from '@flash-sale/kafka-kit';
-import { uniqueSuffix, waitFor } from '@flash-sale/testing';
+import { DeadLetterHeaders } from '@flash-sale/kafka-kit';
+import { uniqueSuffix, waitFor, testTopics } from '@flash-sale/testing';
 import { idOnPartitionOf, TopicRecorder } from './kafka-support';
 import {
   announcedKinds,
@@ -56,7 +56,7 @@ describe('payment deadlines on order.deadlines', () => {
     await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_PAID);
     // An order behind it on the same partition expiring proves the paid order's deadline was consumed first.
     const behind = orderRequested({
-      orderId: await idOnPartitionOf(Topics.OrderDeadlines, event.orderId, newId),
+      orderId: await idOnPartitionOf(testTopics.OrderDeadlines, event.orderId, newId),
       reserveTime: new Date(),
       paymentTimeoutSeconds: 1,
     });
@@ -74,7 +74,7 @@ describe('payment deadlines on order.deadlines', () => {
     await sendOrderRequested(h.producer, first);
     await h.orders.waitForStatus(first.orderId, first.userId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT);
     const second = orderRequested({
-      orderId: await idOnPartitionOf(Topics.OrderDeadlines, first.orderId, newId),
+      orderId: await idOnPartitionOf(testTopics.OrderDeadlines, first.orderId, newId),
       reserveTime: now,
       paymentTimeoutSeconds: 1,
     });
@@ -86,11 +86,11 @@ describe('payment deadlines on order.deadlines', () => {
   });
 
   it('when a deadline message is poison, then it is dead-lettered and the deadlines behind it still expire', async () => {
-    const dlq = await TopicRecorder.messages(Topics.OrderDeadlinesDlq);
+    const dlq = await TopicRecorder.messages(testTopics.OrderDeadlinesDlq);
     try {
       const event = orderRequested({ reserveTime: new Date(), paymentTimeoutSeconds: 1 });
       const key = event.orderId;
-      await h.producer.send(Topics.OrderDeadlines, key, Buffer.from([0xff, 0xff, 0xff]));
+      await h.producer.send(testTopics.OrderDeadlines, key, Buffer.from([0xff, 0xff, 0xff]));
       await sendOrderRequested(h.producer, event);
       await h.orders.waitForStatus(event.orderId, event.userId, OrderStatus.ORDER_STATUS_EXPIRED);
       const letter = await waitFor(async () => dlq.events.find((m: KafkaMessage) => m.key?.toString() === key), {
@@ -98,7 +98,7 @@ describe('payment deadlines on order.deadlines', () => {
         timeoutMs: 30_000,
       });
       expect(letter.headers?.[DeadLetterHeaders.reason]?.toString()).toBe('UNDECODABLE');
-      expect(letter.headers?.[DeadLetterHeaders.sourceTopic]?.toString()).toBe(Topics.OrderDeadlines);
+      expect(letter.headers?.[DeadLetterHeaders.sourceTopic]?.toString()).toBe(testTopics.OrderDeadlines);
     } finally {
       await dlq.stop();
     }

@@ -4,8 +4,7 @@
  * ever consumed), so the groups go back to where this file's own history starts rather than to offset 0; the
  * mechanism is the same (`setOffsets` on a group without members, as `kafka-consumer-groups --reset-offsets`).
  */
-import { Topics } from '@flash-sale/kafka-kit';
-import { uniqueSuffix, waitFor } from '@flash-sale/testing';
+import { uniqueSuffix, waitFor, testTopics } from '@flash-sale/testing';
 import { committedOffsets, endOffsets, resetGroup, TestProducer, type Offsets } from './kafka-support';
 import {
   as,
@@ -25,8 +24,8 @@ import {
 const prefix = `test-replay-${uniqueSuffix()}.`;
 const env = { KAFKA_GROUP_PREFIX: prefix, ORDER_SWEEP_INTERVAL_MS: '3600000' };
 const groups = {
-  [`${prefix}order.requests-and-payments`]: [Topics.OrderRequested, Topics.PaymentEvents],
-  [`${prefix}order.deadlines`]: [Topics.OrderDeadlines],
+  [`${prefix}order.requests-and-payments`]: [testTopics.OrderRequested, testTopics.PaymentEvents],
+  [`${prefix}order.deadlines`]: [testTopics.OrderDeadlines],
 };
 const db = database('orders');
 let producer: TestProducer;
@@ -123,7 +122,11 @@ describe('replaying the order service input', () => {
       for (const topic of topics) expect(await committedOffsets(groupId, topic)).toEqual(marks.get(topic));
     }
     expect(
-      await caughtUp(`${prefix}order.requests-and-payments`, Topics.OrderRequested, ends.get(Topics.OrderRequested)!),
+      await caughtUp(
+        `${prefix}order.requests-and-payments`,
+        testTopics.OrderRequested,
+        ends.get(testTopics.OrderRequested)!,
+      ),
     ).toBe(false);
     await start();
     try {
@@ -136,10 +139,10 @@ describe('replaying the order service input', () => {
       }
       // Deadlines are re-consumed too, except on the partition of the order that still awaits payment (its
       // deadline is 10 min away and holds that partition).
-      const deadlineEnds = ends.get(Topics.OrderDeadlines)!;
+      const deadlineEnds = ends.get(testTopics.OrderDeadlines)!;
       const replayedDeadlines = await waitFor(
         async () => {
-          const committed = await committedOffsets(`${prefix}order.deadlines`, Topics.OrderDeadlines);
+          const committed = await committedOffsets(`${prefix}order.deadlines`, testTopics.OrderDeadlines);
           const moved = [...deadlineEnds].filter(
             ([partition, end]) => BigInt(committed.get(partition) ?? '-1') >= BigInt(end),
           );

@@ -1,8 +1,8 @@
 import type { KafkaMessage } from 'kafkajs';
 import { Pool } from 'pg';
 import { orderEventsV1 } from '@flash-sale/contracts';
-import { DeadLetterHeaders, Topics } from '@flash-sale/kafka-kit';
-import { infra, waitFor } from '@flash-sale/testing';
+import { DeadLetterHeaders } from '@flash-sale/kafka-kit';
+import { infra, waitFor, testTopics } from '@flash-sale/testing';
 import { TopicRecorder } from './kafka-support';
 import { announcedKinds, as, OrderStatus, orderRequested, sendOrderRequested, useOrderStack } from './support';
 
@@ -11,7 +11,7 @@ const h = useOrderStack();
 /** Everything on `order.deadlines` since this file started: each new order's one announcement. */
 let deadlines: TopicRecorder<orderEventsV1.OrderDeadline>;
 beforeAll(async () => {
-  deadlines = await TopicRecorder.start(Topics.OrderDeadlines, orderEventsV1.OrderDeadline.decode);
+  deadlines = await TopicRecorder.start(testTopics.OrderDeadlines, orderEventsV1.OrderDeadline.decode);
 });
 afterAll(() => deadlines?.stop());
 
@@ -67,12 +67,12 @@ describe('order service: reservations become orders', () => {
   });
 
   it('when messages on order.requested are undecodable or invalid, then they go to order.requested.dlq with the reason, and the next one is processed', async () => {
-    const dlq = await TopicRecorder.messages(Topics.OrderRequestedDlq);
+    const dlq = await TopicRecorder.messages(testTopics.OrderRequestedDlq);
     try {
       const event = orderRequested();
       const invalid = orderRequested({ orderId: event.orderId, quantity: 0 });
       // The same key puts all three on one partition, the poison first.
-      const garbage = await h.producer.send(Topics.OrderRequested, event.orderId, Buffer.from([0x0f, 0xff, 0x00]));
+      const garbage = await h.producer.send(testTopics.OrderRequested, event.orderId, Buffer.from([0x0f, 0xff, 0x00]));
       await sendOrderRequested(h.producer, invalid);
       await sendOrderRequested(h.producer, event);
 
@@ -107,7 +107,7 @@ describe('order service: reservations become orders', () => {
       expect(letters.map((m) => header(m, DeadLetterHeaders.reason)).sort()).toEqual(['INVALID', 'UNDECODABLE']);
       const bad = letters.find((m) => header(m, DeadLetterHeaders.reason) === 'INVALID')!;
       expect(header(bad, DeadLetterHeaders.error)).toContain('quantity 0');
-      expect(header(bad, DeadLetterHeaders.sourceTopic)).toBe(Topics.OrderRequested);
+      expect(header(bad, DeadLetterHeaders.sourceTopic)).toBe(testTopics.OrderRequested);
       const undecodable = letters.find((m) => header(m, DeadLetterHeaders.reason) === 'UNDECODABLE')!;
       expect(header(undecodable, DeadLetterHeaders.sourceOffset)).toBe(garbage.offset);
       expect(undecodable.value).toEqual(Buffer.from([0x0f, 0xff, 0x00]));

@@ -4,7 +4,7 @@
  */
 import { loadOrderConfig } from '../src/config';
 import { startOrderService } from '../src/service';
-import { serviceEnv, waitFor } from '@flash-sale/testing';
+import { serviceEnv, testTopics, waitFor } from '@flash-sale/testing';
 import { address, announcedKinds, newId, newUser, useOrderStack } from './support';
 
 const h = useOrderStack({ ORDER_SWEEP_INTERVAL_MS: '200', ORDER_SWEEP_BATCH: '50' });
@@ -52,8 +52,8 @@ describe('overdue order sweep', () => {
       await waitFor(async () => (await statuses(ids)).EXPIRED === 600, { what: '600 expiries', timeoutMs: 30_000 });
       const { rows } = await h.db.query<{ n: number; orders: number }>(
         `SELECT count(*)::int AS n, count(DISTINCT key)::int AS orders FROM orders.outbox
-          WHERE topic = 'order.events' AND key = ANY($1::text[])`,
-        [ids],
+          WHERE topic = $2 AND key = ANY($1::text[])`,
+        [ids, testTopics.OrderEvents],
       );
       expect(rows[0]).toEqual({ n: 600, orders: 600 });
     } finally {

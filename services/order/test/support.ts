@@ -7,8 +7,7 @@ import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { Pool } from 'pg';
 import { inventoryEventsV1, orderEventsV1, orderV1, paymentEventsV1 } from '@flash-sale/contracts';
 import { callerMetadata, callUnary, createClient, readFailure, type CallFailure } from '@flash-sale/grpc-kit';
-import { Topics } from '@flash-sale/kafka-kit';
-import { infra, serviceEnv, waitFor } from '@flash-sale/testing';
+import { infra, serviceEnv, waitFor, testTopics } from '@flash-sale/testing';
 import { loadInventoryConfig } from '../../inventory/src/config';
 import { startInventoryService } from '../../inventory/src/service';
 import { loadOrderConfig } from '../src/config';
@@ -111,7 +110,7 @@ export const sendOrderRequested = (
   partition?: number,
 ) =>
   producer.send(
-    Topics.OrderRequested,
+    testTopics.OrderRequested,
     event.orderId,
     inventoryEventsV1.OrderRequested.encode(event).finish(),
     partition,
@@ -145,7 +144,7 @@ export async function announcedKinds(db: Pool, orderId: string): Promise<string[
     [orderId],
   );
   return rows.map((row) =>
-    row.topic === Topics.OrderDeadlines ? 'deadline' : (decodeOrderEvent(row.payload).kind?.$case ?? 'none'),
+    row.topic === testTopics.OrderDeadlines ? 'deadline' : (decodeOrderEvent(row.payload).kind?.$case ?? 'none'),
   );
 }
 
@@ -163,7 +162,12 @@ export function paymentSucceeded(order: { orderId: string; userId: string; amoun
 }
 
 export const sendPaymentEvent = (producer: TestProducer, event: paymentEventsV1.PaymentEvent, partition?: number) =>
-  producer.send(Topics.PaymentEvents, event.orderId, paymentEventsV1.PaymentEvent.encode(event).finish(), partition);
+  producer.send(
+    testTopics.PaymentEvents,
+    event.orderId,
+    paymentEventsV1.PaymentEvent.encode(event).finish(),
+    partition,
+  );
 
 export interface OrderHarness {
   stack: OrderStack;
@@ -181,7 +185,7 @@ export function useOrderStack(extra: Record<string, string> = {}): OrderHarness 
     harness.stack = await startOrderStack(extra);
     harness.orders = orderApi(harness.stack.orderAddress);
     harness.producer = await TestProducer.connect();
-    harness.orderEvents = await TopicRecorder.start(Topics.OrderEvents, decodeOrderEvent);
+    harness.orderEvents = await TopicRecorder.start(testTopics.OrderEvents, decodeOrderEvent);
   });
   afterAll(async () => {
     await harness.orderEvents?.stop();

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { orderV1, paymentV1 } from '@flash-sale/contracts';
 import { createDatabase } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
-import { PgOutboxRelay, PumpLoop, startConsumer, Topics } from '@flash-sale/kafka-kit';
+import { PgOutboxRelay, PumpLoop, startConsumer } from '@flash-sale/kafka-kit';
 import { connectKafka, lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
 import { paymentHandlers } from './api/payment-handlers';
 import { PayOrder } from './application/pay-order';
@@ -24,12 +24,12 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
   const { adapter, sql } = createDatabase(config.DATABASE_URL, { onConnectionError: lostConnection(logger) });
   const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
-  const { kafka, producer } = await connectKafka(foundation, config.KAFKA_BROKERS, config.POD_NAME);
+  const { kafka, producer, topics } = await connectKafka(foundation, config);
   const orderClient = createClient(orderV1.OrderServiceClient, config.ORDER_ADDR);
   shutdown.add('order client', () => orderClient.close());
 
   const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
-  const payments = new PrismaPaymentRepository(prisma, ids, relay.nudge);
+  const payments = new PrismaPaymentRepository(prisma, ids, topics, relay.nudge);
   const provider = new SimulatedProvider({
     latencyMs: config.PROVIDER_LATENCY_MS,
     failureRate: config.PROVIDER_FAILURE_RATE,
@@ -53,7 +53,7 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
   const consumer = await startConsumer({
     kafka,
     groupId: `${config.KAFKA_GROUP_PREFIX}payment.order-refunds`,
-    topics: [Topics.OrderEvents],
+    topics: [topics.OrderEvents],
     handler: orderRefundsHandler(new RefundPayment(payments, provider), logger),
     logger,
     deadLetterProducer: producer,

@@ -1,13 +1,15 @@
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { inventoryEventsV1 } from '@flash-sale/contracts';
-import { PumpLoop, Topics } from '@flash-sale/kafka-kit';
+import { PumpLoop } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
 import { saleKeys } from '../../domain/sale-keys';
 
 const GROUP = 'relay';
 
 export interface OutboxRelayOptions {
+  /** Where reservations go: the mesh's name for `order.requested`. */
+  topic: string;
   /** This process's name in the stream's consumer group. */
   consumer: string;
   batchSize?: number;
@@ -197,7 +199,7 @@ export class OutboxRelay {
         }
       }
     }
-    if (messages.length > 0) await this.producer.send({ topic: Topics.OrderRequested, acks: -1, messages });
+    if (messages.length > 0) await this.producer.send({ topic: this.options.topic, acks: -1, messages });
     // Each waiter removes itself from the map when it settles.
     for (const { key } of messages) if (key) this.waiting.get(key)?.();
     await Promise.all(

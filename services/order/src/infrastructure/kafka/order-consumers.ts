@@ -1,5 +1,5 @@
 import { inventoryEventsV1, orderEventsV1, paymentEventsV1 } from '@flash-sale/contracts';
-import { decodeBatch, decodeOrDeadLetter, Topics, type BatchHandler, type Deferral } from '@flash-sale/kafka-kit';
+import { decodeBatch, decodeOrDeadLetter, type BatchHandler, type Deferral } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
 import { orderRequestProblem, type OrderRequest } from '../../domain/order';
 import type { ApplyPayment } from '../../application/apply-payment';
@@ -29,9 +29,14 @@ const paymentProblem = (event: paymentEventsV1.PaymentEvent) =>
  * ids recorded in it), captured payments are applied one by one (each a conditional update). Poison messages are
  * dead-lettered; anything else that fails is thrown, and the batch comes again after a backoff.
  */
-export function orderConsumerHandler(record: RecordOrderRequests, applyPayment: ApplyPayment): BatchHandler {
+export function orderConsumerHandler(
+  record: RecordOrderRequests,
+  applyPayment: ApplyPayment,
+  /** The reservations' topic (the mesh's name for `order.requested`); every other topic carries payments. */
+  requestsTopic: string,
+): BatchHandler {
   return async (messages, context) => {
-    if (context.topic === Topics.OrderRequested) {
+    if (context.topic === requestsTopic) {
       const requests = await decodeBatch(messages, decodeRequest, context, orderRequestProblem);
       await record.execute(requests.map(({ event }) => event));
       return;

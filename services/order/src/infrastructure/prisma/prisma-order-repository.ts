@@ -1,5 +1,5 @@
 import type { SqlPool } from '@flash-sale/db';
-import { Topics } from '@flash-sale/kafka-kit';
+import type { TopicNames } from '@flash-sale/kafka-kit';
 import { orderFromRequest, type Order, type OrderRequest } from '../../domain/order';
 import type {
   IdGeneratorPort,
@@ -42,6 +42,8 @@ export class PrismaOrderRepository implements OrderRepository {
     /** The client's own pool, for the consumer's batch statement. */
     private readonly sql: SqlPool,
     private readonly ids: IdGeneratorPort,
+    /** Where the outbox sends order events and deadlines (the mesh's topic names). */
+    private readonly topics: Pick<TopicNames, 'OrderEvents' | 'OrderDeadlines'>,
     private readonly onOutboxWrite: () => void = () => undefined,
   ) {}
 
@@ -66,7 +68,7 @@ export class PrismaOrderRepository implements OrderRepository {
       orders.map((order) => order.amountCents.toString()),
       orders.map((order) => order.createdAt.toISOString()),
       orders.map((order) => order.expiresAt.toISOString()),
-      Topics.OrderDeadlines,
+      this.topics.OrderDeadlines,
       deadlines.map((row) => row.id),
       deadlines.map((row) => row.key),
       deadlines.map((row) => row.payload),
@@ -166,7 +168,7 @@ export class PrismaOrderRepository implements OrderRepository {
     const id = this.ids.next();
     return {
       id: BigInt(id),
-      topic: Topics.OrderEvents,
+      topic: this.topics.OrderEvents,
       key: order.id,
       payload: Buffer.from(encodeOrderEvent(id, order, change, at)),
     };

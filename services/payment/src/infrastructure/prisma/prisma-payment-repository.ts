@@ -1,4 +1,4 @@
-import { Topics } from '@flash-sale/kafka-kit';
+import type { TopicNames } from '@flash-sale/kafka-kit';
 import type { Payment } from '../../domain/payment';
 import type { ChargeResult, IdGenerator, PaymentRepository } from '../../application/ports';
 import { Prisma, type Payment as PaymentRow, type PrismaClient } from '../../generated/prisma/client';
@@ -10,6 +10,8 @@ export class PrismaPaymentRepository implements PaymentRepository {
   constructor(
     private readonly db: PrismaClient,
     private readonly ids: IdGenerator,
+    /** Where the outbox sends payment events (the mesh's topic names). */
+    private readonly topics: Pick<TopicNames, 'PaymentEvents'>,
     private readonly onOutboxWrite: () => void = () => undefined,
   ) {}
 
@@ -101,7 +103,7 @@ export class PrismaPaymentRepository implements PaymentRepository {
     const id = this.ids.next();
     return {
       id: BigInt(id),
-      topic: Topics.PaymentEvents,
+      topic: this.topics.PaymentEvents,
       key: payment.orderId,
       payload: Buffer.from(encodePaymentEvent(id, payment, at, refundReason)),
     };
