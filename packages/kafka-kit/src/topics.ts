@@ -8,8 +8,6 @@ export const Topics = {
   PaymentEvents: 'payment.events',
   /** Payment deadlines, consumed when due (Kafka has no delayed delivery). */
   OrderDeadlines: 'order.deadlines',
-  /** Stock signals (sold out, available again), keyed by promotion id. */
-  InventoryEvents: 'inventory.events',
   /** Dead letters (`<topic>.dlq`): poison messages a consumer set aside, with the reason in their headers. */
   OrderRequestedDlq: 'order.requested.dlq',
   OrderEventsDlq: 'order.events.dlq',
