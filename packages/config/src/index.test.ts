@@ -1,4 +1,4 @@
-import { ConfigError, env, loadConfig, z } from './index';
+import { ConfigError, env, loadConfig, serviceEnv, z } from './index';
 
 const schema = z.object({
   GRPC_PORT: env.port(50051),
@@ -36,5 +36,17 @@ describe('loadConfig', () => {
   it('when a list is given, then it is split and trimmed', () => {
     const config = loadConfig(schema, { KAFKA_BROKERS: 'a:1, b:2,', JWT_SECRET: 'y'.repeat(16) });
     expect(config.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+  });
+
+  it('when a Kafka topic or group prefix has a character Kafka refuses, then start-up fails naming it', () => {
+    const kafka = z.object({
+      KAFKA_TOPIC_PREFIX: serviceEnv.KAFKA_TOPIC_PREFIX,
+      KAFKA_GROUP_PREFIX: serviceEnv.KAFKA_GROUP_PREFIX,
+    });
+    expect(loadConfig(kafka, {})).toEqual({ KAFKA_TOPIC_PREFIX: '', KAFKA_GROUP_PREFIX: '' });
+    expect(loadConfig(kafka, { KAFKA_TOPIC_PREFIX: 'staging.' }).KAFKA_TOPIC_PREFIX).toBe('staging.');
+    expect(() => loadConfig(kafka, { KAFKA_TOPIC_PREFIX: 'staging/' })).toThrow(
+      /KAFKA_TOPIC_PREFIX.*letters, digits, dot, dash and underscore only/,
+    );
   });
 });
