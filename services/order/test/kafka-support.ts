@@ -1,4 +1,4 @@
-import { Kafka, logLevel, Partitioners, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Admin, type Consumer, type KafkaMessage, type Producer } from 'kafkajs';
 import { infra, uniqueSuffix, waitFor } from '@flash-sale/testing';
 
 const kafka = new Kafka({
@@ -9,42 +9,38 @@ const kafka = new Kafka({
 
 export type Offsets = Map<number, string>;
 
-/** The end offset of every partition of `topic` (where the next message will go). */
-export async function endOffsets(topic: string): Promise<Offsets> {
+/** Runs `use` with a connected admin client, disconnected afterwards. */
+async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, high }) => [partition, high]));
+    return await use(admin);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** The end offset of every partition of `topic` (where the next message will go). */
+export async function endOffsets(topic: string): Promise<Offsets> {
+  const ends = await withAdmin((admin) => admin.fetchTopicOffsets(topic));
+  return new Map(ends.map(({ partition, high }) => [partition, high]));
 }
 
 /** A consumer group's committed offset of every partition of `topic` (-1 where it has none). */
 export async function committedOffsets(groupId: string, topic: string): Promise<Offsets> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return new Map((committed?.partitions ?? []).map(({ partition, offset }) => [partition, offset]));
-  } finally {
-    await admin.disconnect();
-  }
+  const [committed] = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
+  return new Map((committed?.partitions ?? []).map(({ partition, offset }) => [partition, offset]));
 }
 
 /** Moves a group without members back (or forward) to `offsets` on `topic`, as `kafka-consumer-groups --reset-offsets` does. */
 export async function resetGroup(groupId: string, topic: string, offsets: Offsets): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.setOffsets({
+  await withAdmin((admin) =>
+    admin.setOffsets({
       groupId,
       topic,
       partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
+    }),
+  );
 }
 
 const partitionOf = Partitioners.DefaultPartitioner();
@@ -63,14 +59,8 @@ export function partitionFor(key: string, partitions: number): number {
 
 /** How many partitions `topic` has on the broker (the local infrastructure caps them; the chart does not). */
 export async function partitionCount(topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    return topics[0]!.partitions.length;
-  } finally {
-    await admin.disconnect();
-  }
+  const { topics } = await withAdmin((admin) => admin.fetchTopicMetadata({ topics: [topic] }));
+  return topics[0]!.partitions.length;
 }
 
 /** A fresh id from `newId` whose messages land on the same partition of `topic` as `key`'s. */
