@@ -32,7 +32,7 @@ import {
   stopProcess,
   type Running,
 } from './lib/processes';
-import { freshDatabase } from './lib/database';
+import { BENCH_DATABASE, BENCH_TOPIC_PREFIX, freshDatabase } from './lib/database';
 import { addr, databaseUrl, Mesh, REDIS_URL } from './lib/mesh';
 import { percentiles, series } from './lib/stats';
 import { capacity, renderReport } from './lib/report';
@@ -68,8 +68,6 @@ const PORTS = {
   node: 18091,
   express: 18092,
 };
-/** Recreated by every run: figures must not depend on what earlier runs and tests left in `flashsale`. */
-const DATABASE = env.BENCH_DATABASE ?? 'flashsale_bench';
 const PURCHASE_BODY = JSON.stringify({ quantity: 1 });
 
 // BENCH_TRACING=off runs everything without OpenTelemetry, to see what tracing costs.
@@ -111,21 +109,21 @@ async function main() {
   writeFileSync(tokensFile, tokens.join('\n'));
 
   const profile = env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${env.BENCH_CPU_PROF}`] : [];
-  await freshDatabase(DATABASE);
+  await freshDatabase(BENCH_DATABASE);
   // BENCH_NODE_ARGS: more node flags for every mesh process (V8 heap sizes, for instance), space-separated.
   const extra = env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const mesh = new Mesh({
     ports: PORTS,
     jwtSecret: secret,
     nodeArgs: [...tracing, ...profile, ...extra],
-    database: DATABASE,
-    topicPrefix: 'bench.',
+    database: BENCH_DATABASE,
+    topicPrefix: BENCH_TOPIC_PREFIX,
   });
   mesh.startAll();
   const load = startProcess('load', 'bench/load.ts', {});
   const drive = loadRunner(load);
   const redis = new Redis(REDIS_URL);
-  const pg = new PgPool({ connectionString: databaseUrl('orders', DATABASE), max: 2 });
+  const pg = new PgPool({ connectionString: databaseUrl('orders', BENCH_DATABASE), max: 2 });
   const gateway = `http://${addr(PORTS.gateway)}`;
   const floors: Running[] = [];
   try {

@@ -15,7 +15,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { inventoryV1 } from '@flash-sale/contracts';
 import { callerMetadata, callUnary, createClient } from '@flash-sale/grpc-kit';
-import { freshDatabase } from './lib/database';
+import { BENCH_DATABASE, BENCH_TOPIC_PREFIX, freshDatabase } from './lib/database';
 import { drive } from './lib/drive';
 import { measureRawEvalsha } from './lib/evalsha';
 import { databaseUrl } from './lib/mesh';
@@ -27,8 +27,6 @@ const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 4);
 const USERS = 20_000;
 const PORT = Number(process.env.BENCH_INVENTORY_PORT ?? 50152);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** The benchmark's own database (recreated) and topics, as `npm run bench` uses: never `npm start`'s. */
-const DATABASE = process.env.BENCH_DATABASE ?? 'flashsale_bench';
 
 /** The sale both runs sell from: a large stock, so every call takes the full success path of the script. */
 function sale(promotionId: string) {
@@ -51,16 +49,16 @@ async function main() {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of the service there (open it in Chrome DevTools or speedscope).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const main = join(__dirname, '..', 'services', 'inventory', 'dist', 'main.js');
-  await freshDatabase(DATABASE);
+  await freshDatabase(BENCH_DATABASE);
   const service = spawn(process.execPath, [...profile, main], {
     // Fresh consumer groups starting at the topics' ends: the run reads its own events, not earlier history.
     env: {
       ...process.env,
       GRPC_PORT: String(PORT),
       LOG_LEVEL: 'error',
-      DATABASE_URL: databaseUrl('inventory', DATABASE),
+      DATABASE_URL: databaseUrl('inventory', BENCH_DATABASE),
       KAFKA_GROUP_PREFIX: `bench-${Date.now()}.`,
-      KAFKA_TOPIC_PREFIX: 'bench.',
+      KAFKA_TOPIC_PREFIX: BENCH_TOPIC_PREFIX,
       KAFKA_NEW_GROUP_START: 'end',
     },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -4,6 +4,13 @@ import { HOST } from './mesh';
 const ROLES = ['promotion', 'inventory', 'orders', 'payment'];
 
 /**
+ * Where the benchmarks keep their data, never `npm start`'s (README, "Isolation"): a database each run recreates
+ * (`BENCH_DATABASE`), and the Kafka topics behind this prefix (`scripts/infra.sh` creates them).
+ */
+export const BENCH_DATABASE = process.env.BENCH_DATABASE ?? 'flashsale_bench';
+export const BENCH_TOPIC_PREFIX = 'bench.';
+
+/**
  * Drops and creates `name` with the mesh's schemas (each owned by its service's role, as in
  * deploy/docker/postgres/bootstrap.sql), so a run measures its own sale, not the history of every test before it:
  * the services migrate it when they start.
