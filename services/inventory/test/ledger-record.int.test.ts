@@ -56,6 +56,9 @@ const entry = (promotionId: string, orderId: string, userId: string): LedgerEntr
   idempotencyKey: `key-${userId}`,
 });
 
+/** A cut-off after every reservation here: changedSince leaves none out. */
+const EVERY_RESERVATION = new Date('2100-01-01T00:00:00Z');
+
 describe('PrismaSaleRepository.recordReserved', () => {
   it('when a batch mixes known and unknown sales, then it records the known ones and hands back the rest', async () => {
     const promotionId = await knownSale();
@@ -72,7 +75,7 @@ describe('PrismaSaleRepository.recordReserved', () => {
     expect(orphans.map((orphan) => orphan.orderId)).toEqual([stray]);
     expect(await sales.ledger(promotionId)).toEqual([entry(promotionId, a, 'alice'), entry(promotionId, b, 'bob')]);
     expect(await sales.findEntry(stray)).toBeUndefined();
-    const changed = (await sales.changedSince(before)).map((row) => row.orderId);
+    const changed = (await sales.changedSince(before, EVERY_RESERVATION)).map((row) => row.orderId);
     expect(changed).toEqual(expect.arrayContaining([a, b]));
   });
 
@@ -83,6 +86,29 @@ describe('PrismaSaleRepository.recordReserved', () => {
     expect(await sales.recordReserved(batch)).toEqual([]);
     expect(await sales.recordReserved(batch)).toEqual([]);
     expect(await sales.ledger(promotionId)).toEqual([entry(promotionId, a, 'carol')]);
+  });
+});
+
+describe('PrismaSaleRepository: what changed, for the reconciler', () => {
+  it('when reservations are still RESERVED and made at the cut-off or later, then they are left out, unlike settled or older ones', async () => {
+    const promotionId = await knownSale();
+    const before = new Date();
+    const [recent, settled, older] = [newId(), newId(), newId()];
+    const cutOff = Date.parse('2030-01-01T10:00:00.123Z'); // `entry`'s reservation time
+    await sales.recordReserved([
+      entry(promotionId, recent, 'dora'),
+      entry(promotionId, settled, 'eve'),
+      { ...entry(promotionId, older, 'finn'), reservedAtMs: cutOff - 1 },
+    ]);
+    expect(await sales.settle(entry(promotionId, settled, 'eve'), 'RELEASED')).toBe(true);
+
+    const changed = (await sales.changedSince(before, new Date(cutOff))).filter((e) => e.promotionId === promotionId);
+    expect(changed.map((e) => [e.orderId, e.status]).sort()).toEqual(
+      [
+        [settled, 'RELEASED'],
+        [older, 'RESERVED'],
+      ].sort(),
+    );
   });
 });
 
@@ -101,7 +127,7 @@ describe('PrismaSaleRepository: reading the ledger a page at a time', () => {
     expect(ledger.find((e) => e.orderId === released.orderId)?.status).toBe('RELEASED');
     expect(ledger[0]).toEqual(entry(promotionId, ledger[0]!.orderId, ledger[0]!.userId));
 
-    const changed = (await sales.changedSince(before)).filter((e) => e.promotionId === promotionId);
+    const changed = (await sales.changedSince(before, EVERY_RESERVATION)).filter((e) => e.promotionId === promotionId);
     expect(changed).toHaveLength(orderIds.length);
     expect(new Set(changed.map((e) => e.orderId))).toEqual(new Set(orderIds));
   });

@@ -1,7 +1,8 @@
 /**
  * The reconciler between its full passes: it reads only the ledger entries changed since its previous pass, so a
- * ledger change reaches Redis within a pass while unchanged sales cost nothing. Overlap 0 here, so only the
- * entries' own change times bring them into a pass.
+ * ledger change reaches Redis within a pass while unchanged sales cost nothing; of those, it skips reservations
+ * this Redis made itself (still RESERVED, made after the reconciler first saw it, plus a margin for clocks).
+ * Overlap 0 here, so only the entries' own change times bring them into a pass.
  */
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +11,7 @@ import { infra, waitFor } from '@flash-sale/testing';
 import { saleKeys } from '../src/domain/sale-keys';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { PrismaSaleRepository } from '../src/infrastructure/prisma/prisma-sale-repository';
-import { newSale, reserve, startInventory, type Harness } from './support';
+import { newId, newSale, reserve, startInventory, type Harness } from './support';
 
 let h: Harness;
 let prisma: PrismaClient;
@@ -71,6 +72,17 @@ async function settledSale() {
   return { promotionId, keys: saleKeys(promotionId), orderIds };
 }
 
+const lateEntry = (promotionId: string, orderId: string, reservedAtMs: number) => ({
+  orderId,
+  promotionId,
+  userId: `late-${orderId}`,
+  quantity: 1,
+  amountCents: 2_500n,
+  status: 'RESERVED' as const,
+  reservedAtMs,
+  idempotencyKey: `late-${orderId}`,
+});
+
 describe('reconciler passes between full ones', () => {
   it('when a ledger entry changes but Redis missed it, then the next pass applies it', async () => {
     const { keys, orderIds } = await settledSale();
@@ -82,6 +94,27 @@ describe('reconciler passes between full ones', () => {
     await waitFor(async () => (await h.redis.get(keys.stock)) === '9', { what: 'the release to reach Redis' });
     expect(JSON.parse((await h.redis.hget(keys.reservations, orderIds[0]!))!).s).toBe('X');
     expect(await h.redis.hget(keys.users, 'quiet-a')).toBe('0');
+  });
+
+  it('when a reservation from before this Redis was first seen reaches the ledger late, then the next pass merges it', async () => {
+    const { promotionId, keys } = await settledSale();
+    // As when a relay sends a reservation that a Redis since lost, after the pass that saw the new server.
+    const late = newId();
+    await ledger.recordReserved([lateEntry(promotionId, late, Date.now() - 3_600_000)]);
+
+    await waitFor(async () => (await h.redis.get(keys.stock)) === '7', { what: 'the late reservation to reach Redis' });
+    expect(JSON.parse((await h.redis.hget(keys.reservations, late))!).s).toBe('R');
+  });
+
+  it('when a reservation made since this Redis was first seen is recorded, then passes do not read it back', async () => {
+    const { promotionId, keys } = await settledSale();
+    // Redis lacks it here only because it was written to the ledger by hand: every real one came from Redis. Made
+    // a minute from now, as every reservation of a sale is once the server has been seen for longer than the margin.
+    const recent = newId();
+    await ledger.recordReserved([lateEntry(promotionId, recent, Date.now() + 60_000)]);
+    await sleep(1_000);
+    expect(await h.redis.get(keys.stock)).toBe('8');
+    expect(await h.redis.hexists(keys.reservations, recent)).toBe(0);
   });
 
   it('when nothing of a sale changed, then its whole ledger is not read again until a full pass', async () => {

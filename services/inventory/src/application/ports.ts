@@ -33,13 +33,21 @@ export interface StockCache {
   /** The stock counter minus what Redis's own reservations say it should be; sets it right when `repair`. */
   checkStock(promotionId: string, repair: boolean): Promise<number>;
   available(promotionId: string): Promise<number | undefined>;
-  /** Which Redis server this is (its run id): another value means it restarted, failed over or was restored. */
-  epoch(): Promise<string>;
+  /**
+   * Which Redis server this is (its run id: another value means it restarted, failed over or was restored), and
+   * its clock, the one reservations are stamped with.
+   */
+  epoch(): Promise<RedisEpoch>;
   findReservation(orderId: string): Promise<Reservation | undefined>;
   /** What releasing did: units went back now (with the stock after), nothing (already settled), or unknown order. */
   release(promotionId: string, orderId: string): Promise<ReleaseResult>;
   /** Marks the reservation paid, atomically against a racing release: of the two, only the first one wins. */
   confirm(promotionId: string, orderId: string): Promise<ConfirmOutcome>;
+}
+
+export interface RedisEpoch {
+  id: string;
+  nowMs: number;
 }
 
 export type ConfirmOutcome = 'CONFIRMED' | 'ALREADY_CONFIRMED' | 'RELEASED' | 'UNKNOWN';
@@ -60,8 +68,11 @@ export interface SaleRepository {
   findEntry(orderId: string): Promise<LedgerEntry | undefined>;
   /** Every ledger entry of a sale, in order id order. */
   ledger(promotionId: string): Promise<LedgerEntry[]>;
-  /** Every ledger entry, of any sale, written or settled at `since` or later. */
-  changedSince(since: Date): Promise<LedgerEntry[]>;
+  /**
+   * Every ledger entry, of any sale, written or settled at `since` or later, except reservations still `RESERVED`
+   * that were made at `reservedBefore` or later.
+   */
+  changedSince(since: Date, reservedBefore: Date): Promise<LedgerEntry[]>;
   /** Promotions whose outbox streams may still hold entries: windows that end after `since`. */
   listOpenSince(since: Date): Promise<string[]>;
 }

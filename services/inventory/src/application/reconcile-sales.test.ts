@@ -2,14 +2,14 @@ import { createLogger } from '@flash-sale/logging';
 import type { LedgerEntry } from '../domain/ledger';
 import type { SaleTerms } from '../domain/sale';
 import type { LedgerProgress, SaleRepository, StockCache } from './ports';
-import { planPass, ReconcileSales, type PassState } from './reconcile-sales';
+import { planPass, ReconcileSales, REDIS_CLOCK_MARGIN_MS, type PassState } from './reconcile-sales';
 
 const options = { fullEveryMs: 600_000, overlapMs: 60_000 };
 const T0 = Date.parse('2030-01-01T00:00:00Z');
 const logger = createLogger({ service: 'test', level: 'silent' });
 
 describe('planPass', () => {
-  const last: PassState = { epoch: 'redis-a', passAt: T0, fullAt: T0 - 30_000 };
+  const last: PassState = { epoch: 'redis-a', epochSeenAt: T0 - 300_000, passAt: T0, fullAt: T0 - 30_000 };
 
   it('when there was no pass yet, then the pass is full', () => {
     expect(planPass(undefined, 'redis-a', T0, options)).toEqual({ kind: 'full' });
@@ -23,10 +23,12 @@ describe('planPass', () => {
     expect(planPass(last, 'redis-a', T0 - 30_000 + 600_000, options)).toEqual({ kind: 'full' });
   });
 
-  it('otherwise, then it reads changes from overlapMs before the last pass', () => {
+  it('otherwise, then it reads changes from overlapMs before the last pass, but not this Redis’s own reservations', () => {
     expect(planPass(last, 'redis-a', T0 + 30_000, options)).toEqual({
       kind: 'changes',
       since: new Date(T0 - 60_000),
+      // Reservations still RESERVED, made from a margin after this Redis was first seen (its clock): it made them.
+      reservedBefore: new Date(T0 - 300_000 + REDIS_CLOCK_MARGIN_MS),
     });
   });
 });
@@ -46,7 +48,8 @@ const entry = (promotionId: string, orderId: string): LedgerEntry => ({
 function setup() {
   const ledger = [entry('1', '10'), entry('1', '11'), entry('2', '20')];
   const calls: string[] = [];
-  let epoch = 'redis-a';
+  // Redis's clock, which stamps reservations, runs 2 s behind the reconciler's here.
+  const redis = { id: 'redis-a', nowMs: T0 - 2_000 };
   const open = new Set(['1', '2']);
   const postgres = { down: false };
   const sales = {
@@ -59,13 +62,13 @@ function setup() {
       calls.push(`ledger ${promotionId}`);
       return ledger.filter((e) => e.promotionId === promotionId);
     },
-    changedSince: async (since: Date) => {
-      calls.push(`changedSince ${since.getTime() - T0}`);
+    changedSince: async (since: Date, reservedBefore: Date) => {
+      calls.push(`changedSince ${since.getTime() - T0} reservedBefore ${reservedBefore.getTime() - T0}`);
       return [entry('2', '21')];
     },
   } as Partial<SaleRepository> as SaleRepository;
   const cache = {
-    epoch: async () => epoch,
+    epoch: async () => ({ ...redis }),
     isOpen: async (promotionId: string) => open.has(promotionId),
     merge: async (promotionId: string, entries: readonly LedgerEntry[]) => {
       calls.push(`merge ${promotionId} ${entries.map((e) => e.orderId).join(',')}`);
@@ -84,7 +87,8 @@ function setup() {
     calls,
     open,
     postgres,
-    setEpoch: (value: string) => (epoch = value),
+    /** Redis becomes another server, whose clock says `nowMs`. */
+    setEpoch: (id: string, nowMs: number) => Object.assign(redis, { id, nowMs }),
     take: () => calls.splice(0),
   };
 }
@@ -101,13 +105,34 @@ describe('ReconcileSales', () => {
     await reconcile.run(new Date(T0));
     take();
     await reconcile.run(new Date(T0 + 30_000));
-    expect(take()).toEqual(['changedSince -60000', 'merge 2 21', 'checkStock 2']);
+    expect(take()).toEqual(['changedSince -60000 reservedBefore 8000', 'merge 2 21', 'checkStock 2']);
+  });
+
+  it('when a full pass comes round on the same Redis, then reservations are still skipped from when it was first seen', async () => {
+    const { reconcile, take } = setup();
+    await reconcile.run(new Date(T0));
+    await reconcile.run(new Date(T0 + options.fullEveryMs)); // full: fullEveryMs since the first
+    expect(take()).toContain('ledger 1');
+    await reconcile.run(new Date(T0 + options.fullEveryMs + 30_000));
+    expect(take()[0]).toBe(`changedSince ${options.fullEveryMs - 60_000} reservedBefore 8000`);
+  });
+
+  it('when Redis restarted between passes, then reservations are read back again from when the new one was seen', async () => {
+    const { reconcile, take, setEpoch } = setup();
+    await reconcile.run(new Date(T0));
+    await reconcile.run(new Date(T0 + 30_000));
+    setEpoch('redis-b', T0 + 58_000);
+    await reconcile.run(new Date(T0 + 60_000)); // full: another server
+    take();
+    await reconcile.run(new Date(T0 + 90_000));
+    // From when the new server was first seen, by its clock, plus REDIS_CLOCK_MARGIN_MS.
+    expect(take()[0]).toBe('changedSince 0 reservedBefore 68000');
   });
 
   it('when Redis restarted between passes, then the next pass is full again', async () => {
     const { reconcile, take, setEpoch } = setup();
     await reconcile.run(new Date(T0));
-    setEpoch('redis-b');
+    setEpoch('redis-b', T0 + 28_000);
     take();
     await reconcile.run(new Date(T0 + 30_000));
     expect(take()).toContain('ledger 1');
@@ -119,7 +144,13 @@ describe('ReconcileSales', () => {
     open.delete('1');
     take();
     const drifts = await reconcile.run(new Date(T0 + 30_000));
-    expect(take()).toEqual(['changedSince -60000', 'ledger 1', 'rebuild 1 2', 'merge 2 21', 'checkStock 2']);
+    expect(take()).toEqual([
+      'changedSince -60000 reservedBefore 8000',
+      'ledger 1',
+      'rebuild 1 2',
+      'merge 2 21',
+      'checkStock 2',
+    ]);
     expect(drifts).toEqual([{ promotionId: '1', rebuilt: true, entries: 2, stock: 0 }]);
   });
 
@@ -131,6 +162,6 @@ describe('ReconcileSales', () => {
     postgres.down = false;
     take();
     await reconcile.run(new Date(T0 + 60_000));
-    expect(take()[0]).toBe('changedSince -60000');
+    expect(take()[0]).toBe('changedSince -60000 reservedBefore 8000');
   });
 });

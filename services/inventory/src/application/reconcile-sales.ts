@@ -23,23 +23,46 @@ export interface ReconcileOptions {
   overlapMs: number;
 }
 
-/** What the previous successful pass saw: Redis's identity, and when it and the last full pass started. */
+/**
+ * How long after a Redis server was first seen reservations are still read back: the clocks of a failed primary
+ * (which stamped the reservations it lost) and of the replica that took over may differ by this much.
+ */
+export const REDIS_CLOCK_MARGIN_MS = 10_000;
+
+/**
+ * What the previous successful pass saw: Redis's identity, when (by Redis's clock) this reconciler first saw that
+ * server, and when (by its own) the previous pass and the last full one started.
+ */
 export interface PassState {
   epoch: string;
+  epochSeenAt: number;
   passAt: number;
   fullAt: number;
 }
 
-export type Pass = { kind: 'full' } | { kind: 'changes'; since: Date };
+export type Pass = { kind: 'full' } | { kind: 'changes'; since: Date; reservedBefore: Date };
 
 /**
  * A pass reads every open sale's whole ledger on the first run, whenever Redis is another server than last
  * time (restarted, failed over, restored from a snapshot: it may have gone back in time) and every
  * `fullEveryMs`; between those it reads only the entries changed since shortly before the previous pass.
+ *
+ * Of those, it leaves out reservations still `RESERVED` that were made after this Redis server was first seen
+ * (plus `REDIS_CLOCK_MARGIN_MS`): the ledger learned them from this server's own outbox, so it holds them, in that
+ * state or a later one. During a sale they are nearly every change, tens of thousands a minute, and reading them
+ * back and merging them held the hot path for up to a second per pass. Settled entries are always read (the
+ * ledger is written before Redis), and so are reservations made before this server was seen: one that a lost
+ * Redis forgot can reach the ledger after the pass that saw the new server (its relay was still sending it), and
+ * is merged then. (A failed primary that went on taking reservations after the failover, cut off from its
+ * replicas, is the one case left to the next full pass.)
  */
 export function planPass(last: PassState | undefined, epoch: string, now: number, options: ReconcileOptions): Pass {
   if (!last || last.epoch !== epoch || now - last.fullAt >= options.fullEveryMs) return { kind: 'full' };
-  return { kind: 'changes', since: new Date(last.passAt - options.overlapMs) };
+  return {
+    kind: 'changes',
+    since: new Date(last.passAt - options.overlapMs),
+    reservedBefore: new Date(last.epochSeenAt + REDIS_CLOCK_MARGIN_MS),
+  };
 }
 
 /** What a caller hears of the reconciler: every sale it compared, and every pass it completed. */
@@ -73,9 +96,10 @@ export class ReconcileSales {
 
   async run(now = new Date()): Promise<Drift[]> {
     // Read before the pass: a Redis that restarts during it is another epoch for the next one.
-    const epoch = await this.cache.epoch();
+    const { id: epoch, nowMs: redisNow } = await this.cache.epoch();
     const pass = planPass(this.last, epoch, now.getTime(), this.options);
-    const changed = pass.kind === 'changes' ? byPromotion(await this.sales.changedSince(pass.since)) : undefined;
+    const changed =
+      pass.kind === 'changes' ? byPromotion(await this.sales.changedSince(pass.since, pass.reservedBefore)) : undefined;
     const drifts: Drift[] = [];
     const started = performance.now();
     const open = await this.sales.listOpenSince(new Date(now.getTime() - SALE_RETENTION_MS));
@@ -89,7 +113,12 @@ export class ReconcileSales {
       }
     }
     const passAt = now.getTime();
-    this.last = { epoch, passAt, fullAt: pass.kind === 'full' ? passAt : this.last!.fullAt };
+    this.last = {
+      epoch,
+      epochSeenAt: this.last?.epoch === epoch ? this.last.epochSeenAt : redisNow,
+      passAt,
+      fullAt: pass.kind === 'full' ? passAt : this.last!.fullAt,
+    };
     this.hooks.passed?.({ kind: pass.kind, sales: open.length, ms: performance.now() - started });
     return drifts;
   }

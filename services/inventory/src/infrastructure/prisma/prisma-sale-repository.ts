@@ -37,6 +37,7 @@ const LEDGER_PAGE = `SELECT ${ENTRY_COLUMNS} FROM reservations
 
 const CHANGED_PAGE = `SELECT ${ENTRY_COLUMNS} FROM reservations
   WHERE updated_at >= $1 AND (updated_at, order_id) > ($2::timestamptz, $3::bigint)
+    AND (status <> 'RESERVED' OR reserved_at < $5)
   ORDER BY updated_at, order_id LIMIT $4`;
 
 interface EntryRow {
@@ -132,12 +133,13 @@ export class PrismaSaleRepository implements SaleRepository {
     return this.pages(LEDGER_PAGE, (after, limit) => [promotionId, after?.orderId ?? '-1', limit]);
   }
 
-  async changedSince(since: Date): Promise<LedgerEntry[]> {
+  async changedSince(since: Date, reservedBefore: Date): Promise<LedgerEntry[]> {
     return this.pages(CHANGED_PAGE, (after, limit) => [
       since,
       after?.updatedAt ?? since,
       after?.orderId ?? '-1',
       limit,
+      reservedBefore,
     ]);
   }
 

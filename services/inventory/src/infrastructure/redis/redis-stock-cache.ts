@@ -3,7 +3,14 @@ import { STATUS_CODE, type LedgerEntry } from '../../domain/ledger';
 import type { Rejection, Reservation, ReservationStatus } from '../../domain/reservation';
 import { orderIndexKey, saleKeys } from '../../domain/sale-keys';
 import { SALE_RETENTION_MS, type SaleTerms } from '../../domain/sale';
-import type { ConfirmOutcome, ReleaseResult, ReserveRequest, ReserveResult, StockCache } from '../../application/ports';
+import type {
+  ConfirmOutcome,
+  RedisEpoch,
+  ReleaseResult,
+  ReserveRequest,
+  ReserveResult,
+  StockCache,
+} from '../../application/ports';
 import { CHECK_STOCK, CONFIRM, MERGE, OPEN, RELEASE, RESERVE, SEED } from './scripts';
 
 type ScriptReply = string[];
@@ -129,10 +136,12 @@ export class RedisStockCache implements StockCache {
     return value === null ? undefined : Number(value);
   }
 
-  async epoch(): Promise<string> {
-    const runId = /^run_id:(\w+)/m.exec(await this.redis.info('server'))?.[1];
-    if (!runId) throw new Error('Redis INFO server did not report a run_id');
-    return runId;
+  async epoch(): Promise<RedisEpoch> {
+    const info = await this.redis.info('server');
+    const id = /^run_id:(\w+)/m.exec(info)?.[1];
+    const micros = /^server_time_usec:(\d+)/m.exec(info)?.[1];
+    if (!id || !micros) throw new Error('Redis INFO server did not report a run_id and server_time_usec');
+    return { id, nowMs: Math.floor(Number(micros) / 1000) };
   }
 
   async findReservation(orderId: string): Promise<Reservation | undefined> {
