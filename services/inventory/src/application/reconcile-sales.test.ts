@@ -9,7 +9,7 @@ const T0 = Date.parse('2030-01-01T00:00:00Z');
 const logger = createLogger({ service: 'test', level: 'silent' });
 
 describe('planPass', () => {
-  const last: PassState = { epoch: 'redis-a', epochSeenAt: T0 - 300_000, passAt: T0, fullAt: T0 - 30_000 };
+  const last: PassState = { epoch: 'redis-a', intactSince: T0 - 300_000, passAt: T0, fullAt: T0 - 30_000 };
 
   it('when there was no pass yet, then the pass is full', () => {
     expect(planPass(undefined, 'redis-a', T0, options)).toEqual({ kind: 'full' });
@@ -127,6 +127,18 @@ describe('ReconcileSales', () => {
     await reconcile.run(new Date(T0 + 90_000));
     // From when the new server was first seen, by its clock, plus REDIS_CLOCK_MARGIN_MS.
     expect(take()[0]).toBe('changedSince 0 reservedBefore 68000');
+  });
+
+  it('when a pass rebuilt a sale the same Redis lost, then reservations are read back again from that pass', async () => {
+    const { reconcile, take, open, setEpoch } = setup();
+    await reconcile.run(new Date(T0));
+    open.delete('1'); // a FLUSHALL or an eviction: the same server, run id and all
+    setEpoch('redis-a', T0 + 28_000);
+    await reconcile.run(new Date(T0 + 30_000));
+    open.add('1');
+    take();
+    await reconcile.run(new Date(T0 + 60_000));
+    expect(take()[0]).toBe('changedSince -30000 reservedBefore 38000');
   });
 
   it('when Redis restarted between passes, then the next pass is full again', async () => {

@@ -30,12 +30,13 @@ export interface ReconcileOptions {
 export const REDIS_CLOCK_MARGIN_MS = 10_000;
 
 /**
- * What the previous successful pass saw: Redis's identity, when (by Redis's clock) this reconciler first saw that
- * server, and when (by its own) the previous pass and the last full one started.
+ * What the previous successful pass saw: Redis's identity; since when (by Redis's clock) it has lost nothing this
+ * reconciler knows of, that is when it first saw that server or last rebuilt a sale the server had lost (a FLUSHALL,
+ * an eviction: the same server); and when (by its own clock) the previous pass and the last full one started.
  */
 export interface PassState {
   epoch: string;
-  epochSeenAt: number;
+  intactSince: number;
   passAt: number;
   fullAt: number;
 }
@@ -47,13 +48,12 @@ export type Pass = { kind: 'full' } | { kind: 'changes'; since: Date; reservedBe
  * time (restarted, failed over, restored from a snapshot: it may have gone back in time) and every
  * `fullEveryMs`; between those it reads only the entries changed since shortly before the previous pass.
  *
- * Of those, it leaves out reservations still `RESERVED` that were made after this Redis server was first seen
- * (plus `REDIS_CLOCK_MARGIN_MS`): the ledger learned them from this server's own outbox, so it holds them, in that
- * state or a later one. During a sale they are nearly every change, tens of thousands a minute, and reading them
+ * Of those, it leaves out reservations still `RESERVED` that were made after this Redis server was first seen, or
+ * after it last lost a sale (plus `REDIS_CLOCK_MARGIN_MS`): the ledger learned them from this server's own outbox,
+ * so it holds them, in that state or a later one. During a sale they are nearly every change, tens of thousands a minute, and reading them
  * back and merging them held the hot path for up to a second per pass. Settled entries are always read (the
- * ledger is written before Redis), and so are reservations made before this server was seen: one that a lost
- * Redis forgot can reach the ledger after the pass that saw the new server (its relay was still sending it), and
- * is merged then. (A failed primary that went on taking reservations after the failover, cut off from its
+ * ledger is written before Redis), and so are reservations made before that: one that a lost Redis forgot can
+ * reach the ledger after the pass that saw the loss (its relay was still sending it), and is merged then. (A failed primary that went on taking reservations after the failover, cut off from its
  * replicas, is the one case left to the next full pass.)
  */
 export function planPass(last: PassState | undefined, epoch: string, now: number, options: ReconcileOptions): Pass {
@@ -61,7 +61,7 @@ export function planPass(last: PassState | undefined, epoch: string, now: number
   return {
     kind: 'changes',
     since: new Date(last.passAt - options.overlapMs),
-    reservedBefore: new Date(last.epochSeenAt + REDIS_CLOCK_MARGIN_MS),
+    reservedBefore: new Date(last.intactSince + REDIS_CLOCK_MARGIN_MS),
   };
 }
 
@@ -101,11 +101,13 @@ export class ReconcileSales {
     const changed =
       pass.kind === 'changes' ? byPromotion(await this.sales.changedSince(pass.since, pass.reservedBefore)) : undefined;
     const drifts: Drift[] = [];
+    let rebuilt = false;
     const started = performance.now();
     const open = await this.sales.listOpenSince(new Date(now.getTime() - SALE_RETENTION_MS));
     for (const promotionId of open) {
       const drift = await this.reconcile(promotionId, changed);
       if (!drift) continue;
+      rebuilt ||= drift.rebuilt;
       this.hooks.report?.(drift);
       if (drift.rebuilt || drift.deferred || drift.entries !== 0 || drift.stock !== 0) {
         this.logger.warn({ ...drift }, 'inventory drift found and repaired');
@@ -115,7 +117,7 @@ export class ReconcileSales {
     const passAt = now.getTime();
     this.last = {
       epoch,
-      epochSeenAt: this.last?.epoch === epoch ? this.last.epochSeenAt : redisNow,
+      intactSince: this.last?.epoch === epoch && !rebuilt ? this.last.intactSince : redisNow,
       passAt,
       fullAt: pass.kind === 'full' ? passAt : this.last!.fullAt,
     };
