@@ -24,8 +24,9 @@ export interface ReconcileOptions {
 }
 
 /**
- * How long after a Redis server was first seen reservations are still read back: the clocks of a failed primary
- * (which stamped the reservations it lost) and of the replica that took over may differ by this much.
+ * How long after a Redis server was first seen (or last lost a sale) its reservations are still read back: the
+ * clocks of a failed primary (which stamped the reservations it lost) and of the replica that took over may differ
+ * by this much.
  */
 export const REDIS_CLOCK_MARGIN_MS = 10_000;
 
@@ -50,11 +51,12 @@ export type Pass = { kind: 'full' } | { kind: 'changes'; since: Date; reservedBe
  *
  * Of those, it leaves out reservations still `RESERVED` that were made after this Redis server was first seen, or
  * after it last lost a sale (plus `REDIS_CLOCK_MARGIN_MS`): the ledger learned them from this server's own outbox,
- * so it holds them, in that state or a later one. During a sale they are nearly every change, tens of thousands a minute, and reading them
- * back and merging them held the hot path for up to a second per pass. Settled entries are always read (the
- * ledger is written before Redis), and so are reservations made before that: one that a lost Redis forgot can
- * reach the ledger after the pass that saw the loss (its relay was still sending it), and is merged then. (A failed primary that went on taking reservations after the failover, cut off from its
- * replicas, is the one case left to the next full pass.)
+ * so it holds them, in that state or a later one. During a sale they are nearly every change, tens of thousands a
+ * minute, and reading them back and merging them held the hot path for up to a second per pass. Settled entries are
+ * always read (the ledger is written before Redis), and so are reservations made before that: one that a lost
+ * Redis forgot can reach the ledger after the pass that saw the loss (its relay was still sending it), and is
+ * merged then. (A failed primary that went on taking reservations after the failover, cut off from its replicas,
+ * is the one case left to the next full pass.)
  */
 export function planPass(last: PassState | undefined, epoch: string, now: number, options: ReconcileOptions): Pass {
   if (!last || last.epoch !== epoch || now - last.fullAt >= options.fullEveryMs) return { kind: 'full' };
