@@ -13,7 +13,8 @@
  *   5. measures the ceilings again, with the mesh idle: the Express floor, a bare Node http server, and raw
  *      EVALSHA of the reserve script straight against Redis. Each floor is warmed for 10 s and measured twice for
  *      BENCH_CEILING_MS (5 s), the better window counting; the ratios use the mean of the two Express floors.
- * Writes bench/results/<date>.json, .md and .svg (throughput and latency over the sale). Figures, not tests:
+ * Writes bench/results/<date>.json, .md and .svg (throughput and latency over the sale), and with BENCH_CPU_PROF a
+ * CPU profile and a flame graph (<process>.flame.svg) of each mesh process in that directory. Figures, not tests:
  * nothing here fails on a slow machine.
  */
 import { randomBytes } from 'node:crypto';
@@ -36,6 +37,7 @@ import { BENCH_DATABASE, BENCH_TOPIC_PREFIX, freshDatabase } from './lib/databas
 import { addr, databaseUrl, Mesh, REDIS_URL } from './lib/mesh';
 import { percentiles, series } from './lib/stats';
 import { capacity, renderReport } from './lib/report';
+import { monotonicUs, writeFlameGraphs, type Window } from './lib/flame';
 import { until } from './lib/wait';
 import { mint } from '../scripts/token';
 
@@ -126,6 +128,8 @@ async function main() {
   const pg = new PgPool({ connectionString: databaseUrl('orders', BENCH_DATABASE), max: 2 });
   const gateway = `http://${addr(PORTS.gateway)}`;
   const floors: Running[] = [];
+  /** While the stock lasted, on the clock CPU profiles use: their flame graphs cover it. */
+  let saleWindow: Window | undefined;
   try {
     await until('the mesh', async () => (await fetch(`${gateway}/readyz`)).status === 200, 120_000);
     const purchaseRun = (url: string, path: string): LoadRun => ({
@@ -227,6 +231,10 @@ async function main() {
     const accepted = acceptedAt.length;
     const lastAccept = acceptedAt.reduce((a, b) => Math.max(a, b), 0);
     const firstAccept = acceptedAt.reduce((a, b) => Math.min(a, b), Infinity);
+    saleWindow = {
+      fromUs: monotonicUs(flash.startedAt + firstAccept),
+      toUs: monotonicUs(flash.startedAt + lastAccept),
+    };
     // What one accepted purchase costs each process, in CPU, while the stock lasted (all its work: reservation,
     // relay, ledger, order, outbox, and the consumers that hear of it).
     const window = sampler.cpuBetween(flash.startedAt + firstAccept, flash.startedAt + lastAccept);
@@ -333,6 +341,13 @@ async function main() {
     for (const floor of floors) await stopProcess(floor);
     await stopProcess(load);
     await mesh.stopAll();
+  }
+  if (env.BENCH_CPU_PROF && saleWindow) {
+    // The profiles are written as the processes exit.
+    const what = 'while the stock lasted';
+    for (const file of await writeFlameGraphs(env.BENCH_CPU_PROF, mesh.processes(), saleWindow, what)) {
+      console.log(`[bench] flame graph: ${file}`);
+    }
   }
 }
 
