@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { vegaLiteSvg } from './report';
 
 /** The parts of a `.cpuprofile` used here. */
 export interface CpuProfile {
@@ -128,9 +129,6 @@ const CHAR = 6.2;
 
 /** The flame graph of one process's profile, over `window`, as SVG. */
 export async function flameGraphSvg(profile: CpuProfile, title: string, window?: Window): Promise<string> {
-  // Vega and Vega-Lite are ES modules; this file is CommonJS.
-  const vega = await import('vega');
-  const vegaLite = await import('vega-lite');
   const { frames, busyMs } = flameFrames(profile, window);
   const depth = frames.reduce((max, frame) => Math.max(max, frame.depth), 0) + 1;
   const values = frames.map((frame) => {
@@ -140,8 +138,7 @@ export async function flameGraphSvg(profile: CpuProfile, title: string, window?:
   });
   const x = { field: 'startMs', type: 'quantitative', title: null, axis: null, scale: { domain: [0, busyMs] } };
   const y = { field: 'depth', type: 'quantitative', title: null, axis: null, scale: { domain: [depth, 0] } };
-  const spec = vegaLite.compile({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return vegaLiteSvg({
     title: `${title}: ${Math.round(busyMs).toLocaleString('en')} ms of CPU, callers above callees`,
     width: WIDTH,
     height: depth * ROW,
@@ -163,8 +160,7 @@ export async function flameGraphSvg(profile: CpuProfile, title: string, window?:
         encoding: { x, y, text: { field: 'label' } },
       },
     ],
-  } as Parameters<typeof vegaLite.compile>[0]).spec;
-  return new vega.View(vega.parse(spec), { renderer: 'none' }).toSVG();
+  });
 }
 
 /**
@@ -181,11 +177,11 @@ export async function writeFlameGraphs(
   const written: string[] = [];
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
     const pid = Number(file.split('.')[3]);
-    const process = processes.find((running) => running.pid === pid);
-    if (!process) continue;
+    const running = processes.find((one) => one.pid === pid);
+    if (!running) continue;
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const out = join(dir, `${process.name}.flame.svg`);
-    writeFileSync(out, await flameGraphSvg(profile, `${process.name}, ${what}`, window));
+    const out = join(dir, `${running.name}.flame.svg`);
+    writeFileSync(out, await flameGraphSvg(profile, `${running.name}, ${what}`, window));
     written.push(out);
   }
   return written;

@@ -137,10 +137,19 @@ ${Object.entries(report.processes)
   return { markdown, svg: await plot(f.series, report.date) };
 }
 
-async function plot(buckets: Bucket[], date: string): Promise<string> {
+/** A Vega-Lite specification drawn as SVG, without a browser. */
+export async function vegaLiteSvg(spec: object): Promise<string> {
   // Vega and Vega-Lite are ES modules; this file is CommonJS.
   const vega = await import('vega');
   const vegaLite = await import('vega-lite');
+  const compiled = vegaLite.compile({
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    ...spec,
+  } as Parameters<typeof vegaLite.compile>[0]).spec;
+  return new vega.View(vega.parse(compiled), { renderer: 'none' }).toSVG();
+}
+
+async function plot(buckets: Bucket[], date: string): Promise<string> {
   const throughput = buckets.flatMap((b) => [
     { t: b.t, series: 'attempts/s', value: b.attemptsPerSecond },
     { t: b.t, series: 'accepted/s', value: b.acceptedPerSecond },
@@ -161,11 +170,8 @@ async function plot(buckets: Bucket[], date: string): Promise<string> {
       color: { field: 'series', type: 'nominal', title: null },
     },
   });
-  const spec = vegaLite.compile({
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+  return vegaLiteSvg({
     title: `Flash sale through the gateway, ${date.slice(0, 16)}`,
     vconcat: [chart('Throughput', throughput, 'requests per second'), chart('Latency', latency, 'milliseconds')],
-  } as Parameters<typeof vegaLite.compile>[0]).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  return view.toSVG();
+  });
 }
