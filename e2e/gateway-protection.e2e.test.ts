@@ -1,8 +1,9 @@
 /**
  * The gateway protects the mesh and itself: rate limits shared by every replica (through Redis), load shedding
- * when too much is in flight, and a circuit breaker that answers 503 at once while an upstream is down and closes
- * again when it is back.
+ * when too much is in flight, a circuit breaker that answers 503 at once while an upstream is down and closes
+ * again when it is back, and a shutdown that answers every request its clients already sent.
  */
+import { Agent, get } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { infra, serviceEnv, startServiceProcess, waitFor, type ServiceProcess } from '@flash-sale/testing';
@@ -137,6 +138,50 @@ describe('gateway protection', () => {
       // Recovered: a route whose upstream answers works again.
       expect((await buyer.get<Json>('/v1/promotions?pageSize=1')).status).toBe(200);
     });
+  });
+
+  it('when the gateway stops while clients keep their kept-alive connections busy, then every request sent on them is answered and each connection is closed after an answer, not cut at the deadline', async () => {
+    const gateway = await startGateway(loadGatewayConfig(gatewayEnv(mesh.addresses, { SHUTDOWN_GRACE_MS: '3000' })));
+    const token = await tokenFor('draining-buyer');
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    // One outcome per request: "<status> <Connection header>", or the error's code.
+    const request = () =>
+      new Promise<string>((resolve) => {
+        const sent = get(
+          {
+            host: '127.0.0.1',
+            port: gateway.port,
+            path: '/v1/orders',
+            agent,
+            headers: { authorization: `Bearer ${token}` },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(`${res.statusCode} ${res.headers.connection}`));
+          },
+        );
+        sent.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+      });
+    // Each client sends without pause on its kept-alive connection until an answer says otherwise.
+    const busyClient = async () => {
+      let kept = 0;
+      for (;;) {
+        const outcome = await request();
+        if (outcome !== '200 keep-alive') return { kept: kept > 0, last: outcome };
+        kept += 1;
+      }
+    };
+    let clients: { kept: boolean; last: string }[];
+    try {
+      const running = Promise.all(Array.from({ length: 4 }, busyClient));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await gateway.stop();
+      clients = await running;
+    } finally {
+      agent.destroy();
+    }
+    // Nothing was reset: every request got its answer, and the last one closed its connection.
+    expect(clients).toEqual(Array.from({ length: 4 }, () => ({ kept: true, last: '200 close' })));
   });
 
   it('when an upstream goes down, then callers get a fast 503 problem, the circuit opens, and it closes again once the upstream is back', async () => {

@@ -82,17 +82,29 @@ async function purchase(promotionId, token) {
       );
     } catch (error) {
       if (attempt === 3) return { status: 0, body: { error: String(error.cause ?? error) } };
+      retriedConnections += 1;
       await sleep(200 * attempt);
     }
   }
 }
 
-/** Polls the order until it has `status`, or throws after `timeoutMs`. */
+/** Connections that broke before an answer and were tried again, in purchases and polls (printed in load mode). */
+let retriedConnections = 0;
+
+/**
+ * Polls the order until it has `status`, or throws after `timeoutMs` with the last answer. A poll whose connection
+ * breaks is tried again (a read is safe to repeat) and counted.
+ */
 async function waitForStatus(orderId, token, status, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
-    last = await call('GET', `/v1/orders/${orderId}`, token);
+    try {
+      last = await call('GET', `/v1/orders/${orderId}`, token);
+    } catch (error) {
+      retriedConnections += 1;
+      last = { status: 0, body: { error: String(error.cause ?? error) } };
+    }
     if (last.status === 200 && last.body.status === status) return last.body;
     await sleep(250);
   }
@@ -139,9 +151,15 @@ async function load(seconds) {
   say({ step: 'load done', accepted: accepted.length, refused: refused.length, firstRefusals: refused.slice(0, 5) });
   const lost = [];
   for (const { orderId, token } of accepted) {
-    await waitForStatus(orderId, token, 'AWAITING_PAYMENT', 120_000).catch(() => lost.push(orderId));
+    await waitForStatus(orderId, token, 'AWAITING_PAYMENT', 120_000).catch((error) => lost.push(error.message));
   }
-  say({ step: 'orders checked', payable: accepted.length - lost.length, lost: lost.length });
+  say({
+    step: 'orders checked',
+    payable: accepted.length - lost.length,
+    lost: lost.length,
+    firstLost: lost.slice(0, 5),
+    retriedConnections,
+  });
   if (refused.length > 0 || lost.length > 0 || accepted.length === 0) process.exitCode = 1;
 }
 

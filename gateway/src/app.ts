@@ -38,6 +38,8 @@ export interface GatewayDependencies {
   /** Origins allowed to call from a browser; empty: no CORS headers at all. */
   corsOrigins: readonly string[];
   version: string;
+  /** True once the process is stopping: every response then closes its connection (see `closeWhileDraining`). */
+  draining?: () => boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -55,6 +57,18 @@ const requestId: RequestHandler = (req, res, next) => {
   }
   next();
 };
+
+/**
+ * A stopping gateway answers each request still arriving on a kept-alive connection and then closes that
+ * connection (`Connection: close`), so the client opens its next one to a replica that stays. Without this a busy
+ * connection never turns idle, and the shutdown's deadline would cut it in the middle of a request.
+ */
+const closeWhileDraining =
+  (draining: () => boolean): RequestHandler =>
+  (_req, res, next) => {
+    if (draining()) res.set('Connection', 'close');
+    next();
+  };
 
 /** POSTs with a body must say it is JSON. */
 const jsonOnly: RequestHandler = (req, _res, next) => {
@@ -75,6 +89,7 @@ export function createApp(deps: GatewayDependencies) {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestId, helmet(), metrics.observe);
+  if (deps.draining) app.use(closeWhileDraining(deps.draining));
 
   // Operations endpoints: never shed, limited or authenticated.
   app.get('/healthz', (_req, res) => {

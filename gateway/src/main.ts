@@ -8,6 +8,7 @@ import { operationHandlers } from './api/handlers';
 import { routeTable } from './api/route-table';
 import { createJwtVerifier, verificationKey } from './auth/jwt';
 import { loadGatewayConfig, type GatewayConfig } from './config';
+import { closeGracefully } from './http/graceful-close';
 import { RedisIdempotencyStore } from './http/idempotency';
 import { createMetrics } from './http/metrics';
 import { rateLimits } from './http/rate-limits';
@@ -92,6 +93,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     maxInFlight: config.MAX_IN_FLIGHT,
     corsOrigins: config.CORS_ORIGINS,
     version: VERSION,
+    draining: () => draining,
     readiness: async () => {
       const results = await Promise.all(health.map(async ([name, client]) => [name, await isServing(client)] as const));
       const redisReady = subscriber.status === 'ready' && redis.status === 'ready';
@@ -108,19 +110,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   return {
     port,
     async stop() {
-      // Readiness fails first so load balancers stop sending; in-flight requests then finish.
+      // Readiness fails first so load balancers stop sending; every answer from now on closes its connection.
       draining = true;
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.closeAllConnections();
-          resolve();
-        }, config.SHUTDOWN_GRACE_MS);
-        server.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      await closeGracefully(server, config.SHUTDOWN_GRACE_MS);
       upstreams.close();
       subscriber.disconnect();
       redis.disconnect();
