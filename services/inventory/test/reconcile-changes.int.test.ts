@@ -1,19 +1,23 @@
 /**
  * The reconciler between its full passes: it reads only the ledger entries changed since its previous pass, so a
  * ledger change reaches Redis within a pass while unchanged sales cost nothing; of those, it skips reservations
- * this Redis made itself (still RESERVED, made after the reconciler first saw it, plus a margin for clocks).
+ * this Redis made itself (still RESERVED, made after the reconciler first saw it or last rebuilt a sale it had lost,
+ * plus a margin for clocks).
  * Overlap 0 here, so only the entries' own change times bring them into a pass.
  */
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase } from '@flash-sale/db';
 import { infra, waitFor } from '@flash-sale/testing';
+import { REDIS_CLOCK_MARGIN_MS } from '../src/application/reconcile-sales';
 import { saleKeys } from '../src/domain/sale-keys';
 import { PrismaClient } from '../src/generated/prisma/client';
 import { PrismaSaleRepository } from '../src/infrastructure/prisma/prisma-sale-repository';
 import { newId, newSale, reserve, startInventory, type Harness } from './support';
 
 let h: Harness;
+/** When the reconciler first saw this Redis server, at the latest. */
+let firstSeenAt: number;
 let prisma: PrismaClient;
 let ledger: PrismaSaleRepository;
 
@@ -51,6 +55,8 @@ beforeAll(async () => {
     timeoutMs: 120_000,
   });
   expect(await passes(metricsPort, 'full')).toBe(1);
+  // The first pass, which saw the server first, started before this.
+  firstSeenAt = Date.now();
 }, 150_000);
 
 afterAll(async () => {
@@ -115,6 +121,24 @@ describe('reconciler passes between full ones', () => {
     await sleep(1_000);
     expect(await h.redis.get(keys.stock)).toBe('8');
     expect(await h.redis.hexists(keys.reservations, recent)).toBe(0);
+  });
+
+  it('when Redis lost a sale and a reservation it forgot reaches the ledger after the rebuild, then the next pass merges it', async () => {
+    const { promotionId, keys } = await settledSale();
+    // The reservation is made (and forgotten) after the server was first seen plus the margin, so only the rebuild,
+    // which moves the cut-off, makes passes read it.
+    const wait = firstSeenAt + REDIS_CLOCK_MARGIN_MS + 1_000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    const forgotten = newId();
+    const reservedAtMs = Date.now();
+    // Lost the way a FLUSHALL or an eviction loses it: the same server, so no new epoch.
+    await h.redis.del(...Object.values(keys));
+    await waitFor(async () => (await h.redis.get(keys.stock)) === '8', { what: 'the sale to be rebuilt' });
+
+    // Its relay was still sending it: the ledger learns it only now.
+    await ledger.recordReserved([lateEntry(promotionId, forgotten, reservedAtMs)]);
+    await waitFor(async () => (await h.redis.get(keys.stock)) === '7', { what: 'the forgotten one to reach Redis' });
+    expect(JSON.parse((await h.redis.hget(keys.reservations, forgotten))!).s).toBe('R');
   });
 
   it('when nothing of a sale changed, then its whole ledger is not read again until a full pass', async () => {
