@@ -10,9 +10,9 @@ mkdir -p "$out"
 ENVOY_PORT=8080 \
   ENVOY_DESCRIPTOR=/etc/envoy/flashsale.binpb \
   ENVOY_JWKS=/etc/envoy/jwks/jwks.json \
-  PROMOTION_ADDR=__RELEASE__-promotion:50051 \
-  INVENTORY_ADDR=__RELEASE__-inventory:50052 \
-  ORDER_ADDR=__RELEASE__-order:50053 \
-  PAYMENT_ADDR=__RELEASE__-payment:50054 \
+  PROMOTION_ADDR=__RELEASE__-promotion-headless:50051 \
+  INVENTORY_ADDR=__RELEASE__-inventory-headless:50052 \
+  ORDER_ADDR=__RELEASE__-order-headless:50053 \
+  PAYMENT_ADDR=__RELEASE__-payment-headless:50054 \
   npx tsx --tsconfig tsconfig.source.json scripts/envoy-config.ts "$out/envoy.yaml"
 cp packages/contracts/descriptor/flashsale.binpb "$out/flashsale.binpb"

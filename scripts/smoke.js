@@ -6,7 +6,8 @@
  *
  *   node scripts/smoke.js                     one purchase, paid; exit 0 when every step answered as expected
  *   node scripts/smoke.js --load SECONDS      purchases by new buyers without pause for SECONDS (8 at a time);
- *                                             exit 1 if any was refused or any accepted order never became payable
+ *                                             exit 1 if any was refused or any accepted order never became payable;
+ *                                             the summary names the inventory workers that reserved the orders
  *
  * Environment: GATEWAY_URL (http://127.0.0.1:8080), JWT_SECRET (HS256 secret of the gateway).
  * Prints one JSON line per step (and a summary in load mode).
@@ -148,7 +149,16 @@ async function load(seconds) {
     }
   };
   await Promise.all(Array.from({ length: 8 }, worker));
-  say({ step: 'load done', accepted: accepted.length, refused: refused.length, firstRefusals: refused.slice(0, 5) });
+  say({
+    step: 'load done',
+    accepted: accepted.length,
+    refused: refused.length,
+    firstRefusals: refused.slice(0, 5),
+    // The Snowflake worker ids in the accepted orders' ids: one per inventory process that reserved them.
+    inventoryWorkers: [...new Set(accepted.map(({ orderId }) => Number((BigInt(orderId) >> 12n) & 1023n)))].sort(
+      (a, b) => a - b,
+    ),
+  });
   const lost = [];
   for (const { orderId, token } of accepted) {
     await waitForStatus(orderId, token, 'AWAITING_PAYMENT', 120_000).catch((error) => lost.push(error.message));

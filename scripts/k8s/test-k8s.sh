@@ -8,7 +8,8 @@
 #   3. cluster: etcd, apiserver, controllers, scheduler, kubelet on containerd, kube-proxy, CoreDNS; two kwok nodes
 #   4. every values file passes `kubectl apply --dry-run=server --validate=strict`
 #   5. the real thing, in namespace `shop`: flash-sale-infra, then flash-sale with its default values:
-#      hook Jobs, every pod Ready on its probes, `helm test` (a purchase that becomes payable, then paid);
+#      hook Jobs, every pod Ready on its probes, `helm test` (a purchase that becomes payable, then paid); one
+#      gateway pod's purchases reserved by every inventory pod (gRPC balanced per call);
 #      `helm upgrade` with a changed value under a purchase load with no failed purchase; `helm rollback`;
 #      `helm uninstall` leaves nothing
 #   6. the other values files installed for real, one after the other: in-cluster (narrowed policies),
@@ -169,9 +170,27 @@ pods=$(kubectl -n "$NS" get pods -l 'app.kubernetes.io/instance=flash-sale,app.k
 [ "$holders" = "$pods" ] || die "worker id leases ($holders) do not match the service pods ($pods)"
 log "$(echo "$pods" | wc -l) service pods, $(echo "$holders" | wc -l) distinct worker ids, one each"
 
+step "gRPC balanced per call: one gateway pod's purchases reach every inventory pod"
+# Callers are given headless Services and balance over their pods (round_robin); through a Service's virtual IP a
+# gateway pod would hold one connection to one inventory pod. Order ids carry the worker id of the inventory pod that
+# reserved them, and the leases say whose each worker id is.
+jwt=$(kubectl -n "$NS" get secret flash-sale-secrets -o jsonpath='{.data.jwt-secret}' | base64 -d)
+one_gateway=$(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale,app.kubernetes.io/component=gateway \
+  -o jsonpath='{.items[0].status.podIP}')
+GATEWAY_URL="http://$one_gateway:8080" JWT_SECRET="$jwt" node scripts/smoke.js --load 5 >.infra/k8s/balance-load.log 2>&1 ||
+  { cat .infra/k8s/balance-load.log >&2; die "purchases through one gateway pod failed"; }
+workers=$(node -e 'const lines = require("fs").readFileSync(0, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+  console.log(lines.find((l) => l.step === "load done").inventoryWorkers.join(" "))' <.infra/k8s/balance-load.log)
+reached=$(for worker in $workers; do
+  kubectl -n "$NS" exec flash-sale-infra-redis-0 -- redis-cli get "flashsale:snowflake-worker:$worker" | cut -d: -f1,2
+done | sort -u)
+inventory_pods=$(echo "$pods" | grep '^inventory:')
+[ "$reached" = "$inventory_pods" ] ||
+  die "one gateway pod's purchases were reserved by ($reached), not by every inventory pod ($inventory_pods)"
+log "purchases through gateway $one_gateway were reserved by all $(echo "$reached" | wc -l) inventory pods"
+
 step "upgrade with a changed value, under a purchase load"
 gateway_ip=$(kubectl -n "$NS" get service flash-sale-gateway -o jsonpath='{.spec.clusterIP}')
-jwt=$(kubectl -n "$NS" get secret flash-sale-secrets -o jsonpath='{.data.jwt-secret}' | base64 -d)
 before=$(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale -o name | sort)
 GATEWAY_URL="http://$gateway_ip:8080" JWT_SECRET="$jwt" node scripts/smoke.js --load 75 >.infra/k8s/upgrade-load.log 2>&1 &
 load=$!

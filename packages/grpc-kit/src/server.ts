@@ -4,7 +4,7 @@ import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Logger } from '@flash-sale/logging';
-import { SERVER_OPTIONS } from './options';
+import { MAX_CONNECTION_AGE_MS, SERVER_OPTIONS } from './options';
 
 export interface ServiceBinding {
   /** Fully qualified name, e.g. `flashsale.order.v1.OrderService`, used for its health status. */
@@ -20,6 +20,8 @@ export interface GrpcServerOptions {
   /** The FileDescriptorSet of our protos, served by server reflection. */
   descriptorSetPath: string;
   logger: Logger;
+  /** Each client connection is asked to reconnect after this long; default MAX_CONNECTION_AGE_MS. */
+  maxConnectionAgeMs?: number;
 }
 
 export interface RunningGrpcServer {
@@ -31,7 +33,10 @@ export interface RunningGrpcServer {
 
 /** Starts a gRPC server with our services, `grpc.health.v1.Health` and server reflection. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new Server(SERVER_OPTIONS);
+  const server = new Server({
+    ...SERVER_OPTIONS,
+    'grpc.max_connection_age_ms': options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS,
+  });
   const names = options.services.map((service) => service.name);
   const health = new HealthImplementation(Object.fromEntries(['', ...names].map((name) => [name, 'NOT_SERVING'])));
   health.addToServer(server);

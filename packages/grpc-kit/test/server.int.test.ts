@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -35,22 +35,28 @@ type ReflectionClient = Client & {
 let server: RunningGrpcServer;
 let address: string;
 
-/** A gRPC server with the inventory service, whose GetStock always answers NOT_FOUND. */
-function startStub(port: number): Promise<RunningGrpcServer> {
+/** A gRPC server with the inventory service, whose GetStock always answers NOT_FOUND (and counts its calls). */
+async function startStub(
+  port: number,
+  options: { maxConnectionAgeMs?: number } = {},
+): Promise<RunningGrpcServer & { calls(): number }> {
   const unimplemented = () => async () => {
     throw new Error('not used');
   };
-  return startGrpcServer({
+  let calls = 0;
+  const server = await startGrpcServer({
     host: '127.0.0.1',
     port,
     descriptorSetPath,
     logger,
+    ...options,
     services: [
       {
         name: 'flashsale.inventory.v1.InventoryService',
         definition: inventoryV1.InventoryServiceService,
         implementation: {
           getStock: unary('GetStock', logger, async (request: inventoryV1.GetStockRequest) => {
+            calls += 1;
             throw notFound('PROMOTION_NOT_FOUND', `promotion ${request.promotionId} has no stock`, {
               promotion_id: request.promotionId,
             });
@@ -64,6 +70,7 @@ function startStub(port: number): Promise<RunningGrpcServer> {
       },
     ],
   });
+  return Object.assign(server, { calls: () => calls });
 }
 
 beforeAll(async () => {
@@ -113,6 +120,65 @@ describe('the gRPC client kit', () => {
       client.close();
     }
   }, 20_000);
+});
+
+/** Asks GetStock, and returns the status the call ended with (the stub always answers NOT_FOUND). */
+const askStock = (client: inventoryV1.InventoryServiceClient) =>
+  callUnary(client.getStock, client, { promotionId: '42' }, { timeoutMs: 5_000 }).then(
+    () => status.OK,
+    (error: ServiceError) => error.code,
+  );
+
+describe('the gRPC client kit across several servers', () => {
+  it('when the address resolves to several servers, then calls are spread over all of them, not held on one', async () => {
+    const [a, b] = await Promise.all([startStub(0), startStub(0)]);
+    // As a headless Service's name resolves to its ready pods.
+    const client = createClient(inventoryV1.InventoryServiceClient, `ipv4:127.0.0.1:${a.port},127.0.0.1:${b.port}`);
+    try {
+      for (let i = 0; i < 20; i += 1) expect(await askStock(client)).toBe(status.NOT_FOUND);
+      // Both take a share (exact halves once both connections are up; the first calls may find one still connecting).
+      expect(a.calls() + b.calls()).toBe(20);
+      expect(Math.min(a.calls(), b.calls())).toBeGreaterThanOrEqual(5);
+    } finally {
+      client.close();
+      await Promise.all([a.shutdown(500), b.shutdown(500)]);
+    }
+  });
+
+  it('when a server asks its clients to reconnect (its connections grew old), then calls go on without a single failure', async () => {
+    const stub = await startStub(0, { maxConnectionAgeMs: 300 });
+    // Counts the connections the client opens, through a TCP relay in front of the server.
+    let connections = 0;
+    const relay: Server = createServer((socket) => {
+      connections += 1;
+      const upstream = connect(stub.port, '127.0.0.1');
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const client = createClient(
+      inventoryV1.InventoryServiceClient,
+      `127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    );
+    const outcomes: Record<string, number> = {};
+    try {
+      const until = Date.now() + 2_000;
+      const caller = async () => {
+        while (Date.now() < until) {
+          const code = status[await askStock(client)];
+          outcomes[code] = (outcomes[code] ?? 0) + 1;
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, caller));
+    } finally {
+      client.close();
+      relay.close();
+      await stub.shutdown(500);
+    }
+    expect(Object.keys(outcomes)).toEqual(['NOT_FOUND']); // the server's own answer, every time
+    expect(connections).toBeGreaterThanOrEqual(3);
+  });
 });
 
 describe('the gRPC server kit', () => {

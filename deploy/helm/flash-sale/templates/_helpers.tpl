@@ -46,6 +46,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s-%s:%v" (include "flash-sale.fullname" .root) .component (get (get $components .component) "port") -}}
 {{- end }}
 
+{{/* A gRPC component's address for its callers: its headless Service, whose name resolves to the ready pods. */}}
+{{- define "flash-sale.grpcAddress" -}}
+{{- $components := include "flash-sale.components" .root | fromYaml -}}
+{{- printf "%s-%s-headless:%v" (include "flash-sale.fullname" .root) .component (get (get $components .component) "port") -}}
+{{- end }}
+
 {{- define "flash-sale.secretName" -}}
 {{- printf "%s-secrets" (include "flash-sale.fullname" .) -}}
 {{- end }}
