@@ -154,7 +154,8 @@ async function load(seconds) {
     accepted: accepted.length,
     refused: refused.length,
     firstRefusals: refused.slice(0, 5),
-    // The Snowflake worker ids in the accepted orders' ids: one per inventory process that reserved them.
+    // The Snowflake worker ids in the accepted orders' ids: one per inventory process that reserved them. The layout
+    // is decompose() in packages/ids, which the gateway image this also runs in does not ship.
     inventoryWorkers: [...new Set(accepted.map(({ orderId }) => Number((BigInt(orderId) >> 12n) & 1023n)))].sort(
       (a, b) => a - b,
     ),

@@ -40,16 +40,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- printf "%s/%s:%s" .root.Values.image.repository .component (.root.Values.image.tag | default .root.Chart.AppVersion) -}}
 {{- end }}
 
-{{/* host:port of a component's Service */}}
+{{/* host:port of a component's Service; with "headless" true, of its headless twin, whose name resolves to the
+ready pods (what gRPC callers are given) */}}
 {{- define "flash-sale.address" -}}
 {{- $components := include "flash-sale.components" .root | fromYaml -}}
-{{- printf "%s-%s:%v" (include "flash-sale.fullname" .root) .component (get (get $components .component) "port") -}}
-{{- end }}
-
-{{/* A gRPC component's address for its callers: its headless Service, whose name resolves to the ready pods. */}}
-{{- define "flash-sale.grpcAddress" -}}
-{{- $components := include "flash-sale.components" .root | fromYaml -}}
-{{- printf "%s-%s-headless:%v" (include "flash-sale.fullname" .root) .component (get (get $components .component) "port") -}}
+{{- printf "%s-%s%s:%v" (include "flash-sale.fullname" .root) .component (ternary "-headless" "" (default false .headless)) (get (get $components .component) "port") -}}
 {{- end }}
 
 {{- define "flash-sale.secretName" -}}
