@@ -32,6 +32,7 @@ if (kind === 'node') {
   const immediate: Handler = async () => ({ status: 202, body: JSON.parse(ACCEPTED) as unknown });
   const noKeys: IdempotencyStore = {
     claim: async () => ({ kind: 'new' }),
+    peek: async () => ({ kind: 'new' }),
     complete: async () => {},
     release: async () => {},
   };

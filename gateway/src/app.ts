@@ -6,7 +6,7 @@ import helmet from 'helmet';
 import type { Logger } from '@flash-sale/logging';
 import { apiRouter } from './api/api-router';
 import { docsRouter } from './api/docs';
-import type { Handler } from './api/handlers';
+import type { Handler, MemoryRefusal } from './api/handlers';
 import { servedOpenApi } from './api/openapi';
 import type { Route } from './api/route-table';
 import type { JwtVerifier } from './auth/jwt';
@@ -24,6 +24,8 @@ export interface GatewayDependencies {
   verify: JwtVerifier;
   /** The translation of each operation to its gRPC call, by fully qualified method (see api/handlers.ts). */
   handlers: Record<string, Handler>;
+  /** Refusals decided from memory before an idempotency key is claimed (the sold-out fast path). */
+  refusals?: Record<string, MemoryRefusal>;
   /** Each dependency the gateway needs to serve, and whether it answers now. */
   readiness: () => Promise<Record<string, boolean>>;
   upstreamTimeoutMs: number;
@@ -123,6 +125,7 @@ export function createApp(deps: GatewayDependencies) {
     apiRouter({
       routes: deps.routes,
       handlers: deps.handlers,
+      ...(deps.refusals ? { refusals: deps.refusals } : {}),
       auth: authMiddleware(deps.verify),
       rateLimits: deps.rateLimits,
       idempotency: deps.idempotency,

@@ -4,7 +4,7 @@ import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import { createHealthClient, isServing, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
 import { createApp } from './app';
-import { operationHandlers } from './api/handlers';
+import { memoryRefusals, operationHandlers } from './api/handlers';
 import { routeTable } from './api/route-table';
 import { createJwtVerifier, verificationKey } from './auth/jwt';
 import { loadGatewayConfig, type GatewayConfig } from './config';
@@ -57,6 +57,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const soldOut = new SoldOutSet(config.SOLD_OUT_TTL_MS);
   await soldOut.follow(subscriber, logger);
   let draining = false;
+  const soldOutRejected = () => metrics.soldOutRejections.inc();
   const app = createApp({
     logger,
     verify: createJwtVerifier({
@@ -68,7 +69,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     handlers: operationHandlers({
       upstreams,
       soldOut,
-      soldOutRejected: () => metrics.soldOutRejections.inc(),
+      soldOutRejected,
       ...(config.RESERVE_BATCH_MAX > 1
         ? {
             batcher: new ReserveBatcher(upstreams, {
@@ -79,6 +80,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
           }
         : {}),
     }),
+    refusals: memoryRefusals({ soldOut, soldOutRejected }),
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT,
     routes: routeTable(meshHttpRules(descriptorSetPath)),

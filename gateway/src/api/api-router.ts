@@ -8,13 +8,15 @@ import { parse } from '../http/validation';
 import type { RateLimits } from '../http/rate-limits';
 import type { AuthMiddleware } from '../routes/auth-middleware';
 import { scopeOf, stateOf } from '../routes/context';
-import type { Handler, OperationInput } from './handlers';
+import type { Handler, MemoryRefusal, OperationInput } from './handlers';
 import { idempotencyKey as keySchema } from './schemas';
 import { expressPath, type Route } from './route-table';
 
 export interface ApiRouterDependencies {
   routes: readonly Route[];
   handlers: Record<string, Handler>;
+  /** Refusals decided from memory before a key is claimed, by fully qualified method (see MemoryRefusal). */
+  refusals?: Record<string, MemoryRefusal>;
   auth: AuthMiddleware;
   rateLimits: RateLimits;
   idempotency: IdempotencyStore;
@@ -38,6 +40,7 @@ const NOT_REPLAYED = new Set([
 export function apiRouter({
   routes,
   handlers,
+  refusals = {},
   auth,
   rateLimits,
   idempotency,
@@ -69,14 +72,20 @@ export function apiRouter({
       if (!spec.idempotent) return send(req, res, await handle(input));
       const key = `${input.scope.principal!.userId}:${spec.operationId}:${input.idempotencyKey}`;
       const print = fingerprint(method, req.path, input.body);
-      const claim = await claimWithin(
-        limit!,
-        () => idempotency.claim(key, print),
-        () =>
-          idempotency
-            .release(key)
-            .catch((failure: unknown) => logger.warn({ err: failure, key }, 'idempotency key not released after 429')),
-      );
+      // A refusal known now (the sale is sold out) reads the key instead of taking it: one Redis call, no write.
+      const refuse = refusals[spec.rpc]?.(input);
+      const claim = refuse
+        ? await claimWithin(limit!, () => idempotency.peek(key, print))
+        : await claimWithin(
+            limit!,
+            () => idempotency.claim(key, print),
+            () =>
+              idempotency
+                .release(key)
+                .catch((failure: unknown) =>
+                  logger.warn({ err: failure, key }, 'idempotency key not released after 429'),
+                ),
+          );
       if (claim.kind === 'mismatch') {
         throw httpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
       }
@@ -84,6 +93,7 @@ export function apiRouter({
         res.set('Idempotent-Replayed', 'true');
         return send(req, res, claim.response);
       }
+      if (refuse) throw refuse();
       let response: StoredResponse;
       try {
         response = await handle(input);
@@ -109,18 +119,18 @@ export function apiRouter({
 }
 
 /**
- * Claims an idempotency key while the rate limit is checked. A refused request gives up a key it took, so that the
- * same key works once the limit allows (best effort: `release` logs its own failure; an unreleased claim lapses, and
- * a retry that finds it in flight goes ahead anyway).
+ * Claims (or peeks at) an idempotency key while the rate limit is checked. A refused request gives up a key it took,
+ * so that the same key works once the limit allows (best effort: `release` logs its own failure; an unreleased claim
+ * lapses, and a retry that finds it in flight goes ahead anyway).
  */
 async function claimWithin(
   limit: Promise<void>,
   claim: () => Promise<Claim>,
-  release: () => Promise<void>,
+  release?: () => Promise<void>,
 ): Promise<Claim> {
   const [limited, claimed] = await Promise.allSettled([limit, claim()]);
   if (limited.status === 'rejected') {
-    if (claimed.status === 'fulfilled' && claimed.value.kind === 'new') await release();
+    if (release && claimed.status === 'fulfilled' && claimed.value.kind === 'new') await release();
     throw limited.reason;
   }
   if (claimed.status === 'rejected') throw claimed.reason;

@@ -26,6 +26,13 @@ export interface OperationResult {
 
 export type Handler = (input: OperationInput) => Promise<OperationResult>;
 
+/**
+ * A refusal an operation can decide from memory before its idempotency key is claimed: undefined to go ahead, or
+ * what refuses (counting the refusal). Only for outcomes that are never replayed (they may differ on a later try):
+ * the key is then only read, so a stored answer is still replayed, and nothing is written.
+ */
+export type MemoryRefusal = (input: OperationInput) => (() => HttpProblem) | undefined;
+
 export interface HandlerDependencies {
   upstreams: Upstreams;
   soldOut: SoldOutSet;
@@ -33,6 +40,25 @@ export interface HandlerDependencies {
   soldOutRejected: () => void;
   /** Coalesces purchases into ReserveBatch calls; without it, each purchase is its own Reserve call. */
   batcher?: ReserveBatcher;
+}
+
+const RESERVE = 'flashsale.inventory.v1.InventoryService.Reserve';
+
+/** The operations that can be refused from memory (see MemoryRefusal), by fully qualified method. */
+export function memoryRefusals({
+  soldOut,
+  soldOutRejected,
+}: Pick<HandlerDependencies, 'soldOut' | 'soldOutRejected'>): Record<string, MemoryRefusal> {
+  return {
+    // The sold-out fast path: once a sale is known to be sold out, buyers never reach inventory.
+    [RESERVE]: ({ params }) =>
+      soldOut.has((params as { promotionId: string }).promotionId)
+        ? () => {
+            soldOutRejected();
+            return httpProblem(409, 'SOLD_OUT', 'the promotion is sold out');
+          }
+        : undefined,
+  };
 }
 
 const ok = (body: unknown, status = 200, location?: string): OperationResult => ({
@@ -54,6 +80,7 @@ export function operationHandlers({
 }: HandlerDependencies): Record<string, Handler> {
   const { promotion, inventory, order, payment } = upstreams.clients;
   const call = upstreams.call.bind(upstreams);
+  const soldOutRefusal = memoryRefusals({ soldOut, soldOutRejected })[RESERVE]!;
   return {
     'flashsale.promotion.v1.PromotionService.CreatePromotion': async ({ body, scope }) => {
       const request = promotionV1.CreatePromotionRequest.fromPartial({
@@ -82,13 +109,12 @@ export function operationHandlers({
       const reply = await call('promotion', promotion.preheatPromotion, { promotionId: params.promotionId }, scope);
       return ok(promotionJson(reply.promotion!));
     },
-    'flashsale.inventory.v1.InventoryService.Reserve': async ({ params, body, idempotencyKey, scope }) => {
+    [RESERVE]: async (input) => {
+      const { params, body, idempotencyKey, scope } = input;
       const { promotionId } = params as { promotionId: string };
-      // The sold-out fast path: once a sale is known to be sold out, buyers never reach inventory.
-      if (soldOut.has(promotionId)) {
-        soldOutRejected();
-        throw httpProblem(409, 'SOLD_OUT', 'the promotion is sold out');
-      }
+      // Checked again here: the sale may have sold out while the key was being claimed.
+      const refuse = soldOutRefusal(input);
+      if (refuse) throw refuse();
       const request = inventoryV1.ReserveRequest.fromPartial({ promotionId, quantity: body.quantity, idempotencyKey });
       const reserved = batcher ? batcher.reserve(request, scope) : call('inventory', inventory.reserve, request, scope);
       const reply = await reserved.catch((error: unknown) => {

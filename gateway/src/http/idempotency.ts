@@ -28,6 +28,8 @@ export type Claim =
 
 export interface IdempotencyStore {
   claim(key: string, fingerprint: string): Promise<Claim>;
+  /** What `claim` would say, without taking the key: for a request about to be refused (never stored). */
+  peek(key: string, fingerprint: string): Promise<Claim>;
   complete(key: string, fingerprint: string, response: StoredResponse): Promise<void>;
   /** Forgets an attempt whose outcome must not be replayed (it failed, or may turn out differently later). */
   release(key: string): Promise<void>;
@@ -54,6 +56,14 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** What a key's entry (null: none) means for a request with `fingerprint`. */
+function claimOf(held: string | null, fingerprint: string): Claim {
+  if (held === null) return { kind: 'new' };
+  const entry = JSON.parse(held) as Entry;
+  if (entry.f !== fingerprint) return { kind: 'mismatch' };
+  return entry.r ? { kind: 'replay', response: entry.r } : { kind: 'in-flight' };
+}
+
 /**
  * Idempotency keys in Redis, shared by every gateway replica. A claim is one `SET NX GET` (the key is taken and
  * the previous holder, if any, read in one round trip); the response is kept for `ttlSeconds` (24 h by default,
@@ -69,18 +79,14 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   async claim(key: string, fingerprint: string): Promise<Claim> {
     const entry: Entry = { f: fingerprint };
-    const previous = await this.redis.set(
-      this.prefix + key,
-      JSON.stringify(entry),
-      'EX',
-      this.inFlightSeconds,
-      'NX',
-      'GET',
-    );
-    if (previous === null) return { kind: 'new' };
-    const held = JSON.parse(previous) as Entry;
-    if (held.f !== fingerprint) return { kind: 'mismatch' };
-    return held.r ? { kind: 'replay', response: held.r } : { kind: 'in-flight' };
+    const previous = await this.redis
+      .set(this.prefix + key, JSON.stringify(entry), 'EX', this.inFlightSeconds, 'NX', 'GET')
+      .catch(unavailable);
+    return claimOf(previous, fingerprint);
+  }
+
+  async peek(key: string, fingerprint: string): Promise<Claim> {
+    return claimOf(await this.redis.get(this.prefix + key).catch(unavailable), fingerprint);
   }
 
   async complete(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
