@@ -49,4 +49,12 @@ describe('loadConfig', () => {
       /KAFKA_TOPIC_PREFIX.*letters, digits, dot, dash and underscore only/,
     );
   });
+
+  it('when the gRPC connection age is set, then 0 (never) to a day is taken, and anything else names the variable', () => {
+    const grpc = z.object({ GRPC_MAX_CONNECTION_AGE_MS: serviceEnv.GRPC_MAX_CONNECTION_AGE_MS });
+    expect(loadConfig(grpc, {}).GRPC_MAX_CONNECTION_AGE_MS).toBe(30_000);
+    expect(loadConfig(grpc, { GRPC_MAX_CONNECTION_AGE_MS: '0' }).GRPC_MAX_CONNECTION_AGE_MS).toBe(0);
+    expect(() => loadConfig(grpc, { GRPC_MAX_CONNECTION_AGE_MS: '-1' })).toThrow(/GRPC_MAX_CONNECTION_AGE_MS/);
+    expect(() => loadConfig(grpc, { GRPC_MAX_CONNECTION_AGE_MS: '30s' })).toThrow(/GRPC_MAX_CONNECTION_AGE_MS/);
+  });
 });

@@ -102,6 +102,11 @@ export const serviceEnv = {
    * creates those topics, the chart's topic Job creates the release's).
    */
   KAFKA_TOPIC_PREFIX: kafkaNamePrefix(),
+  /**
+   * The gRPC server asks each client connection to reconnect after this long (calls in flight finish), so pods added
+   * behind a headless Service get their share of the calls within about this long; 0: never.
+   */
+  GRPC_MAX_CONNECTION_AGE_MS: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   /** Port of the Prometheus `/metrics` endpoint; unset: no endpoint. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** Apply pending migrations at start-up (the Helm chart runs them in a Job instead and sets this false). */

@@ -20,7 +20,7 @@ export interface GrpcServerOptions {
   /** The FileDescriptorSet of our protos, served by server reflection. */
   descriptorSetPath: string;
   logger: Logger;
-  /** Each client connection is asked to reconnect after this long; default MAX_CONNECTION_AGE_MS. */
+  /** Each client connection is asked to reconnect after this long (0: never); default MAX_CONNECTION_AGE_MS. */
   maxConnectionAgeMs?: number;
 }
 
@@ -33,10 +33,8 @@ export interface RunningGrpcServer {
 
 /** Starts a gRPC server with our services, `grpc.health.v1.Health` and server reflection. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new Server({
-    ...SERVER_OPTIONS,
-    'grpc.max_connection_age_ms': options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS,
-  });
+  const maxAgeMs = options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS;
+  const server = new Server({ ...SERVER_OPTIONS, ...(maxAgeMs > 0 ? { 'grpc.max_connection_age_ms': maxAgeMs } : {}) });
   const names = options.services.map((service) => service.name);
   const health = new HealthImplementation(Object.fromEntries(['', ...names].map((name) => [name, 'NOT_SERVING'])));
   health.addToServer(server);

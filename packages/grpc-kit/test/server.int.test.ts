@@ -145,9 +145,9 @@ describe('the gRPC client kit across several servers', () => {
     }
   });
 
-  it('when a server asks its clients to reconnect (its connections grew old), then calls go on without a single failure', async () => {
-    const stub = await startStub(0, { maxConnectionAgeMs: 300 });
-    // Counts the connections the client opens, through a TCP relay in front of the server.
+  /** Eight callers for 2 s through a TCP relay in front of a server: what they heard, and how many connections. */
+  async function callThroughRelay(maxConnectionAgeMs: number) {
+    const stub = await startStub(0, { maxConnectionAgeMs });
     let connections = 0;
     const relay: Server = createServer((socket) => {
       connections += 1;
@@ -176,8 +176,19 @@ describe('the gRPC client kit across several servers', () => {
       relay.close();
       await stub.shutdown(500);
     }
+    return { outcomes, connections };
+  }
+
+  it('when a server asks its clients to reconnect (its connections grew old), then calls go on without a single failure', async () => {
+    const { outcomes, connections } = await callThroughRelay(300);
     expect(Object.keys(outcomes)).toEqual(['NOT_FOUND']); // the server's own answer, every time
     expect(connections).toBeGreaterThanOrEqual(3);
+  });
+
+  it('when the connection age is 0, then a client keeps its one connection', async () => {
+    const { outcomes, connections } = await callThroughRelay(0);
+    expect(Object.keys(outcomes)).toEqual(['NOT_FOUND']);
+    expect(connections).toBe(1);
   });
 });
 

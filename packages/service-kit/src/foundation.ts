@@ -16,6 +16,7 @@ export interface FoundationConfig {
   POD_NAME: string;
   GRPC_HOST: string;
   GRPC_PORT: number;
+  GRPC_MAX_CONNECTION_AGE_MS: number;
   SHUTDOWN_GRACE_MS: number;
 }
 
@@ -94,6 +95,7 @@ export async function serve(
     descriptorSetPath,
     logger: foundation.logger,
     services,
+    maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE_MS,
   });
   foundation.shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
   return { port: server.port, stop: foundation.shutdown.run };
