@@ -85,6 +85,7 @@ async function buy(promotionId: string, key: string, quantity = 1, at = url) {
   });
   return {
     status: res.status,
+    type: res.headers.get('content-type'),
     body: (await res.json()) as Record<string, unknown>,
     replayed: res.headers.get('idempotent-replayed'),
     retryAfter: res.headers.get('retry-after'),
@@ -103,6 +104,17 @@ describe('a purchase refused from memory (the sale is sold out)', () => {
     const key = `refused-${uniqueSuffix()}`;
     const refusal = await buy(promotionId, key);
     expect([refusal.status, refusal.body.code]).toEqual([409, 'SOLD_OUT']);
+    // Answered directly, not thrown to the error handler, yet the same problem document as every other refusal.
+    expect(refusal.type).toBe('application/problem+json; charset=utf-8');
+    expect(refusal.body).toEqual({
+      type: '/problems/sold-out',
+      title: 'Conflict',
+      status: 409,
+      detail: 'the promotion is sold out',
+      code: 'SOLD_OUT',
+      instance: `/v1/promotions/${promotionId}/purchase`,
+      requestId: expect.any(String),
+    });
     expect(calls).toEqual(['peek']);
     expect(await redis.keys(`${PREFIX}*${key}`)).toEqual([]);
 

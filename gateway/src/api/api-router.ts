@@ -93,7 +93,10 @@ export function apiRouter({
         res.set('Idempotent-Replayed', 'true');
         return send(req, res, claim.response);
       }
-      if (refuse) throw refuse();
+      if (refuse) {
+        const refusal = refuse();
+        return send(req, res, { status: refusal.status, body: refusal, problem: true });
+      }
       let response: StoredResponse;
       try {
         response = await handle(input);

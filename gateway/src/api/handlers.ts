@@ -1,7 +1,7 @@
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
 import { isServiceError, readFailure } from '@flash-sale/grpc-kit';
 import { orderJson, paymentJson, promotionJson } from '../http/mappers';
-import { HttpProblem, httpProblem } from '../http/problem';
+import { HttpProblem, problem, type Problem } from '../http/problem';
 import type { ReserveBatcher } from '../reserve-batcher';
 import type { SoldOutSet } from '../sold-out-set';
 import type { CallScope, Upstreams } from '../upstreams';
@@ -29,9 +29,11 @@ export type Handler = (input: OperationInput) => Promise<OperationResult>;
 /**
  * A refusal an operation can decide from memory before its idempotency key is claimed: undefined to go ahead, or
  * what refuses (counting the refusal). Only for outcomes that are never replayed (they may differ on a later try):
- * the key is then only read, so a stored answer is still replayed, and nothing is written.
+ * the key is then only read, so a stored answer is still replayed, and nothing is written. The refusal is the
+ * problem itself, not an error to throw: it is answered directly, without capturing a stack trace for every
+ * buyer who presses buy after the sale sold out.
  */
-export type MemoryRefusal = (input: OperationInput) => (() => HttpProblem) | undefined;
+export type MemoryRefusal = (input: OperationInput) => (() => Problem) | undefined;
 
 export interface HandlerDependencies {
   upstreams: Upstreams;
@@ -55,7 +57,7 @@ export function memoryRefusals({
       soldOut.has((params as { promotionId: string }).promotionId)
         ? () => {
             soldOutRejected();
-            return httpProblem(409, 'SOLD_OUT', 'the promotion is sold out');
+            return problem(409, 'SOLD_OUT', 'the promotion is sold out');
           }
         : undefined,
   };
@@ -114,7 +116,7 @@ export function operationHandlers({
       const { promotionId } = params as { promotionId: string };
       // Checked again here: the sale may have sold out while the key was being claimed.
       const refuse = soldOutRefusal(input);
-      if (refuse) throw refuse();
+      if (refuse) throw new HttpProblem(refuse());
       const request = inventoryV1.ReserveRequest.fromPartial({ promotionId, quantity: body.quantity, idempotencyKey });
       const reserved = batcher ? batcher.reserve(request, scope) : call('inventory', inventory.reserve, request, scope);
       const reply = await reserved.catch((error: unknown) => {
