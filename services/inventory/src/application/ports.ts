@@ -15,7 +15,8 @@ export interface ReserveRequest {
 
 export type ReserveResult =
   | { outcome: 'RESERVED' | 'REPLAYED'; orderId: string; amountCents: bigint; stockLeft: number; reservedAtMs: number }
-  | { outcome: 'REJECTED'; rejection: Rejection };
+  /** `stockLeft` only where the script says (PURCHASE_LIMIT_REACHED, which is checked before the stock). */
+  | { outcome: 'REJECTED'; rejection: Rejection; stockLeft?: number };
 
 /** The hot stock counters (Redis). Every method is atomic for its promotion. */
 export interface StockCache {

@@ -41,8 +41,10 @@ export class ReserveStock {
     const result = await this.cache.reserve({ ...command, orderId, eventId: this.ids.next() });
     if (result.outcome !== 'RESERVED') watch.cancel();
     if (result.outcome === 'REJECTED') {
-      // A buyer who reached us for a sold-out sale means some gateway does not know yet: say it again.
-      if (result.rejection === 'SOLD_OUT') this.signals.soldOut(command.promotionId);
+      // A buyer who reached us for a sold-out sale means some gateway does not know yet: say it again. That
+      // includes a buyer at the purchase limit (checked before the stock): after a sell-out, those who bought keep
+      // pressing buy, and a gateway whose sold-out entry lapsed would otherwise send every one of them here.
+      if (result.rejection === 'SOLD_OUT' || result.stockLeft === 0) this.signals.soldOut(command.promotionId);
       throw rejectionError(result.rejection, command.promotionId);
     }
     let durable = true;

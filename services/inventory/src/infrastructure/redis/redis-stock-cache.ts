@@ -62,8 +62,10 @@ export class RedisStockCache implements StockCache {
       request.promotionId,
     );
     const [outcome, orderId, amount, left, at] = reply;
-    if (outcome !== 'RESERVED' && outcome !== 'REPLAYED')
-      return { outcome: 'REJECTED', rejection: outcome as Rejection };
+    if (outcome !== 'RESERVED' && outcome !== 'REPLAYED') {
+      const rejection = outcome as Rejection;
+      return { outcome: 'REJECTED', rejection, ...(left === undefined ? {} : { stockLeft: Number(left) }) };
+    }
     // The index lives outside the promotion's slot (it is looked up by order id alone), so it is written after
     // the script; a replay rewrites it, and the order row soon makes it unnecessary.
     await this.redis.set(orderIndexKey(orderId!), request.promotionId, 'PX', SALE_RETENTION_MS);

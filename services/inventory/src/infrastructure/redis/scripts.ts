@@ -12,6 +12,8 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
  * ARGV: user id, idempotency key, quantity, new order id, event id, promotion id.
  * Returns {outcome, order id, amount cents, stock left, reserved at ms}; outcome is RESERVED, REPLAYED or a
  * rejection (NOT_PREHEATED, SALE_NOT_STARTED, SALE_ENDED, PURCHASE_LIMIT_REACHED, SOLD_OUT, INSUFFICIENT_STOCK).
+ * PURCHASE_LIMIT_REACHED also carries the stock left: it is checked before the stock, and a sold-out sale must be
+ * signalled again whichever of the two a buyer hears.
  */
 export const RESERVE = `
 local user, key, qty = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -27,7 +29,7 @@ ${NOW_MS}
 if now < tonumber(meta[1]) then return {'SALE_NOT_STARTED'} end
 if now >= tonumber(meta[2]) then return {'SALE_ENDED'} end
 local held = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-if held + qty > tonumber(meta[3]) then return {'PURCHASE_LIMIT_REACHED'} end
+if held + qty > tonumber(meta[3]) then return {'PURCHASE_LIMIT_REACHED', '', '', redis.call('GET', KEYS[2]) or '0'} end
 local stock = tonumber(redis.call('GET', KEYS[2]) or '0')
 if stock <= 0 then return {'SOLD_OUT'} end
 if stock < qty then return {'INSUFFICIENT_STOCK'} end
