@@ -21,7 +21,7 @@ let url: string;
 const soldOut = new SoldOutSet(60_000);
 let refused = 0;
 let reserved = 0;
-/** Every call the router made to the key store, in order. */
+/** Every call the router made to the key store and the per-user rate limit, in order. */
 const calls: string[] = [];
 
 /** The gateway's app with the given key store; operations answer at once (no upstream). */
@@ -39,7 +39,7 @@ async function startApp(idempotency: IdempotencyStore): Promise<string> {
     bodyLimit: '16kb',
     routes,
     idempotency,
-    rateLimits: { ip: pass, user: pass, checkUser: async () => undefined },
+    rateLimits: { ip: pass, user: pass, checkUser: async () => void calls.push('limit') },
     metrics: createMetrics(),
     maxInFlight: 0,
     corsOrigins: [],
@@ -93,10 +93,12 @@ async function buy(promotionId: string, key: string, quantity = 1, at = url) {
 }
 
 describe('a purchase refused from memory (the sale is sold out)', () => {
-  it('reads its key but never takes it: the refusal writes nothing, and a stored answer is still replayed', async () => {
+  it('reads its key but never takes it, and is not rate limited: the refusal writes nothing, and a stored answer is still replayed', async () => {
     const promotionId = newPromotionId();
     const bought = `bought-${uniqueSuffix()}`;
+    calls.length = 0;
     expect((await buy(promotionId, bought)).status).toBe(202);
+    expect(calls.slice(0, 2).sort()).toEqual(['claim', 'limit']);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the answer is stored after it was sent
     soldOut.add(promotionId);
     calls.length = 0;

@@ -55,7 +55,6 @@ export function apiRouter({
     // An idempotent operation checks the user's rate limit itself, in the same Redis round trip as the key's claim.
     const guards = [rateLimits.ip, auth[ACCESS[spec.access]], ...(spec.idempotent ? [] : [rateLimits.user])];
     router[method.toLowerCase() as 'get' | 'post'](path, ...guards, async (req, res) => {
-      const limit = spec.idempotent ? rateLimits.checkUser(req) : undefined;
       let input: OperationInput;
       try {
         input = {
@@ -66,18 +65,21 @@ export function apiRouter({
           scope: { ...scopeOf(req, timeoutMs), ...(spec.retry ? { retry: true } : {}) },
         };
       } catch (error) {
-        await limit; // over the limit, the answer is 429, as when the limit is checked first
+        // Over the limit, the answer is 429, as when the limit is checked first.
+        if (spec.idempotent) await rateLimits.checkUser(req);
         throw error;
       }
       if (!spec.idempotent) return send(req, res, await handle(input));
       const key = `${input.scope.principal!.userId}:${spec.operationId}:${input.idempotencyKey}`;
       const print = fingerprint(method, req.path, input.body);
       // A refusal known now (the sale is sold out) reads the key instead of taking it: one Redis call, no write.
+      // It is not counted against the user's rate limit either: counting would cost as much as answering, and the
+      // answer is a refusal all the same (the per-address limit still applies).
       const refuse = refusals[spec.rpc]?.(input);
       const claim = refuse
-        ? await claimWithin(limit!, () => idempotency.peek(key, print))
+        ? await idempotency.peek(key, print)
         : await claimWithin(
-            limit!,
+            rateLimits.checkUser(req),
             () => idempotency.claim(key, print),
             () =>
               idempotency
@@ -122,18 +124,18 @@ export function apiRouter({
 }
 
 /**
- * Claims (or peeks at) an idempotency key while the rate limit is checked. A refused request gives up a key it took,
- * so that the same key works once the limit allows (best effort: `release` logs its own failure; an unreleased claim
- * lapses, and a retry that finds it in flight goes ahead anyway).
+ * Claims an idempotency key while the rate limit is checked. A refused request gives up a key it took, so that the
+ * same key works once the limit allows (best effort: `release` logs its own failure; an unreleased claim lapses,
+ * and a retry that finds it in flight goes ahead anyway).
  */
 async function claimWithin(
   limit: Promise<void>,
   claim: () => Promise<Claim>,
-  release?: () => Promise<void>,
+  release: () => Promise<void>,
 ): Promise<Claim> {
   const [limited, claimed] = await Promise.allSettled([limit, claim()]);
   if (limited.status === 'rejected') {
-    if (release && claimed.status === 'fulfilled' && claimed.value.kind === 'new') await release();
+    if (claimed.status === 'fulfilled' && claimed.value.kind === 'new') await release();
     throw limited.reason;
   }
   if (claimed.status === 'rejected') throw claimed.reason;
