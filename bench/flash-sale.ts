@@ -13,6 +13,8 @@
  *   5. measures the ceilings again, with the mesh idle: the Express floor, a bare Node http server, and raw
  *      EVALSHA of the reserve script straight against Redis. Each floor is warmed for 10 s and measured twice for
  *      BENCH_CEILING_MS (5 s), the better window counting; the ratios use the mean of the two Express floors.
+ *      The second Express floor then takes turns with the sold-out path (5 × 2 s each), for a ratio of the two
+ *      that the host's drift over minutes does not skew.
  * Writes bench/results/<date>.json, .md and .svg (throughput and latency over the sale), and with BENCH_CPU_PROF a
  * CPU profile and a flame graph (<process>.flame.svg) of each mesh process in that directory. Figures, not tests:
  * nothing here fails on a slow machine.
@@ -56,6 +58,12 @@ const WARM_MS = 5_000;
  * the time its sold-out path is measured; a floor's rate was still rising 20 s in.
  */
 const FLOOR_WARM_MS = 10_000;
+/**
+ * The sold-out path and the Express floor are also driven in turns, PAIR_MS each, PAIRS times: the floors measured
+ * minutes apart differed by up to 43% in one run on this host, while turns this short see the same host.
+ */
+const PAIRS = 5;
+const PAIR_MS = 2_000;
 const USERS = 40_000;
 /**
  * Below Linux's ephemeral range (32768 and up): a port in it can be taken, at any moment, as the local end of some
@@ -150,7 +158,7 @@ async function main() {
      * flatter the ratios). The floors run with the same instrumentation as the mesh, so ratios compare like with
      * like, and while the mesh sits idle.
      */
-    const ceiling = async (kind: 'node' | 'express') => {
+    const ceiling = async (kind: 'node' | 'express', whileUp?: (floor: LoadRun) => Promise<void>) => {
       const floor = startProcess(`${kind}-floor`, 'bench/floor-server.ts', {}, tracing, [
         kind,
         String(PORTS[kind]),
@@ -168,6 +176,7 @@ async function main() {
       const spec = purchaseRun(`http://${addr(PORTS[kind])}`, '/v1/promotions/1/purchase');
       await drive({ ...spec, durationMs: FLOOR_WARM_MS });
       const [first, second] = [summary(await drive(spec)), summary(await drive(spec))];
+      await whileUp?.(spec);
       await stopProcess(floor);
       return first.perSecond >= second.perSecond ? first : second;
     };
@@ -280,8 +289,26 @@ async function main() {
       series: series(steadyRun.ends, steadyRun.latencies, steadyRun.statuses, 1_000),
     };
 
-    console.log('[bench] ceilings after the sale: the Express floor, bare Node http, raw EVALSHA');
-    const after = { express: await ceiling('express'), node: await ceiling('node') };
+    console.log('[bench] ceilings after the sale: the Express floor (and in turns with the sold-out path), bare Node');
+    let soldOutInTurns: { floorPerSecond: number; soldOutPerSecond: number; turns: number; turnMs: number } | undefined;
+    const takeTurns = async (floor: LoadRun) => {
+      const soldOutRun = { ...purchaseRun(gateway, `/v1/promotions/${promotionId}/purchase`), durationMs: PAIR_MS };
+      const rates = { floor: 0, soldOut: 0 };
+      for (let turn = 0; turn < PAIRS; turn++) {
+        rates.floor += summary(await drive({ ...floor, durationMs: PAIR_MS })).perSecond;
+        // Only refusals count: an error is not a sold-out answer. Each run starts at the first token, so these are
+        // mostly buyers who got a unit in the sale, pressing buy again: they too are refused from memory.
+        const refused = summary(await drive(soldOutRun));
+        rates.soldOut += (refused.perSecond * (refused.byStatus['409'] ?? 0)) / Math.max(1, refused.requests);
+      }
+      soldOutInTurns = {
+        floorPerSecond: Math.round(rates.floor / PAIRS),
+        soldOutPerSecond: Math.round(rates.soldOut / PAIRS),
+        turns: PAIRS,
+        turnMs: PAIR_MS,
+      };
+    };
+    const after = { express: await ceiling('express', takeTurns), node: await ceiling('node') };
     const evalsha = await measureRawEvalsha(redis, { concurrency: CONNECTIONS, durationMs: CEILING_MS });
 
     const floorPerSecond = Math.round((floorBefore.perSecond + after.express.perSecond) / 2);
@@ -316,11 +343,17 @@ async function main() {
         series: series(flash.ends, flash.latencies, flash.statuses),
       },
       steadyAt80Percent: { rate, ...steady },
+      soldOutInTurns,
       processes,
       cpuMsPerPurchase,
       ratios: {
         purchaseToExpressFloor: Number((whileStock.perSecond / floorPerSecond).toFixed(2)),
         soldOutToExpressFloor: Number((afterSellOut.perSecond / floorPerSecond).toFixed(2)),
+        ...(soldOutInTurns && {
+          soldOutToExpressFloorInTurns: Number(
+            (soldOutInTurns.soldOutPerSecond / soldOutInTurns.floorPerSecond).toFixed(2),
+          ),
+        }),
         expressFloorToNodeHttp: Number((floorPerSecond / after.node.perSecond).toFixed(2)),
         purchaseToRawEvalsha: Number((whileStock.perSecond / evalsha.perSecond).toFixed(3)),
       },

@@ -41,6 +41,8 @@ export interface Report {
     /** By process, % of one core over the phase. */
     cpuPercent?: Record<string, number>;
   };
+  /** The sold-out path and the Express floor driven in turns, after the sale (older reports lack it). */
+  soldOutInTurns?: { floorPerSecond: number; soldOutPerSecond: number; turns: number; turnMs: number } | undefined;
   processes: Record<string, { cpuPercent: number; peakRssMb: number }>;
   /** CPU ms per accepted purchase, by process, while the stock lasted. */
   cpuMsPerPurchase: Record<string, number>;
@@ -100,6 +102,13 @@ function capacityNote(report: Report): string {
   return `CPU bound: at ${c.msPerPurchase} ms of CPU per purchase (all processes), ${report.machine.cpus} cores fully used would sell at most ${c.maxPerSecond.toLocaleString('en')}/s, a ratio of **${c.maxRatio}**; they were ${Math.round(c.coresBusy * 100)}% used while the stock lasted. A ratio of 0.6 needs at most ${c.msPerPurchaseFor06} ms per purchase; the floor, one process on at most one core, answers one request per ${c.floorMsPerRequest} ms.\n`;
 }
 
+/** The sold-out path against the floor, driven in turns so that both see the same host. */
+function turnsNote(report: Report): string {
+  const t = report.soldOutInTurns;
+  if (!t) return '';
+  return `In turns after the sale (${t.turns} × ${t.turnMs / 1000} s each, the same load): the sold-out path ${t.soldOutPerSecond.toLocaleString('en')}/s, the Express floor ${t.floorPerSecond.toLocaleString('en')}/s.\n`;
+}
+
 /** The Markdown table and the SVG plot of one run. */
 export async function renderReport(report: Report): Promise<{ markdown: string; svg: string }> {
   const f = report.flashSale;
@@ -121,7 +130,7 @@ ${row('bare Node http', report.ceilings.nodeHttp)}
 
 Accepted ${f.accepted.toLocaleString('en')} of ${report.settings.stock.toLocaleString('en')} (oversold: **${f.oversold}**, stock left ${f.stockLeft}); sold out after ${f.sellOutSeconds} s; every accepted order in PostgreSQL ${f.drainMs} ms after the last purchase; the order service wrote ${f.ordersPerSecond.toLocaleString('en')} orders/s; ${f.errors} transport errors.
 At 80% of the peak, p99 ms second by second: ${report.steadyAt80Percent.series.map((b) => Math.round(b.p99Ms)).join(', ')}${steadyCpuNote(report)}.
-${floorNote(report)}${capacityNote(report)}Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
+${floorNote(report)}${turnsNote(report)}${capacityNote(report)}Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9${r.soldOutToExpressFloorInTurns === undefined ? '' : `; in turns with the floor **${r.soldOutToExpressFloorInTurns}**`}), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
 
 | process | CPU % of one core (sale and after) | CPU ms per purchase (while stock lasted) | peak RSS MB |
 | --- | --- | --- | --- |
