@@ -29,8 +29,8 @@ ${NOW_MS}
 if now < tonumber(meta[1]) then return {'SALE_NOT_STARTED'} end
 if now >= tonumber(meta[2]) then return {'SALE_ENDED'} end
 local held = tonumber(redis.call('HGET', KEYS[3], user) or '0')
-if held + qty > tonumber(meta[3]) then return {'PURCHASE_LIMIT_REACHED', '', '', redis.call('GET', KEYS[2]) or '0'} end
 local stock = tonumber(redis.call('GET', KEYS[2]) or '0')
+if held + qty > tonumber(meta[3]) then return {'PURCHASE_LIMIT_REACHED', '', '', tostring(stock)} end
 if stock <= 0 then return {'SOLD_OUT'} end
 if stock < qty then return {'INSUFFICIENT_STOCK'} end
 local orderId = ARGV[4]
