@@ -3,13 +3,22 @@ import { inventoryV1, orderV1 } from '@flash-sale/contracts';
 import { createDatabase } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
 import { PgOutboxRelay, PumpLoop, startConsumer } from '@flash-sale/kafka-kit';
-import { connectKafka, lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
+import {
+  connectKafka,
+  lostConnection,
+  serve,
+  startFoundation,
+  startMetrics,
+  type RunningService,
+} from '@flash-sale/service-kit';
+import { Counter } from 'prom-client';
 import { orderHandlers } from './api/order-handlers';
-import { ApplyPayment } from './application/apply-payment';
 import { CancelOrder } from './application/cancel-order';
+import { ClaimPayment } from './application/claim-payment';
 import { ExpireOrders } from './application/expire-orders';
 import { QueryOrders } from './application/query-orders';
 import { RecordOrderRequests } from './application/record-order-requests';
+import { SettlePayment } from './application/settle-payment';
 import type { OrderConfig } from './config';
 import { PrismaClient } from './generated/prisma/client';
 import { GrpcReservationLookup } from './infrastructure/grpc/grpc-reservation-lookup';
@@ -34,7 +43,6 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
   const orders = new PrismaOrderRepository(prisma, sql, ids, topics, relay.nudge);
   const reservations = new GrpcReservationLookup(inventoryClient, config.UPSTREAM_TIMEOUT_MS);
-  const useCases = { query: new QueryOrders(orders, reservations), cancel: new CancelOrder(orders) };
 
   // Rings when the earliest known deadline comes due and brings the overdue sweep forward to it.
   const alarm =
@@ -42,6 +50,23 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
       ? new TimerAlarm(() => sweep.nudge(), config.ORDER_SWEEP_INTERVAL_MS)
       : undefined;
   const expire = new ExpireOrders(orders, () => new Date(), alarm);
+  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
+  const refunds = new Counter({
+    name: 'order_payment_refunds_requested_total',
+    help: 'Captured payments the order service asked to refund (the order could no longer take them), by reason',
+    labelNames: ['order_status'] as const,
+    registers: [registry],
+  });
+  const settle = new SettlePayment(orders, () => new Date(), alarm, (order, paymentId, reason) => {
+    refunds.inc({ order_status: order.status });
+    logger.warn({ orderId: order.id, paymentId, orderStatus: order.status, reason }, 'captured payment to refund');
+  });
+  const useCases = {
+    query: new QueryOrders(orders, reservations),
+    cancel: new CancelOrder(orders),
+    claim: new ClaimPayment(orders),
+    settle,
+  };
 
   relay.start();
   shutdown.add('outbox relay', relay.stop);
@@ -58,7 +83,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     topics: [topics.OrderRequested, topics.PaymentEvents],
     handler: orderConsumerHandler(
       new RecordOrderRequests(orders, alarm),
-      new ApplyPayment(orders),
+      settle,
       topics.OrderRequested,
     ),
     concurrency: config.ORDER_CONSUMER_CONCURRENCY,

@@ -1,19 +1,25 @@
 import { orderV1 } from '@flash-sale/contracts';
 import { decodePageToken, encodePageToken, requireCaller, unary } from '@flash-sale/grpc-kit';
 import type { Logger } from '@flash-sale/logging';
+import { notFound } from '@flash-sale/errors';
 import type { OrderStatus } from '../domain/order';
 import type { CancelOrder } from '../application/cancel-order';
+import type { ClaimPayment } from '../application/claim-payment';
 import type { OrderView, QueryOrders } from '../application/query-orders';
+import type { SettlePayment } from '../application/settle-payment';
 
 export interface OrderUseCases {
   query: QueryOrders;
   cancel: CancelOrder;
+  claim: ClaimPayment;
+  settle: SettlePayment;
 }
 
 const S = orderV1.OrderStatus;
 const STATUS: Record<OrderStatus, orderV1.OrderStatus> = {
   PENDING: S.ORDER_STATUS_PENDING,
   AWAITING_PAYMENT: S.ORDER_STATUS_AWAITING_PAYMENT,
+  PAYING: S.ORDER_STATUS_PAYING,
   PAID: S.ORDER_STATUS_PAID,
   EXPIRED: S.ORDER_STATUS_EXPIRED,
   CANCELLED: S.ORDER_STATUS_CANCELLED,
@@ -54,5 +60,28 @@ export function orderHandlers(useCases: OrderUseCases, logger: Logger): orderV1.
     cancelOrder: unary(method('CancelOrder'), logger, async (request: orderV1.CancelOrderRequest, { metadata }) => ({
       order: toMessage(await useCases.cancel.execute(request.orderId, requireCaller(metadata))),
     })),
+    claimPayment: unary(method('ClaimPayment'), logger, async (request: orderV1.ClaimPaymentRequest, { metadata }) => ({
+      order: toMessage(
+        await useCases.claim.execute(request.orderId, request.paymentId, requireCaller(metadata).userId),
+      ),
+    })),
+    settlePayment: unary(
+      method('SettlePayment'),
+      logger,
+      async (request: orderV1.SettlePaymentRequest, { metadata }) => {
+        const settled = await useCases.settle.execute({
+          orderId: request.orderId,
+          paymentId: request.paymentId,
+          userId: requireCaller(metadata).userId,
+          result: request.succeeded
+            ? { succeeded: true, paidAt: request.paidTime ?? new Date() }
+            : { succeeded: false },
+        });
+        if ('unknownOrder' in settled) {
+          throw notFound('ORDER_NOT_FOUND', `order ${request.orderId} does not exist`, { order_id: request.orderId });
+        }
+        return { order: toMessage(settled.order) };
+      },
+    ),
   };
 }

@@ -18,8 +18,10 @@ export class CancelOrder {
       change: { kind: 'CANCELLED' },
     });
     if ('applied' in result) return result.applied;
-    // Paid or expired between our read and our update: the conditional update lost, as it should.
+    // Claimed by a payment, paid or expired between our read and our update: the conditional update lost, as it
+    // should, and the order as it is now says why.
     const now = await this.orders.find(id);
+    if (now) assertCancellable(now, viewer);
     throw precondition('ORDER_NOT_CANCELLABLE', `order ${id} is ${now?.status ?? 'gone'} and cannot be cancelled`, {
       order_id: id,
     });

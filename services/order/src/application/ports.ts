@@ -5,20 +5,35 @@ export type OrderChange =
   | { kind: 'PAID'; paymentId: string }
   | { kind: 'EXPIRED' }
   | { kind: 'CANCELLED' }
-  | { kind: 'REFUNDED'; paymentId: string };
+  | { kind: 'REFUNDED'; paymentId: string; reason: string };
 
 export interface Transition {
   orderId: string;
   /** The update applies only while the order is in one of these states (the race arbiter). */
   from: OrderStatus[];
   to: OrderStatus;
-  change: OrderChange;
-  patch?: { paidAt?: Date; paymentId?: string };
+  /** What to announce on `order.events`; none for changes no other service acts on (a claim, a release). */
+  change?: OrderChange;
+  /** Columns to set; null clears one. */
+  patch?: { paidAt?: Date; paymentId?: string | null; paymentClaimedAt?: Date | null };
   /** The consumed event that causes it; recorded in the same transaction so a redelivery is a no-op. */
   causedBy?: string;
   /** The update applies only if the order's payment deadline is at or before this time (expiry). */
   dueBy?: Date;
+  /** The update applies only if the order's payment deadline is after this time (a claim). */
+  aliveAt?: Date;
+  /** The update applies only while this payment holds the order (its outcome). */
+  heldBy?: string;
+  /** Bounds the transaction in the database: it commits within this many milliseconds or not at all. */
+  boundMs?: number;
 }
+
+/**
+ * How long a claim's transaction may take at most, in the database (statement and idle-in-transaction timeouts):
+ * a claim the payment service gave up on can never commit later than this, long before payment recovery (which
+ * waits far longer; its config checks it) treats the attempt as never charged.
+ */
+export const CLAIM_MAX_MS = 5_000;
 
 export type TransitionResult = { applied: Order } | { notInState: true } | { duplicate: true };
 

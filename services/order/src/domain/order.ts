@@ -1,6 +1,13 @@
 import { notFound, precondition } from '@flash-sale/errors';
 
-export type OrderStatus = 'PENDING' | 'AWAITING_PAYMENT' | 'PAID' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
+export type OrderStatus =
+  | 'PENDING'
+  | 'AWAITING_PAYMENT'
+  | 'PAYING'
+  | 'PAID'
+  | 'EXPIRED'
+  | 'CANCELLED'
+  | 'REFUNDED';
 
 export interface Order {
   id: string;
@@ -12,7 +19,10 @@ export interface Order {
   createdAt: Date;
   expiresAt: Date;
   paidAt?: Date;
+  /** The payment that claimed (PAYING), paid (PAID) or was refunded for (REFUNDED) the order. */
   paymentId?: string;
+  /** When the current payment claimed the order (PAYING only). */
+  paymentClaimedAt?: Date;
 }
 
 /** What the order service learns from inventory's OrderRequested event. */
@@ -89,10 +99,16 @@ export function assertVisible<T extends Pick<Order, 'id' | 'userId'>>(
   return order;
 }
 
-/** Only the buyer may cancel, and only before paying. */
+const notFoundFor = (id: string) => notFound('ORDER_NOT_FOUND', `order ${id} does not exist`, { order_id: id });
+
+/** Only the buyer may cancel, and only before paying: an order being paid waits for its payment's outcome. */
 export function assertCancellable(order: Order, viewer: Viewer): void {
-  if (order.userId !== viewer.userId && !viewer.isAdmin) {
-    throw notFound('ORDER_NOT_FOUND', `order ${order.id} does not exist`, { order_id: order.id });
+  if (order.userId !== viewer.userId && !viewer.isAdmin) throw notFoundFor(order.id);
+  if (order.status === 'PAYING') {
+    throw precondition('ORDER_BEING_PAID', `order ${order.id} is being paid and cannot be cancelled`, {
+      order_id: order.id,
+      status: order.status,
+    });
   }
   if (order.status !== 'AWAITING_PAYMENT') {
     throw precondition('ORDER_NOT_CANCELLABLE', `order ${order.id} is ${order.status} and cannot be cancelled`, {
@@ -103,13 +119,72 @@ export function assertCancellable(order: Order, viewer: Viewer): void {
 }
 
 /**
- * What a successful payment does to an order. The database applies it with a conditional update, so when pay
- * and expiry race exactly one wins; a payment that finds the order expired or cancelled is refunded.
+ * Whether a payment may claim the order at `now`, before anything is charged: 'CLAIM' when it awaits payment and
+ * its deadline is ahead, 'HELD' when this payment holds it already (a retry). Anything else is refused, and
+ * nothing is charged. Only the buyer pays; to anybody else the order does not exist.
  */
-export type PaymentOutcome = 'PAY' | 'REFUND' | 'ALREADY_APPLIED';
+export function claimDecision(order: Order | undefined, userId: string, id: string, paymentId: string, now: Date) {
+  if (!order || order.userId !== userId) throw notFoundFor(id);
+  if ((order.status === 'PAYING' || order.status === 'PAID') && order.paymentId === paymentId) return 'HELD';
+  if (order.status === 'PAYING') {
+    throw precondition('ORDER_BEING_PAID', `order ${id} is being paid by another payment`, {
+      order_id: id,
+      status: order.status,
+    });
+  }
+  if (order.status !== 'AWAITING_PAYMENT') {
+    throw precondition('ORDER_NOT_PAYABLE', `order ${id} is ${order.status} and cannot be paid`, {
+      order_id: id,
+      status: order.status,
+    });
+  }
+  if (isOverdue(order, now)) {
+    throw precondition('ORDER_NOT_PAYABLE', `the payment deadline of order ${id} has passed`, {
+      order_id: id,
+      status: 'EXPIRED',
+    });
+  }
+  return 'CLAIM';
+}
 
-export function paymentOutcome(order: Pick<Order, 'status' | 'paymentId'>, paymentId: string): PaymentOutcome {
-  if (order.status === 'AWAITING_PAYMENT') return 'PAY';
-  if (order.paymentId === paymentId) return 'ALREADY_APPLIED';
-  return 'REFUND';
+/**
+ * What a payment's outcome does to its order. A payment that claimed the order decides it: charged, PAID; not
+ * charged, the order is released, back to AWAITING_PAYMENT while its deadline is ahead or EXPIRED (stock
+ * released) once it has passed. A captured payment that holds no claim is applied if the order still awaits
+ * payment and the money was taken before the deadline; otherwise it is refunded, with the reason. A failed
+ * payment that holds no claim changes nothing.
+ */
+export type Settlement =
+  | { kind: 'PAY' }
+  | { kind: 'RELEASE' }
+  | { kind: 'EXPIRE' }
+  | { kind: 'REFUND'; reason: string }
+  | { kind: 'NONE' };
+
+export type PaymentResult = { succeeded: true; paidAt: Date } | { succeeded: false };
+
+export function settlementFor(
+  order: Pick<Order, 'status' | 'paymentId' | 'expiresAt'>,
+  paymentId: string,
+  result: PaymentResult,
+  now: Date,
+): Settlement {
+  const holds = order.status === 'PAYING' && order.paymentId === paymentId;
+  if (!result.succeeded) {
+    if (!holds) return { kind: 'NONE' };
+    return isOverdue(order, now) ? { kind: 'EXPIRE' } : { kind: 'RELEASE' };
+  }
+  if (holds) return { kind: 'PAY' };
+  if ((order.status === 'PAID' || order.status === 'REFUNDED') && order.paymentId === paymentId) {
+    return { kind: 'NONE' };
+  }
+  if (order.status === 'AWAITING_PAYMENT') {
+    if (!isOverdue(order, result.paidAt)) return { kind: 'PAY' };
+    return { kind: 'REFUND', reason: 'captured after the payment deadline, without a claim on the order' };
+  }
+  const reason =
+    order.status === 'PAYING' || order.status === 'PAID'
+      ? `order ${order.status === 'PAID' ? 'already paid' : 'being paid'} by payment ${order.paymentId ?? '?'}`
+      : `order ${order.status} before the payment was applied`;
+  return { kind: 'REFUND', reason };
 }

@@ -6,6 +6,8 @@ export class InMemoryOrderRepository implements OrderRepository {
   readonly orders = new Map<string, Order>();
   readonly processed = new Set<string>();
   readonly outbox: { orderId: string; change: OrderChange }[] = [];
+  /** Runs before each conditional update, so a test can change the order between a use case's read and its write. */
+  beforeTransition: (transition: Transition) => void = () => undefined;
 
   async createRequested(requests: OrderRequest[]): Promise<Order[]> {
     const created: Order[] = [];
@@ -31,15 +33,22 @@ export class InMemoryOrderRepository implements OrderRepository {
   }
 
   async transition(transition: Transition): Promise<TransitionResult> {
+    this.beforeTransition(transition);
     if (transition.causedBy && this.processed.has(transition.causedBy)) return { duplicate: true };
     const order = this.orders.get(transition.orderId);
     if (!order || !transition.from.includes(order.status)) return { notInState: true };
     if (transition.dueBy && order.expiresAt > transition.dueBy) return { notInState: true };
-    const updated = { ...order, ...transition.patch, status: transition.to };
+    if (transition.aliveAt && order.expiresAt <= transition.aliveAt) return { notInState: true };
+    if (transition.heldBy && order.paymentId !== transition.heldBy) return { notInState: true };
+    const updated: Order = { ...order, status: transition.to };
+    for (const [column, value] of Object.entries(transition.patch ?? {})) {
+      if (value === null) delete (updated as unknown as Record<string, unknown>)[column];
+      else (updated as unknown as Record<string, unknown>)[column] = value;
+    }
     this.orders.set(order.id, updated);
     if (transition.causedBy) this.processed.add(transition.causedBy);
-    this.outbox.push({ orderId: order.id, change: transition.change });
-    return { applied: updated };
+    if (transition.change) this.outbox.push({ orderId: order.id, change: transition.change });
+    return { applied: { ...updated } };
   }
 
   async expireOverdue(now: Date, limit: number): Promise<Order[]> {

@@ -2,9 +2,9 @@ import { inventoryEventsV1, orderEventsV1, paymentEventsV1 } from '@flash-sale/c
 import { decodeBatch, decodeOrDeadLetter, type BatchHandler, type Deferral } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
 import { orderRequestProblem, type OrderRequest } from '../../domain/order';
-import type { ApplyPayment } from '../../application/apply-payment';
 import type { ExpireOrders } from '../../application/expire-orders';
 import type { RecordOrderRequests } from '../../application/record-order-requests';
+import type { SettlePayment } from '../../application/settle-payment';
 
 const toRequest = (event: inventoryEventsV1.OrderRequested): OrderRequest => ({
   eventId: event.eventId,
@@ -26,12 +26,13 @@ const paymentProblem = (event: paymentEventsV1.PaymentEvent) =>
 
 /**
  * Routes the order service's input topics: reservations become orders (a whole batch in one transaction, event
- * ids recorded in it), captured payments are applied one by one (each a conditional update). Poison messages are
- * dead-lettered; anything else that fails is thrown, and the batch comes again after a backoff.
+ * ids recorded in it), payment outcomes are applied one by one (each a conditional update; the payment service
+ * usually applied it already, directly). Poison messages are dead-lettered; anything else that fails is thrown,
+ * and the batch comes again after a backoff.
  */
 export function orderConsumerHandler(
   record: RecordOrderRequests,
-  applyPayment: ApplyPayment,
+  settle: SettlePayment,
   /** The reservations' topic (the mesh's name for `order.requested`); every other topic carries payments. */
   requestsTopic: string,
 ): BatchHandler {
@@ -43,12 +44,13 @@ export function orderConsumerHandler(
     }
     const payments = await decodeBatch(messages, paymentEventsV1.PaymentEvent.decode, context, paymentProblem);
     for (const { event } of payments) {
-      if (event.kind?.$case !== 'paymentSucceeded') continue;
-      await applyPayment.execute({
+      const kind = event.kind?.$case;
+      if (kind !== 'paymentSucceeded' && kind !== 'paymentFailed') continue;
+      await settle.execute({
         eventId: event.eventId,
         orderId: event.orderId,
         paymentId: event.paymentId,
-        paidAt: event.occurTime ?? new Date(),
+        result: kind === 'paymentSucceeded' ? { succeeded: true, paidAt: event.occurTime ?? new Date() } : { succeeded: false },
       });
       await context.heartbeat();
     }

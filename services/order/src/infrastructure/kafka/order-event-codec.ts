@@ -27,7 +27,7 @@ function kindOf(change: OrderChange): orderEventsV1.OrderEvent['kind'] {
     case 'CANCELLED':
       return { $case: 'orderCancelled', value: {} };
     case 'REFUNDED':
-      return { $case: 'orderRefunded', value: { paymentId: change.paymentId } };
+      return { $case: 'orderRefunded', value: { paymentId: change.paymentId, reason: change.reason } };
   }
 }
 

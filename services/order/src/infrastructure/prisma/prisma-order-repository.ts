@@ -97,6 +97,12 @@ export class PrismaOrderRepository implements OrderRepository {
   async transition(transition: Transition): Promise<TransitionResult> {
     try {
       const result = await this.db.$transaction(async (tx) => {
+        if (transition.boundMs) {
+          // Neither a lock wait nor a stalled client can make this commit later than the bound (see Transition).
+          const bound = `${transition.boundMs}ms`;
+          await tx.$executeRaw`SELECT set_config('statement_timeout', ${bound}, true),
+                                      set_config('idle_in_transaction_session_timeout', ${bound}, true)`;
+        }
         if (transition.causedBy) {
           const fresh = await tx.processedEvent.createMany({
             data: [{ eventId: BigInt(transition.causedBy) }],
@@ -105,24 +111,15 @@ export class PrismaOrderRepository implements OrderRepository {
           if (fresh.count === 0) return { duplicate: true } as const;
         }
         const id = BigInt(transition.orderId);
-        const updated = await tx.order.updateMany({
-          where: {
-            id,
-            status: { in: transition.from as OrderRow['status'][] },
-            ...(transition.dueBy ? { expiresAt: { lte: transition.dueBy } } : {}),
-          },
-          data: {
-            status: transition.to as OrderRow['status'],
-            ...(transition.patch?.paidAt ? { paidAt: transition.patch.paidAt } : {}),
-            ...(transition.patch?.paymentId ? { paymentId: BigInt(transition.patch.paymentId) } : {}),
-          },
-        });
+        const updated = await tx.order.updateMany({ where: whereOf(transition), data: dataOf(transition) });
         if (updated.count === 0) throw new NotInState();
         const order = toOrder(await tx.order.findUniqueOrThrow({ where: { id } }));
-        await tx.outboxEvent.create({ data: this.outboxRow(order, transition.change, new Date()) });
+        if (transition.change) {
+          await tx.outboxEvent.create({ data: this.outboxRow(order, transition.change, new Date()) });
+        }
         return { applied: order } as const;
-      });
-      if ('applied' in result) this.onOutboxWrite();
+      }, transition.boundMs ? { timeout: transition.boundMs } : undefined);
+      if ('applied' in result && transition.change) this.onOutboxWrite();
       return result;
     } catch (error) {
       if (error instanceof NotInState) return { notInState: true };
@@ -145,7 +142,8 @@ export class PrismaOrderRepository implements OrderRepository {
           FROM due WHERE o.id = due.id
         RETURNING o.id, o.promotion_id AS "promotionId", o.user_id AS "userId", o.quantity,
                   o.amount_cents AS "amountCents", o.status, o.created_at AS "createdAt",
-                  o.expires_at AS "expiresAt", o.paid_at AS "paidAt", o.payment_id AS "paymentId"`;
+                  o.expires_at AS "expiresAt", o.paid_at AS "paidAt", o.payment_id AS "paymentId",
+                  o.payment_claimed_at AS "paymentClaimedAt"`;
       const orders = rows.map(toOrder);
       const at = new Date();
       await tx.outboxEvent.createMany({ data: orders.map((order) => this.outboxRow(order, { kind: 'EXPIRED' }, at)) });
@@ -175,6 +173,29 @@ export class PrismaOrderRepository implements OrderRepository {
   }
 }
 
+function whereOf(transition: Transition): Prisma.OrderWhereInput {
+  const deadline = {
+    ...(transition.dueBy ? { lte: transition.dueBy } : {}),
+    ...(transition.aliveAt ? { gt: transition.aliveAt } : {}),
+  };
+  return {
+    id: BigInt(transition.orderId),
+    status: { in: transition.from as OrderRow['status'][] },
+    ...(Object.keys(deadline).length > 0 ? { expiresAt: deadline } : {}),
+    ...(transition.heldBy ? { paymentId: BigInt(transition.heldBy) } : {}),
+  };
+}
+
+function dataOf({ to, patch = {} }: Transition): Prisma.OrderUpdateManyMutationInput {
+  const id = (value: string | null) => (value === null ? null : BigInt(value));
+  return {
+    status: to as OrderRow['status'],
+    ...(patch.paidAt ? { paidAt: patch.paidAt } : {}),
+    ...(patch.paymentId !== undefined ? { paymentId: id(patch.paymentId) } : {}),
+    ...(patch.paymentClaimedAt !== undefined ? { paymentClaimedAt: patch.paymentClaimedAt } : {}),
+  };
+}
+
 function toOrder(row: OrderRow): Order {
   return {
     id: row.id.toString(),
@@ -187,5 +208,6 @@ function toOrder(row: OrderRow): Order {
     expiresAt: row.expiresAt,
     ...(row.paidAt ? { paidAt: row.paidAt } : {}),
     ...(row.paymentId !== null ? { paymentId: row.paymentId.toString() } : {}),
+    ...(row.paymentClaimedAt ? { paymentClaimedAt: row.paymentClaimedAt } : {}),
   };
 }
