@@ -24,7 +24,7 @@ export function createClient<C extends Client>(
   return new Ctor(address, credentials.createInsecure(), { ...CLIENT_OPTIONS, ...options });
 }
 
-type UnaryMethod<Req, Res> = (
+export type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: Metadata,
   options: Partial<CallOptions>,

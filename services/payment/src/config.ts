@@ -1,5 +1,8 @@
 import { commonEnv, databaseUrl, env, loadConfig, serviceEnv, z } from '@flash-sale/config';
 
+/** A claim commits in the order service within this or never (its CLAIM_MAX_MS). */
+const ORDER_CLAIM_BOUND_MS = 5_000;
+
 const schema = z
   .object({
     ...commonEnv,
@@ -12,18 +15,26 @@ const schema = z
     PROVIDER_LATENCY_MS: env.durationMs(20),
     PROVIDER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
     /**
-     * A charge the provider has not answered within this is left PENDING (the buyer hears 503, may retry); keep
-     * it below the gateway's UPSTREAM_TIMEOUT_MS so the buyer hears that rather than a gateway timeout.
+     * How long Pay waits for the charge before it answers PAYING (the charge goes on, and the order becomes PAID
+     * when the provider answers); keep it below the gateway's UPSTREAM_TIMEOUT_MS so the buyer hears PAYING rather
+     * than a gateway timeout.
      */
     PROVIDER_TIMEOUT_MS: env.durationMs(2_500),
+    /**
+     * The provider as an HTTP service (for example the provider simulator, `services/payment/src/simulator`);
+     * unset: the simulated provider runs inside this process (PROVIDER_LATENCY_MS, PROVIDER_FAILURE_RATE).
+     */
+    PAYMENT_PROVIDER_URL: env.url(['http', 'https']).optional(),
+    /** A request to the HTTP provider that has not answered within this is an unknown outcome (left to recovery). */
+    PROVIDER_REQUEST_TIMEOUT_MS: env.durationMs(30_000),
     /** A PENDING payment whose attempt is older than this is settled from the provider's records. */
     PAYMENT_RECOVERY_AFTER_MS: env.durationMs(60_000),
     /** How often the recovery loop looks for such payments. */
     PAYMENT_RECOVERY_INTERVAL_MS: env.durationMs(15_000),
   })
-  .refine((config) => config.PAYMENT_RECOVERY_AFTER_MS > config.PROVIDER_TIMEOUT_MS, {
+  .refine((config) => config.PAYMENT_RECOVERY_AFTER_MS > Math.max(config.PROVIDER_TIMEOUT_MS, ORDER_CLAIM_BOUND_MS), {
     path: ['PAYMENT_RECOVERY_AFTER_MS'],
-    message: 'must be longer than PROVIDER_TIMEOUT_MS, or recovery would settle charges still in flight',
+    message: `must be longer than PROVIDER_TIMEOUT_MS and the order service's claim bound (${ORDER_CLAIM_BOUND_MS} ms), or recovery could settle an attempt whose claim or charge is still under way`,
   });
 
 export type PaymentConfig = Readonly<z.output<typeof schema>>;

@@ -3,14 +3,24 @@ import { orderV1, paymentV1 } from '@flash-sale/contracts';
 import { createDatabase } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
 import { PgOutboxRelay, PumpLoop, startConsumer } from '@flash-sale/kafka-kit';
-import { connectKafka, lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
+import {
+  connectKafka,
+  lostConnection,
+  serve,
+  startFoundation,
+  startMetrics,
+  type RunningService,
+} from '@flash-sale/service-kit';
+import { Counter } from 'prom-client';
 import { paymentHandlers } from './api/payment-handlers';
 import { PayOrder } from './application/pay-order';
 import { RecoverPendingPayments } from './application/recover-payments';
 import { RefundPayment } from './application/refund-payment';
+import { SettleAttempt } from './application/settle-attempt';
 import type { PaymentConfig } from './config';
 import { PrismaClient } from './generated/prisma/client';
-import { GrpcOrderLookup } from './infrastructure/grpc/grpc-order-lookup';
+import { GrpcOrders } from './infrastructure/grpc/grpc-orders';
+import { HttpPaymentProvider } from './infrastructure/http-provider';
 import { orderRefundsHandler } from './infrastructure/kafka/order-refunds-consumer';
 import { PrismaPaymentRepository } from './infrastructure/prisma/prisma-payment-repository';
 import { SimulatedProvider } from './infrastructure/simulated-provider';
@@ -30,22 +40,23 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
 
   const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
   const payments = new PrismaPaymentRepository(prisma, ids, topics, relay.nudge);
-  const provider = new SimulatedProvider({
-    latencyMs: config.PROVIDER_LATENCY_MS,
-    failureRate: config.PROVIDER_FAILURE_RATE,
-  });
-  const pay = new PayOrder(
-    payments,
-    new GrpcOrderLookup(orderClient, config.UPSTREAM_TIMEOUT_MS),
-    provider,
-    ids,
-    undefined,
-    config.PROVIDER_TIMEOUT_MS,
-  );
-  const recover = new RecoverPendingPayments(payments, provider, config.PAYMENT_RECOVERY_AFTER_MS);
+  const provider = config.PAYMENT_PROVIDER_URL
+    ? new HttpPaymentProvider(config.PAYMENT_PROVIDER_URL, { requestTimeoutMs: config.PROVIDER_REQUEST_TIMEOUT_MS })
+    : new SimulatedProvider({ latencyMs: config.PROVIDER_LATENCY_MS, failureRate: config.PROVIDER_FAILURE_RATE });
+  const orders = new GrpcOrders(orderClient, config.UPSTREAM_TIMEOUT_MS);
+  const settle = new SettleAttempt(payments, orders, logger);
+  const pay = new PayOrder(payments, orders, provider, settle, ids, logger, undefined, config.PROVIDER_TIMEOUT_MS);
+  const recover = new RecoverPendingPayments(payments, provider, settle, logger, config.PAYMENT_RECOVERY_AFTER_MS);
   const recovery = new PumpLoop(() => recover.run(RECOVERY_BATCH), logger, {
     name: 'pending payment recovery',
     idleMs: config.PAYMENT_RECOVERY_INTERVAL_MS,
+  });
+  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
+  const refunds = new Counter({
+    name: 'payment_refunds_total',
+    help: 'Captured payments given back because their order could no longer take them, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
   });
 
   relay.start();
@@ -54,7 +65,10 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
     kafka,
     groupId: `${config.KAFKA_GROUP_PREFIX}payment.order-refunds`,
     topics: [topics.OrderEvents],
-    handler: orderRefundsHandler(new RefundPayment(payments, provider), logger),
+    // Reasons are a handful of fixed phrases (order-side), so the label set stays small.
+    handler: orderRefundsHandler(new RefundPayment(payments, provider), logger, (reason) =>
+      refunds.inc({ reason: reason.replace(/[0-9]+/g, 'N') }),
+    ),
     logger,
     deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,
@@ -63,6 +77,8 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
   shutdown.add('kafka consumer', () => consumer.disconnect());
   recovery.start();
   shutdown.add('pending payment recovery', recovery.stop);
+  // Charges still running when the service stops get their outcome recorded (bounded by the provider's timeout).
+  shutdown.add('charges in flight', () => pay.drain(config.SHUTDOWN_GRACE_MS));
   return serve(foundation, config, [
     {
       name: 'flashsale.payment.v1.PaymentService',

@@ -1,4 +1,4 @@
-import { paymentV1 } from '@flash-sale/contracts';
+import { orderV1, paymentV1 } from '@flash-sale/contracts';
 import { assertId, notFound } from '@flash-sale/errors';
 import { requireCaller, unary } from '@flash-sale/grpc-kit';
 import type { Logger } from '@flash-sale/logging';
@@ -13,8 +13,7 @@ export interface PaymentUseCases {
 
 const S = paymentV1.PaymentStatus;
 const STATUS: Record<PaymentStatus, paymentV1.PaymentStatus> = {
-  // A payment still PENDING is reported as unspecified: callers only ever see settled payments.
-  PENDING: S.PAYMENT_STATUS_UNSPECIFIED,
+  PENDING: S.PAYMENT_STATUS_PENDING,
   SUCCEEDED: S.PAYMENT_STATUS_SUCCEEDED,
   FAILED: S.PAYMENT_STATUS_FAILED,
   REFUNDED: S.PAYMENT_STATUS_REFUNDED,
@@ -37,12 +36,15 @@ export function paymentHandlers(useCases: PaymentUseCases, logger: Logger): paym
   return {
     pay: unary(method('Pay'), logger, async (request: paymentV1.PayRequest, { metadata }) => {
       const caller = requireCaller(metadata);
-      const payment = await useCases.pay.execute({
+      const { payment, orderStatus } = await useCases.pay.execute({
         orderId: request.orderId,
         userId: caller.userId,
         idempotencyKey: request.idempotencyKey,
       });
-      return { payment: toMessage(payment) };
+      return {
+        payment: toMessage(payment),
+        orderStatus: orderStatus === 'PAID' ? orderV1.OrderStatus.ORDER_STATUS_PAID : orderV1.OrderStatus.ORDER_STATUS_PAYING,
+      };
     }),
     getPayment: unary(method('GetPayment'), logger, async (request: paymentV1.GetPaymentRequest, { metadata }) => {
       const caller = requireCaller(metadata);

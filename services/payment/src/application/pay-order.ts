@@ -1,6 +1,17 @@
-import { assertId, precondition, unavailable, type DomainError } from '@flash-sale/errors';
-import { assertPayable, earlierAttempt, validateIdempotencyKey, type Payment } from '../domain/payment';
-import type { IdGenerator, OrderLookup, PaymentProvider, PaymentRepository } from './ports';
+import { assertId, isDomainError } from '@flash-sale/errors';
+import type { Logger } from '@flash-sale/logging';
+import {
+  assertPayable,
+  liveConflict,
+  orderNotFound,
+  refusalOf,
+  validateIdempotencyKey,
+  type OrderStatusName,
+  type Payment,
+  type PaymentFailureCode,
+} from '../domain/payment';
+import type { IdGenerator, Orders, PaymentProvider, PaymentRepository } from './ports';
+import type { SettleAttempt } from './settle-attempt';
 
 export interface PayCommand {
   orderId: string;
@@ -8,54 +19,69 @@ export interface PayCommand {
   idempotencyKey: string;
 }
 
+/** A payment as its buyer hears it: the order is PAID, or PAYING while the charge (or telling the order) runs. */
+export interface PayResult {
+  payment: Payment;
+  orderStatus: 'PAID' | 'PAYING';
+}
+
 /**
- * Pays an order exactly once. The PENDING row (unique per order) is written before the provider is called, so
- * two concurrent attempts cannot both charge; the charge is keyed by the payment id, so a retry after a crash
- * completes the same charge instead of making a second one.
+ * Pays an order exactly once, in three steps. The attempt is written PENDING (one live payment per order); it
+ * claims the order in the order service (PAYING, only before the deadline), so expiry and cancellation can no
+ * longer take the order away; only then is it charged, keyed by the payment id so a retry never charges twice.
+ * A charge that outlasts `chargeWaitMs` goes on: the buyer hears PAYING, and the order becomes PAID when the
+ * provider answers (or recovery asks the provider).
  */
 export class PayOrder {
+  private readonly charging = new Set<Promise<unknown>>();
+
   constructor(
     private readonly payments: PaymentRepository,
-    private readonly orders: OrderLookup,
+    private readonly orders: Orders,
     private readonly provider: PaymentProvider,
+    private readonly settle: SettleAttempt,
     private readonly ids: IdGenerator,
+    private readonly logger: Logger,
     private readonly clock: () => Date = () => new Date(),
-    /** A charge not answered within this stays PENDING: the same key continues it, or recovery settles it. */
-    private readonly chargeTimeoutMs = 2_500,
+    /** How long a buyer's call waits for the charge before it answers PAYING. */
+    private readonly chargeWaitMs = 2_500,
   ) {}
 
-  async execute(command: PayCommand): Promise<Payment> {
+  async execute(command: PayCommand): Promise<PayResult> {
     assertId(command.orderId, 'order_id');
     validateIdempotencyKey(command.idempotencyKey);
     const payment = await this.attempt(command);
-    if (payment.status !== 'PENDING') return this.settled(payment);
-    const result = await withTimeout(
-      this.provider.charge({ paymentId: payment.id, orderId: payment.orderId, amountCents: payment.amountCents }),
-      this.chargeTimeoutMs,
-      () =>
-        unavailable(
-          'PAYMENT_PROVIDER_TIMEOUT',
-          'the payment provider did not answer in time; retry with the same idempotency key',
-          { order_id: payment.orderId, payment_id: payment.id },
-        ),
-    );
-    return this.settled(await this.payments.complete(payment.id, result, this.clock()));
+    if (payment.status !== 'PENDING') return this.answer(payment, await this.settle.tellOrder(payment));
+    await this.claim(payment);
+    const charged = this.charge(payment);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(resolve, this.chargeWaitMs, 'waited')));
+    const outcome = await Promise.race([charged, waited]).finally(() => clearTimeout(timer));
+    if (outcome === 'waited' || outcome === 'unknown') return { payment, orderStatus: 'PAYING' };
+    return this.answer(outcome.payment, outcome.orderStatus);
   }
 
-  /** The PENDING (or already settled) payment this command continues. */
+  /**
+   * Waits up to `ms` for charges still running (at shutdown), so their outcomes are recorded now rather than left
+   * to recovery.
+   */
+  async drain(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
+    await Promise.race([Promise.allSettled([...this.charging]), limit]).finally(() => clearTimeout(timer));
+  }
+
+  /** This key's attempt, or a new PENDING one. */
   private async attempt(command: PayCommand): Promise<Payment> {
-    const existing = await this.payments.findByOrder(command.orderId);
-    if (existing) {
-      const next = earlierAttempt(existing, command.userId, command.idempotencyKey);
-      if (next === 'CONTINUE') return existing;
-      await this.assertOrderPayable(command);
-      const at = this.clock();
-      if (await this.payments.retry(existing.id, command.idempotencyKey, at)) {
-        return { ...existing, status: 'PENDING', idempotencyKey: command.idempotencyKey, attemptedAt: at };
-      }
-      return this.attempt(command);
-    }
-    const order = await this.assertOrderPayable(command);
+    const mine = await this.payments.findByKey(command.orderId, command.idempotencyKey);
+    if (mine && mine.userId !== command.userId) throw orderNotFound(command.orderId);
+    if (mine) return mine;
+    const order = assertPayable(
+      await this.orders.find(command.orderId, command.userId),
+      command.userId,
+      command.orderId,
+      this.clock(),
+    );
     const now = this.clock();
     const payment: Payment = {
       id: this.ids.next(),
@@ -67,30 +93,56 @@ export class PayOrder {
       createdAt: now,
       attemptedAt: now,
     };
-    // Lost a race with a concurrent attempt: decide again against the winner's row.
-    return (await this.payments.start(payment)) ? payment : this.attempt(command);
+    const started = await this.payments.start(payment);
+    if (started.started) return payment;
+    // The same key raced us: continue its attempt. Another live payment: this one is refused.
+    if (started.existing.idempotencyKey === command.idempotencyKey) return started.existing;
+    throw liveConflict(started.existing);
   }
 
-  private async assertOrderPayable(command: PayCommand) {
-    const order = await this.orders.find(command.orderId, command.userId);
-    return assertPayable(order, command.userId, command.orderId, this.clock());
-  }
-
-  private settled(payment: Payment): Payment {
-    if (payment.status === 'FAILED') {
-      throw precondition('PAYMENT_DECLINED', `the payment was declined: ${payment.failureReason ?? 'unknown reason'}`, {
-        order_id: payment.orderId,
-        payment_id: payment.id,
-      });
+  /**
+   * Claims the order for this payment. A refusal is final for this attempt (recorded, so its key hears it again);
+   * an unknown outcome (the order service did not answer) leaves it PENDING: the same key continues it, or
+   * recovery settles it without a charge.
+   */
+  private async claim(payment: Payment): Promise<void> {
+    try {
+      await this.orders.claim(payment.orderId, payment.id, payment.userId);
+    } catch (error) {
+      if (!isDomainError(error) || (error.kind !== 'precondition' && error.kind !== 'not_found')) throw error;
+      const code = error.code as PaymentFailureCode;
+      await this.payments.complete(payment.id, { ok: false, reason: error.message }, this.clock(), code);
+      throw error;
     }
-    return payment;
   }
-}
 
-function withTimeout<T>(work: Promise<T>, ms: number, error: () => DomainError): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(error()), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  /** Charges and records the outcome, whether or not the buyer is still waiting; 'unknown' if the provider failed. */
+  private charge(payment: Payment) {
+    const work = this.provider
+      .charge({ paymentId: payment.id, orderId: payment.orderId, amountCents: payment.amountCents })
+      .then(
+        (result) => this.settle.execute(payment, result),
+        (error: unknown) => {
+          // Whether money moved is unknown: the payment stays PENDING, and recovery asks the provider.
+          this.logger.warn({ err: error, paymentId: payment.id }, 'charge outcome unknown; left to recovery');
+          return 'unknown' as const;
+        },
+      );
+    this.charging.add(work);
+    void work.then(
+      () => this.charging.delete(work),
+      (error: unknown) => {
+        this.charging.delete(work);
+        this.logger.error({ err: error, paymentId: payment.id }, 'charge outcome not recorded; left to recovery');
+      },
+    );
+    return work;
+  }
+
+  private answer(payment: Payment, orderStatus: OrderStatusName): PayResult {
+    if (payment.status === 'FAILED' || payment.status === 'REFUNDED') throw refusalOf(payment);
+    if (orderStatus === 'PAID' || orderStatus === 'PAYING') return { payment, orderStatus };
+    // Captured, but the order could not take it (rare: the order service refunds it and says why).
+    throw refusalOf({ ...payment, status: 'REFUNDED' });
+  }
 }

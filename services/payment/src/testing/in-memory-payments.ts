@@ -1,5 +1,5 @@
-import type { Payment } from '../domain/payment';
-import type { ChargeResult, PaymentRepository } from '../application/ports';
+import type { Payment, PaymentFailureCode } from '../domain/payment';
+import type { ChargeResult, PaymentRepository, StartResult } from '../application/ports';
 
 /** The payment repository contract in memory, for unit tests of the use cases. */
 export class InMemoryPayments implements PaymentRepository {
@@ -7,26 +7,22 @@ export class InMemoryPayments implements PaymentRepository {
   readonly events: { paymentId: string; kind: string }[] = [];
   readonly processed = new Set<string>();
 
-  async findByOrder(orderId: string) {
-    return [...this.rows.values()].find((payment) => payment.orderId === orderId);
+  async findByKey(orderId: string, idempotencyKey: string) {
+    return this.byKey(orderId, idempotencyKey);
   }
 
   async find(id: string) {
     return this.rows.get(id);
   }
 
-  async start(payment: Payment) {
-    // Checked and set without an await in between, like the unique index it stands for.
-    if ([...this.rows.values()].some((row) => row.orderId === payment.orderId)) return false;
+  async start(payment: Payment): Promise<StartResult> {
+    // Checked and set without an await in between, like the unique indexes they stand for.
+    const existing =
+      this.byKey(payment.orderId, payment.idempotencyKey) ??
+      [...this.rows.values()].find((row) => row.orderId === payment.orderId && row.status !== 'FAILED');
+    if (existing) return { started: false, existing };
     this.rows.set(payment.id, { ...payment });
-    return true;
-  }
-
-  async retry(paymentId: string, idempotencyKey: string, at: Date) {
-    const row = this.rows.get(paymentId);
-    if (row?.status !== 'FAILED') return false;
-    this.rows.set(paymentId, { ...row, status: 'PENDING', idempotencyKey, attemptedAt: at });
-    return true;
+    return { started: true };
   }
 
   async stalePending(before: Date, limit: number) {
@@ -36,12 +32,12 @@ export class InMemoryPayments implements PaymentRepository {
       .slice(0, limit);
   }
 
-  async complete(paymentId: string, result: ChargeResult) {
+  async complete(paymentId: string, result: ChargeResult, at: Date, failureCode?: PaymentFailureCode) {
     const row = this.rows.get(paymentId)!;
     if (row.status !== 'PENDING') return row;
     const done: Payment = result.ok
-      ? { ...row, status: 'SUCCEEDED', providerReference: result.reference }
-      : { ...row, status: 'FAILED', failureReason: result.reason };
+      ? { ...row, status: 'SUCCEEDED', providerReference: result.reference, completedAt: at }
+      : { ...row, status: 'FAILED', failureReason: result.reason, failureCode: failureCode ?? 'PAYMENT_DECLINED' };
     this.rows.set(paymentId, done);
     this.events.push({ paymentId, kind: done.status });
     return done;
@@ -55,5 +51,9 @@ export class InMemoryPayments implements PaymentRepository {
     this.rows.set(paymentId, refunded);
     this.events.push({ paymentId, kind: 'REFUNDED' });
     return refunded;
+  }
+
+  private byKey(orderId: string, idempotencyKey: string) {
+    return [...this.rows.values()].find((row) => row.orderId === orderId && row.idempotencyKey === idempotencyKey);
   }
 }

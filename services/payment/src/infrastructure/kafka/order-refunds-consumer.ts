@@ -3,20 +3,22 @@ import { decodeBatch, type BatchHandler } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
 import type { RefundPayment } from '../../application/refund-payment';
 
-/** Refunds each payment an OrderRefunded event names; other order events are not the payment service's. */
-export function orderRefundsHandler(refund: RefundPayment, logger: Logger): BatchHandler {
+/**
+ * Refunds each payment an OrderRefunded event names, with the order's reason; every refund is counted (by
+ * `onRefund`) and logged with why. Other order events are not the payment service's.
+ */
+export function orderRefundsHandler(
+  refund: RefundPayment,
+  logger: Logger,
+  onRefund: (reason: string) => void = () => undefined,
+): BatchHandler {
   return async (messages, context) => {
     for (const { event } of await decodeBatch(messages, orderEventsV1.OrderEvent.decode, context)) {
       if (event.kind?.$case !== 'orderRefunded') continue;
-      const done = await refund.execute({
-        eventId: event.eventId,
-        paymentId: event.kind.value.paymentId,
-        reason: 'order no longer payable',
-      });
-      logger.info(
-        { orderId: event.orderId, paymentId: event.kind.value.paymentId, refunded: done },
-        'late payment refund',
-      );
+      const reason = event.kind.value.reason || 'order no longer payable';
+      const done = await refund.execute({ eventId: event.eventId, paymentId: event.kind.value.paymentId, reason });
+      if (done) onRefund(reason);
+      logger.warn({ orderId: event.orderId, paymentId: event.kind.value.paymentId, refunded: done, reason }, 'payment refund');
     }
   };
 }

@@ -1,6 +1,6 @@
 import type { TopicNames } from '@flash-sale/kafka-kit';
-import type { Payment } from '../../domain/payment';
-import type { ChargeResult, IdGenerator, PaymentRepository } from '../../application/ports';
+import type { Payment, PaymentFailureCode } from '../../domain/payment';
+import type { ChargeResult, IdGenerator, PaymentRepository, StartResult } from '../../application/ports';
 import { Prisma, type Payment as PaymentRow, type PrismaClient } from '../../generated/prisma/client';
 import { encodePaymentEvent } from '../kafka/payment-event-codec';
 
@@ -15,8 +15,10 @@ export class PrismaPaymentRepository implements PaymentRepository {
     private readonly onOutboxWrite: () => void = () => undefined,
   ) {}
 
-  async findByOrder(orderId: string) {
-    const row = await this.db.payment.findUnique({ where: { orderId: BigInt(orderId) } });
+  async findByKey(orderId: string, idempotencyKey: string) {
+    const row = await this.db.payment.findUnique({
+      where: { orderId_idempotencyKey: { orderId: BigInt(orderId), idempotencyKey } },
+    });
     return row ? toPayment(row) : undefined;
   }
 
@@ -25,33 +27,34 @@ export class PrismaPaymentRepository implements PaymentRepository {
     return row ? toPayment(row) : undefined;
   }
 
-  async start(payment: Payment): Promise<boolean> {
-    try {
-      await this.db.payment.create({
-        data: {
-          id: BigInt(payment.id),
-          orderId: BigInt(payment.orderId),
-          userId: payment.userId,
-          amountCents: payment.amountCents,
-          status: 'PENDING',
-          idempotencyKey: payment.idempotencyKey,
-          createdAt: payment.createdAt,
-          attemptedAt: payment.attemptedAt,
-        },
-      });
-      return true;
-    } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === UNIQUE_VIOLATION) return false;
-      throw error;
+  async start(payment: Payment): Promise<StartResult> {
+    // Two rounds at most: the live payment that refused us may fail before we read it, and then we may go.
+    for (let round = 0; round < 2; round += 1) {
+      try {
+        await this.db.payment.create({
+          data: {
+            id: BigInt(payment.id),
+            orderId: BigInt(payment.orderId),
+            userId: payment.userId,
+            amountCents: payment.amountCents,
+            status: 'PENDING',
+            idempotencyKey: payment.idempotencyKey,
+            createdAt: payment.createdAt,
+            attemptedAt: payment.attemptedAt,
+          },
+        });
+        return { started: true };
+      } catch (error) {
+        if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== UNIQUE_VIOLATION) throw error;
+      }
+      const existing =
+        (await this.findByKey(payment.orderId, payment.idempotencyKey)) ??
+        (await this.db.payment
+          .findFirst({ where: { orderId: BigInt(payment.orderId), status: { not: 'FAILED' } } })
+          .then((row) => (row ? toPayment(row) : undefined)));
+      if (existing) return { started: false, existing };
     }
-  }
-
-  async retry(paymentId: string, idempotencyKey: string, at: Date): Promise<boolean> {
-    const updated = await this.db.payment.updateMany({
-      where: { id: BigInt(paymentId), status: 'FAILED' },
-      data: { status: 'PENDING', idempotencyKey, failureReason: null, completedAt: null, attemptedAt: at },
-    });
-    return updated.count === 1;
+    throw new Error(`payment of order ${payment.orderId} could not start: its order kept changing`);
   }
 
   async stalePending(before: Date, limit: number): Promise<Payment[]> {
@@ -63,14 +66,19 @@ export class PrismaPaymentRepository implements PaymentRepository {
     return rows.map(toPayment);
   }
 
-  async complete(paymentId: string, result: ChargeResult, at: Date): Promise<Payment> {
+  async complete(
+    paymentId: string,
+    result: ChargeResult,
+    at: Date,
+    failureCode: PaymentFailureCode = 'PAYMENT_DECLINED',
+  ): Promise<Payment> {
     const id = BigInt(paymentId);
     const payment = await this.db.$transaction(async (tx) => {
       const updated = await tx.payment.updateMany({
         where: { id, status: 'PENDING' },
         data: result.ok
           ? { status: 'SUCCEEDED', providerReference: result.reference, completedAt: at }
-          : { status: 'FAILED', failureReason: result.reason, completedAt: at },
+          : { status: 'FAILED', failureReason: result.reason, failureCode, completedAt: at },
       });
       const row = toPayment(await tx.payment.findUniqueOrThrow({ where: { id } }));
       // Only the attempt that moved it out of PENDING announces it; a concurrent one returns the stored result.
@@ -122,6 +130,8 @@ function toPayment(row: PaymentRow): Payment {
     attemptedAt: row.attemptedAt,
     ...(row.providerReference ? { providerReference: row.providerReference } : {}),
     ...(row.failureReason ? { failureReason: row.failureReason } : {}),
+    ...(row.failureCode ? { failureCode: row.failureCode as PaymentFailureCode } : {}),
+    ...(row.completedAt ? { completedAt: row.completedAt } : {}),
     ...(row.refundedAt ? { refundedAt: row.refundedAt } : {}),
   };
 }
