@@ -8,7 +8,7 @@ import { parse } from '../http/validation';
 import type { RateLimits } from '../http/rate-limits';
 import type { AuthMiddleware } from '../routes/auth-middleware';
 import { scopeOf, stateOf } from '../routes/context';
-import type { Handler, MemoryRefusal, OperationInput } from './handlers';
+import type { Handler, MemoryRefusal, OperationInput, OperationResult } from './handlers';
 import { idempotencyKey as keySchema } from './schemas';
 import { expressPath, type Route } from './route-table';
 
@@ -34,6 +34,8 @@ const NOT_REPLAYED = new Set([
   'PURCHASE_LIMIT_REACHED',
   'RATE_LIMITED',
   'OVERLOADED',
+  // Another payment holds the order; if it fails, this key may pay.
+  'ORDER_BEING_PAID',
 ]);
 
 /** One Express route per operation, at the method and path its gRPC method's annotation declares. */
@@ -99,7 +101,7 @@ export function apiRouter({
         const refusal = refuse();
         return send(req, res, { status: refusal.status, body: refusal, problem: true });
       }
-      let response: StoredResponse;
+      let response: OperationResult;
       try {
         response = await handle(input);
       } catch (error) {
@@ -117,7 +119,8 @@ export function apiRouter({
       // Answered first: a retry that arrives before the response is stored finds the key in flight and goes to
       // the upstream, which is idempotent by the same key and answers the same.
       send(req, res, response);
-      await idempotency.complete(key, print, response);
+      if (response.provisional) await idempotency.release(key);
+      else await idempotency.complete(key, print, response);
     });
   }
   return router;

@@ -22,6 +22,8 @@ export interface OperationResult {
   status: number;
   body: unknown;
   location?: string;
+  /** Not the final answer for its idempotency key (work goes on): never replayed, the key is released instead. */
+  provisional?: true;
 }
 
 export type Handler = (input: OperationInput) => Promise<OperationResult>;
@@ -141,7 +143,11 @@ export function operationHandlers({
     },
     'flashsale.payment.v1.PaymentService.Pay': async ({ params, idempotencyKey, scope }) => {
       const request = paymentV1.PayRequest.fromPartial({ orderId: params.orderId, idempotencyKey });
-      return ok(paymentJson((await call('payment', payment.pay, request, scope)).payment!));
+      const reply = await call('payment', payment.pay, request, scope);
+      const body = paymentJson(reply.payment!, reply.orderStatus);
+      if (body.status === 'PAID') return ok(body);
+      // Still charging: the answer is not final for this key, so a retry with it asks again.
+      return { ...ok(body, 202, `/v1/orders/${params.orderId}`), provisional: true };
     },
     'flashsale.order.v1.OrderService.CancelOrder': async ({ params, scope }) => {
       const reply = await call('order', order.cancelOrder, { orderId: params.orderId }, scope);

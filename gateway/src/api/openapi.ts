@@ -68,6 +68,12 @@ export function openApiDocument(routes: readonly Route[], version: string, now: 
           : {}),
       },
     };
+    if (spec.alsoSucceeds) {
+      responses[spec.alsoSucceeds.status] = {
+        description: spec.alsoSucceeds.description,
+        content: { 'application/json': { schema: ref(spec.alsoSucceeds.schema) } },
+      };
+    }
     for (const [status, text] of Object.entries(outcomes)) responses[status] = problemResponse(text);
     const headers = spec.idempotent
       ? [

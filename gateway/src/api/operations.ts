@@ -23,6 +23,8 @@ export interface OperationSpec {
   /** The gRPC call may be sent again after UNAVAILABLE: a read, or a write the upstream dedupes by key. */
   retry?: true;
   success: { status: number; description: string; schema: z.ZodType };
+  /** A second success the route can answer (e.g. 202 while work goes on), documented beside the first. */
+  alsoSucceeds?: { status: number; description: string; schema: z.ZodType };
   /** OpenAPI links: operations that take a value of this response (by operationId -> parameter -> expression). */
   links?: Record<string, Record<string, string>>;
   /** Outcomes particular to this route, by HTTP status (the general ones are added for every route). */
@@ -125,17 +127,28 @@ export const OPERATIONS: readonly OperationSpec[] = [
     rpc: 'flashsale.payment.v1.PaymentService.Pay',
     operationId: 'payOrder',
     retry: true,
-    summary: 'Pay an order awaiting payment; the amount comes from the order',
+    summary:
+      'Pay an order awaiting payment; the amount comes from the order. The order is claimed (PAYING) before it is ' +
+      'charged, so a payment sent before the deadline keeps the item however long the charge takes',
     tag: 'orders',
     access: 'user',
     params: s.orderIdParams,
     idempotent: true,
-    success: { status: 200, description: 'the payment', schema: s.payment },
+    success: { status: 200, description: 'the order is PAID', schema: s.payment },
+    alsoSucceeds: {
+      status: 202,
+      description:
+        'the order is PAYING: the charge is still running (or the order is being updated after it). The order ' +
+        "stays the buyer's; GET the order (Location) until it is PAID, or send the same key again",
+      schema: s.payment,
+    },
     outcomes: {
-      402: 'PAYMENT_DECLINED (a new key may try again)',
+      402: 'PAYMENT_DECLINED (nothing was charged; a new key may try again)',
       404: 'ORDER_NOT_FOUND',
-      409: 'ORDER_NOT_PAYABLE',
-      503: 'PAYMENT_PROVIDER_TIMEOUT (retry with the same key)',
+      409:
+        'ORDER_NOT_PAYABLE (paid, expired, cancelled, or the deadline passed), ORDER_BEING_PAID (another payment ' +
+        'is running; if it fails, pay again), PAYMENT_ABANDONED (the attempt was given up before any charge; a new ' +
+        'key may try again)',
     },
   },
   {
@@ -146,7 +159,10 @@ export const OPERATIONS: readonly OperationSpec[] = [
     access: 'user',
     params: s.orderIdParams,
     success: { status: 200, description: 'the cancelled order', schema: s.order },
-    outcomes: { 404: 'ORDER_NOT_FOUND', 409: 'ORDER_NOT_CANCELLABLE' },
+    outcomes: {
+      404: 'ORDER_NOT_FOUND',
+      409: 'ORDER_NOT_CANCELLABLE (paid, expired or cancelled), ORDER_BEING_PAID (a payment is running)',
+    },
   },
 ];
 

@@ -16,7 +16,15 @@ const pageToken = z.string().max(64).meta({ description: 'nextPageToken of the p
 const pageSize = z.coerce.number().int().min(1).max(100);
 
 export const promotionStatus = z.enum(['SCHEDULED', 'ACTIVE', 'SOLD_OUT', 'ENDED']);
-export const orderStatus = z.enum(['PENDING', 'AWAITING_PAYMENT', 'PAID', 'EXPIRED', 'CANCELLED', 'REFUNDED']);
+export const orderStatus = z
+  .enum(['PENDING', 'AWAITING_PAYMENT', 'PAYING', 'PAID', 'EXPIRED', 'CANCELLED', 'REFUNDED'])
+  .meta({
+    description:
+      'PENDING: accepted, not yet written. AWAITING_PAYMENT: payable until expiresAt. PAYING: a payment claimed it ' +
+      'in time and is being charged (it ends PAID, or back to AWAITING_PAYMENT, or EXPIRED if the charge failed ' +
+      'after the deadline). PAID. EXPIRED: not paid in time, stock released. CANCELLED: by the buyer, stock ' +
+      'released. REFUNDED: a captured payment the order could no longer take was given back (rare).',
+  });
 
 // Requests.
 export const promotionIdParams = z.object({ promotionId: id }).strict();
@@ -114,7 +122,9 @@ export const purchaseAccepted = z
   .meta({ id: 'PurchaseAccepted' });
 export const payment = z
   .object({
-    status: z.enum(['PAID', 'FAILED', 'REFUNDED']),
+    status: z.enum(['PAID', 'PAYING']).meta({
+      description: "the order's status: PAID (200) once it is paid, PAYING (202) while the charge still runs",
+    }),
     paymentId: id,
     orderId: id,
     amountCents: cents,

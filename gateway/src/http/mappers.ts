@@ -40,11 +40,10 @@ export function orderJson(o: orderV1.Order) {
   };
 }
 
-export function paymentJson(p: paymentV1.Payment) {
-  const status = enumName(paymentV1.paymentStatusToJSON, p.status, 'PAYMENT_STATUS_');
-  // The contract speaks of the order's state after paying: a captured payment means PAID.
+/** The contract speaks of the order's state after paying: PAID only when the order is paid, else PAYING. */
+export function paymentJson(p: paymentV1.Payment, order: orderV1.OrderStatus) {
   return {
-    status: status === 'SUCCEEDED' ? 'PAID' : status,
+    status: order === orderV1.OrderStatus.ORDER_STATUS_PAID ? ('PAID' as const) : ('PAYING' as const),
     paymentId: p.paymentId,
     orderId: p.orderId,
     amountCents: cents(p.amountCents),

@@ -57,10 +57,15 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     labelNames: ['order_status'] as const,
     registers: [registry],
   });
-  const settle = new SettlePayment(orders, () => new Date(), alarm, (order, paymentId, reason) => {
-    refunds.inc({ order_status: order.status });
-    logger.warn({ orderId: order.id, paymentId, orderStatus: order.status, reason }, 'captured payment to refund');
-  });
+  const settle = new SettlePayment(
+    orders,
+    () => new Date(),
+    alarm,
+    (order, paymentId, reason) => {
+      refunds.inc({ order_status: order.status });
+      logger.warn({ orderId: order.id, paymentId, orderStatus: order.status, reason }, 'captured payment to refund');
+    },
+  );
   const useCases = {
     query: new QueryOrders(orders, reservations),
     cancel: new CancelOrder(orders),
@@ -81,11 +86,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     ...consumerDefaults,
     groupId: `${config.KAFKA_GROUP_PREFIX}order.requests-and-payments`,
     topics: [topics.OrderRequested, topics.PaymentEvents],
-    handler: orderConsumerHandler(
-      new RecordOrderRequests(orders, alarm),
-      settle,
-      topics.OrderRequested,
-    ),
+    handler: orderConsumerHandler(new RecordOrderRequests(orders, alarm), settle, topics.OrderRequested),
     concurrency: config.ORDER_CONSUMER_CONCURRENCY,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());

@@ -10,7 +10,9 @@ describe('payment config', () => {
 
   it('when recovery would start before a claim is sure to have committed, then start-up fails', () => {
     const load = () => loadPaymentConfig({ PROVIDER_TIMEOUT_MS: '300', PAYMENT_RECOVERY_AFTER_MS: '4000' });
-    expect(load).toThrow(/PAYMENT_RECOVERY_AFTER_MS: must be longer than PROVIDER_TIMEOUT_MS and the order service's claim bound/);
+    expect(load).toThrow(
+      /PAYMENT_RECOVERY_AFTER_MS: must be longer than PROVIDER_TIMEOUT_MS and the order service's claim bound/,
+    );
   });
 
   it('when the provider URL is not a URL, then start-up fails naming the variable', () => {

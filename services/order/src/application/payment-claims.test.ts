@@ -73,7 +73,9 @@ describe('payment claims', () => {
     });
     expect(orders.outbox).toEqual([{ orderId: '100', change: { kind: 'PAID', paymentId: '900' } }]);
     // The same outcome again (the event after the direct call) changes nothing.
-    expect(await settle.execute({ orderId: '100', paymentId: '900', result: succeeded(paidAt), eventId: '5' })).toMatchObject({
+    expect(
+      await settle.execute({ orderId: '100', paymentId: '900', result: succeeded(paidAt), eventId: '5' }),
+    ).toMatchObject({
       settlement: 'NONE',
     });
     expect(orders.outbox).toHaveLength(1);

@@ -48,7 +48,11 @@ describe('order', () => {
 
   const before = new Date('2030-01-01T00:09:59.999Z');
   const atDeadline = new Date('2030-01-01T00:10:00.000Z');
-  const as = (status: OrderStatus, paymentId?: string): Order => ({ ...order, status, ...(paymentId ? { paymentId } : {}) });
+  const as = (status: OrderStatus, paymentId?: string): Order => ({
+    ...order,
+    status,
+    ...(paymentId ? { paymentId } : {}),
+  });
 
   it('when a payment claims an order awaiting payment before its deadline, then it may; at the deadline it may not', () => {
     expect(claimDecision(order, 'alice', '11', 'p1', before)).toBe('CLAIM');

@@ -1,13 +1,6 @@
 import { notFound, precondition } from '@flash-sale/errors';
 
-export type OrderStatus =
-  | 'PENDING'
-  | 'AWAITING_PAYMENT'
-  | 'PAYING'
-  | 'PAID'
-  | 'EXPIRED'
-  | 'CANCELLED'
-  | 'REFUNDED';
+export type OrderStatus = 'PENDING' | 'AWAITING_PAYMENT' | 'PAYING' | 'PAID' | 'EXPIRED' | 'CANCELLED' | 'REFUNDED';
 
 export interface Order {
   id: string;
@@ -155,11 +148,7 @@ export function claimDecision(order: Order | undefined, userId: string, id: stri
  * payment that holds no claim changes nothing.
  */
 export type Settlement =
-  | { kind: 'PAY' }
-  | { kind: 'RELEASE' }
-  | { kind: 'EXPIRE' }
-  | { kind: 'REFUND'; reason: string }
-  | { kind: 'NONE' };
+  { kind: 'PAY' } | { kind: 'RELEASE' } | { kind: 'EXPIRE' } | { kind: 'REFUND'; reason: string } | { kind: 'NONE' };
 
 export type PaymentResult = { succeeded: true; paidAt: Date } | { succeeded: false };
 

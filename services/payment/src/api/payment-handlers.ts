@@ -43,7 +43,8 @@ export function paymentHandlers(useCases: PaymentUseCases, logger: Logger): paym
       });
       return {
         payment: toMessage(payment),
-        orderStatus: orderStatus === 'PAID' ? orderV1.OrderStatus.ORDER_STATUS_PAID : orderV1.OrderStatus.ORDER_STATUS_PAYING,
+        orderStatus:
+          orderStatus === 'PAID' ? orderV1.OrderStatus.ORDER_STATUS_PAID : orderV1.OrderStatus.ORDER_STATUS_PAYING,
       };
     }),
     getPayment: unary(method('GetPayment'), logger, async (request: paymentV1.GetPaymentRequest, { metadata }) => {

@@ -48,7 +48,9 @@ describe('PayOrder', () => {
     expect(rejected.reason).toMatchObject({ code: 'ORDER_BEING_PAID' });
     expect(payments.rows.size).toBe(1);
     expect(charge).toHaveBeenCalledTimes(1);
-    await expect(pay.execute({ ...command, idempotencyKey: 'k3' })).rejects.toMatchObject({ code: 'ORDER_NOT_PAYABLE' });
+    await expect(pay.execute({ ...command, idempotencyKey: 'k3' })).rejects.toMatchObject({
+      code: 'ORDER_NOT_PAYABLE',
+    });
   });
 
   it('when the charge outlasts the wait, then the buyer hears PAYING, and the order becomes PAID when the provider answers', async () => {

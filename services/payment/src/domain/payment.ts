@@ -7,11 +7,7 @@ export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'REFUNDED';
  * refused the claim (the order service's own reason), or it was given up without reaching the provider.
  */
 export type PaymentFailureCode =
-  | 'PAYMENT_DECLINED'
-  | 'PAYMENT_ABANDONED'
-  | 'ORDER_NOT_PAYABLE'
-  | 'ORDER_BEING_PAID'
-  | 'ORDER_NOT_FOUND';
+  'PAYMENT_DECLINED' | 'PAYMENT_ABANDONED' | 'ORDER_NOT_PAYABLE' | 'ORDER_BEING_PAID' | 'ORDER_NOT_FOUND';
 
 /** One attempt to pay an order: a new attempt (a new idempotency key) is a new payment with its own id. */
 export interface Payment {
@@ -103,7 +99,11 @@ export function liveConflict(existing: Payment): DomainError {
 export function refusalOf(payment: Payment): DomainError {
   const details = { order_id: payment.orderId, payment_id: payment.id };
   if (payment.status === 'REFUNDED') {
-    return precondition('ORDER_NOT_PAYABLE', `payment ${payment.id} was refunded: the order could not take it`, details);
+    return precondition(
+      'ORDER_NOT_PAYABLE',
+      `payment ${payment.id} was refunded: the order could not take it`,
+      details,
+    );
   }
   const code = payment.failureCode ?? 'PAYMENT_DECLINED';
   const reason = payment.failureReason ?? 'unknown reason';

@@ -27,7 +27,8 @@ export class FakeOrders implements Orders {
     if (order.status === 'PAYING' && order.paymentId === paymentId) return;
     if (order.status === 'PAYING') throw precondition('ORDER_BEING_PAID', 'being paid by another payment');
     const overdue = order.expiresAt !== undefined && order.expiresAt.getTime() <= Date.now();
-    if (order.status !== 'AWAITING_PAYMENT' || overdue) throw precondition('ORDER_NOT_PAYABLE', `order is ${order.status}`);
+    if (order.status !== 'AWAITING_PAYMENT' || overdue)
+      throw precondition('ORDER_NOT_PAYABLE', `order is ${order.status}`);
     this.order = { ...order, status: 'PAYING', paymentId };
   }
 

@@ -50,7 +50,10 @@ export function orderConsumerHandler(
         eventId: event.eventId,
         orderId: event.orderId,
         paymentId: event.paymentId,
-        result: kind === 'paymentSucceeded' ? { succeeded: true, paidAt: event.occurTime ?? new Date() } : { succeeded: false },
+        result:
+          kind === 'paymentSucceeded'
+            ? { succeeded: true, paidAt: event.occurTime ?? new Date() }
+            : { succeeded: false },
       });
       await context.heartbeat();
     }

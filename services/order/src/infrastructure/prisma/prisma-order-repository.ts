@@ -96,29 +96,32 @@ export class PrismaOrderRepository implements OrderRepository {
 
   async transition(transition: Transition): Promise<TransitionResult> {
     try {
-      const result = await this.db.$transaction(async (tx) => {
-        if (transition.boundMs) {
-          // Neither a lock wait nor a stalled client can make this commit later than the bound (see Transition).
-          const bound = `${transition.boundMs}ms`;
-          await tx.$executeRaw`SELECT set_config('statement_timeout', ${bound}, true),
+      const result = await this.db.$transaction(
+        async (tx) => {
+          if (transition.boundMs) {
+            // Neither a lock wait nor a stalled client can make this commit later than the bound (see Transition).
+            const bound = `${transition.boundMs}ms`;
+            await tx.$executeRaw`SELECT set_config('statement_timeout', ${bound}, true),
                                       set_config('idle_in_transaction_session_timeout', ${bound}, true)`;
-        }
-        if (transition.causedBy) {
-          const fresh = await tx.processedEvent.createMany({
-            data: [{ eventId: BigInt(transition.causedBy) }],
-            skipDuplicates: true,
-          });
-          if (fresh.count === 0) return { duplicate: true } as const;
-        }
-        const id = BigInt(transition.orderId);
-        const updated = await tx.order.updateMany({ where: whereOf(transition), data: dataOf(transition) });
-        if (updated.count === 0) throw new NotInState();
-        const order = toOrder(await tx.order.findUniqueOrThrow({ where: { id } }));
-        if (transition.change) {
-          await tx.outboxEvent.create({ data: this.outboxRow(order, transition.change, new Date()) });
-        }
-        return { applied: order } as const;
-      }, transition.boundMs ? { timeout: transition.boundMs } : undefined);
+          }
+          if (transition.causedBy) {
+            const fresh = await tx.processedEvent.createMany({
+              data: [{ eventId: BigInt(transition.causedBy) }],
+              skipDuplicates: true,
+            });
+            if (fresh.count === 0) return { duplicate: true } as const;
+          }
+          const id = BigInt(transition.orderId);
+          const updated = await tx.order.updateMany({ where: whereOf(transition), data: dataOf(transition) });
+          if (updated.count === 0) throw new NotInState();
+          const order = toOrder(await tx.order.findUniqueOrThrow({ where: { id } }));
+          if (transition.change) {
+            await tx.outboxEvent.create({ data: this.outboxRow(order, transition.change, new Date()) });
+          }
+          return { applied: order } as const;
+        },
+        transition.boundMs ? { timeout: transition.boundMs } : undefined,
+      );
       if ('applied' in result && transition.change) this.onOutboxWrite();
       return result;
     } catch (error) {

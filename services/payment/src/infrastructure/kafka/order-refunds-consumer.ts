@@ -18,7 +18,10 @@ export function orderRefundsHandler(
       const reason = event.kind.value.reason || 'order no longer payable';
       const done = await refund.execute({ eventId: event.eventId, paymentId: event.kind.value.paymentId, reason });
       if (done) onRefund(reason);
-      logger.warn({ orderId: event.orderId, paymentId: event.kind.value.paymentId, refunded: done, reason }, 'payment refund');
+      logger.warn(
+        { orderId: event.orderId, paymentId: event.kind.value.paymentId, refunded: done, reason },
+        'payment refund',
+      );
     }
   };
 }
