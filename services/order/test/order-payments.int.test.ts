@@ -62,7 +62,10 @@ describe('order service: payments', () => {
     const refunded = await h.orders.waitForStatus(order.orderId, order.userId, OrderStatus.ORDER_STATUS_REFUNDED);
     expect(refunded.paymentId).toBe(payment.paymentId);
     const announced = await h.orderEvents.next(eventOf(order.orderId, 'orderRefunded'), 'OrderRefunded');
-    expect(announced.kind).toEqual({ $case: 'orderRefunded', value: { paymentId: payment.paymentId } });
+    expect(announced.kind).toEqual({
+      $case: 'orderRefunded',
+      value: { paymentId: payment.paymentId, reason: 'order CANCELLED before the payment was applied' },
+    });
     expect(await announcedKinds(h.db, order.orderId)).toEqual(['deadline', 'orderCancelled', 'orderRefunded']);
   });
 
