@@ -246,7 +246,7 @@ async function verify(
     (
       await pg.query<{ units: number; orders: number }>(
         `SELECT coalesce(sum(quantity), 0)::int AS units, count(*)::int AS orders FROM orders.orders
-          WHERE promotion_id = $1 AND status IN ('AWAITING_PAYMENT', 'PAID')`,
+          WHERE promotion_id = $1 AND status IN ('AWAITING_PAYMENT', 'PAYING', 'PAID')`,
         [promotionId],
       )
     ).rows[0]!;

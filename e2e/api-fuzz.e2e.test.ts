@@ -67,7 +67,7 @@ async function invariants(fuzzer: ReturnType<typeof client>, before: Set<string>
   const { rows } = await db.query<{ promotion_id: string; held: number; most: number; orders: number }>(
     `SELECT promotion_id::text, sum(held)::int AS held, max(held)::int AS most, sum(orders)::int AS orders
        FROM (SELECT promotion_id, user_id, sum(quantity) AS held, count(*) AS orders FROM orders.orders
-              WHERE promotion_id = ANY($1::bigint[]) AND status IN ('AWAITING_PAYMENT', 'PAID')
+              WHERE promotion_id = ANY($1::bigint[]) AND status IN ('AWAITING_PAYMENT', 'PAYING', 'PAID')
               GROUP BY promotion_id, user_id) AS by_buyer
       GROUP BY promotion_id`,
     [promotions.map((promotion) => promotion.id as string)],
