@@ -4,6 +4,8 @@
  *   - no oversell: the orders of the sale never hold more than its stock;
  *   - no lost accepted order: every purchase answered 202 becomes an order row;
  *   - no double payment: at most one captured payment per order, and a captured payment means a PAID order;
+ *   - a buyer told PAID has a PAID order, no order is left PAYING, and no payment is refunded (a payment claims
+ *     its order before it charges, so nothing here explains a refund);
  *   - Redis agrees with PostgreSQL once the mesh has recovered (available = stock - units held by orders);
  *   - the mesh serves again without a manual step: a new buyer's purchase is accepted.
  * Buyers behave like real clients: a purchase or payment without an answer (5xx, reset, timeout) is sent again
@@ -17,11 +19,13 @@ import { Pool as PgPool } from 'pg';
 import { freshDatabase } from './lib/database';
 import { addr, Mesh, SERVICES, type ServiceName } from './lib/mesh';
 import { root } from './lib/processes';
+import { ProviderProcess } from './lib/provider';
 import { sleep, until } from './lib/wait';
 import { mint } from '../scripts/token';
 
 // Below Linux's ephemeral range (see bench/flash-sale.ts).
 const PORTS = { gateway: 18180, promotion: 31151, inventory: 31152, order: 31153, payment: 31154 };
+const PROVIDER_PORT = 31155;
 const PROXY = { api: 18474, inventory: 31252 };
 const STOCK = 50_000;
 /** Recreated by every run, beside `npm start`'s flashsale; the run's topics are behind `chaos.`. */
@@ -35,10 +39,13 @@ const infra = (...args: string[]) => run('bash', [join(root, 'scripts', 'infra.s
 interface Context {
   mesh: Mesh;
   toxics: Toxics;
+  provider: ProviderProcess;
 }
 
 interface Scenario {
   name: string;
+  /** The sale's payment window (default an hour, so that no deadline interferes). */
+  paymentTimeoutSeconds?: number;
   /** Injects the fault and returns once it is over (the mesh may still be recovering). */
   inject(context: Context): Promise<void>;
 }
@@ -54,6 +61,24 @@ const killAndRestart = (service: ServiceName): Scenario => ({
 
 const SCENARIOS: Scenario[] = [
   ...SERVICES.map(killAndRestart),
+  {
+    name: 'kill -9 payment mid-charge (the provider answering in 1.5 s, orders due in 5 s), restart it',
+    paymentTimeoutSeconds: 5,
+    async inject({ mesh, provider }) {
+      await provider.configure({ latencyMs: 1_500 });
+      const before = await provider.status();
+      // Killed once several charges the buyers started are running at the provider.
+      await until('charges running at the provider', async () => (await provider.status()).processing >= 5, 20_000);
+      await mesh.signal('payment', 'SIGKILL');
+      await provider.configure({ latencyMs: 20 });
+      const after = await provider.status();
+      console.log(
+        `[chaos] killed with ${after.processing} charges running (${after.charged - before.charged} answered)`,
+      );
+      await sleep(1_000);
+      mesh.start('payment');
+    },
+  },
   {
     name: 'Redis restarted empty',
     async inject() {
@@ -144,6 +169,9 @@ class Workload {
   /** Purchases that never got an answer before the workload gave up on them. */
   unanswered = 0;
   paid = 0;
+  /** Orders whose buyer was answered 200 PAID, and 202 PAYING. */
+  readonly toldPaid = new Set<string>();
+  readonly toldPaying = new Set<string>();
   private running = true;
   private readonly loops: Promise<void>[] = [];
   private readonly payments: Promise<void>[] = [];
@@ -184,11 +212,20 @@ class Workload {
 
   private async pay(orderId: string, authorization: string) {
     await sleep(300 + Math.random() * 700);
-    if ((await this.send(`/v1/orders/${orderId}/pay`, authorization)) === orderId) this.paid += 1;
+    const heard = (status: number, body: { status?: string }) => {
+      if (status === 200 && body.status === 'PAID') this.toldPaid.add(orderId);
+      if (status === 202 && body.status === 'PAYING') this.toldPaying.add(orderId);
+    };
+    if ((await this.send(`/v1/orders/${orderId}/pay`, authorization, undefined, heard)) === orderId) this.paid += 1;
   }
 
   /** POSTs with one Idempotency-Key until it gets a definite answer: the order id, 'refused', or undefined. */
-  private async send(path: string, authorization: string, body?: object): Promise<string | undefined> {
+  private async send(
+    path: string,
+    authorization: string,
+    body?: object,
+    heard: (status: number, body: { status?: string }) => void = () => undefined,
+  ): Promise<string | undefined> {
     const key = randomUUID();
     const giveUpAt = Date.now() + 90_000;
     for (let attempt = 0; Date.now() < giveUpAt; attempt += 1) {
@@ -203,7 +240,8 @@ class Workload {
           ...(body ? { body: JSON.stringify(body) } : {}),
           signal: AbortSignal.timeout(5_000),
         });
-        const json = (await reply.json().catch(() => ({}))) as { orderId?: string };
+        const json = (await reply.json().catch(() => ({}))) as { orderId?: string; status?: string };
+        heard(reply.status, json);
         if (reply.status === 202 || reply.status === 200) return json.orderId;
         if (reply.status < 500 && reply.status !== 429) return 'refused';
       } catch {
@@ -268,6 +306,23 @@ async function verify(
     ).rows.filter((row) => row.problem !== null);
   await until('payments to settle', async () => (await doubtful()).length === 0, 60_000).catch(() => undefined);
   for (const { problem } of await doubtful()) problems.push(`payment: ${problem}`);
+  const told = [...workload.toldPaid, ...workload.toldPaying];
+  const promises = async () =>
+    (
+      await pg.query<{ paying: number; broken: number; refunded: number }>(
+        `SELECT (SELECT count(*)::int FROM orders.orders WHERE promotion_id = $1 AND status = 'PAYING') AS paying,
+                (SELECT count(*)::int FROM orders.orders WHERE id = ANY($2::bigint[]) AND status <> 'PAID') AS broken,
+                (SELECT count(*)::int FROM payment.payments p JOIN orders.orders o ON o.id = p.order_id
+                  WHERE o.promotion_id = $1 AND p.status = 'REFUNDED') AS refunded`,
+        [promotionId, told],
+      )
+    ).rows[0]!;
+  // Charges a killed process started are recovered from the provider once their attempt is old enough.
+  await until('no order PAYING', async () => (await promises()).paying === 0, 60_000).catch(() => undefined);
+  const { paying, broken, refunded } = await promises();
+  if (paying > 0) problems.push(`${paying} orders still PAYING`);
+  if (broken > 0) problems.push(`${broken} buyers told PAID or PAYING have no PAID order`);
+  if (refunded > 0) problems.push(`${refunded} payments refunded`);
 
   const available = async () =>
     ((await (await fetch(`${gateway}/v1/promotions/${promotionId}`)).json()) as { availableStock: number })
@@ -290,6 +345,8 @@ async function verify(
       retries: workload.retries,
       unanswered: workload.unanswered,
       paid: workload.paid,
+      'told PAID': workload.toldPaid.size,
+      'told PAYING': workload.toldPaying.size,
       orders,
       'available (Redis)': redis,
       'available (PostgreSQL)': postgres,
@@ -307,6 +364,7 @@ async function main() {
   const gateway = `http://${addr(PORTS.gateway)}`;
 
   const toxics = await Toxics.start();
+  const provider = await ProviderProcess.start(PROVIDER_PORT);
   await freshDatabase(DATABASE);
   const mesh = new Mesh({
     database: DATABASE,
@@ -318,7 +376,13 @@ async function main() {
     env: {
       order: { KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) },
       inventory: { RECONCILE_INTERVAL_MS: '2000', KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) },
-      payment: { KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) },
+      payment: {
+        KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+        PAYMENT_PROVIDER_URL: provider.url,
+        // Attempts a killed process left PENDING are settled from the provider within seconds, not a minute.
+        PAYMENT_RECOVERY_AFTER_MS: '6000',
+        PAYMENT_RECOVERY_INTERVAL_MS: '500',
+      },
       gateway: { CIRCUIT_RESET_MS: '1000', UPSTREAM_TIMEOUT_MS: '2000', RATE_LIMIT_USER_PER_SECOND: '0' },
     },
   });
@@ -345,7 +409,7 @@ async function main() {
           perUserLimit: 1,
           startsAt: new Date(Date.now() - 1_000).toISOString(),
           endsAt: new Date(Date.now() + 3_600_000).toISOString(),
-          paymentTimeoutSeconds: 3_600,
+          paymentTimeoutSeconds: scenario.paymentTimeoutSeconds ?? 3_600,
         }),
       });
       if (created.status !== 201) {
@@ -360,7 +424,7 @@ async function main() {
       const workload = new Workload(gateway, promotionId, (user) => token(user), label);
       workload.start();
       await sleep(3_000);
-      await scenario.inject({ mesh, toxics });
+      await scenario.inject({ mesh, toxics, provider });
       await sleep(5_000);
       await workload.stop();
       const newBuyer = async () => {
@@ -396,6 +460,7 @@ async function main() {
   } finally {
     await mesh.stopAll();
     toxics.stop();
+    await provider.stop();
     await pg.end();
     // Whatever a scenario stopped is running again for whoever comes next.
     await infra('up').catch(() => undefined);

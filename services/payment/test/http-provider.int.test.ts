@@ -91,6 +91,21 @@ describe('HttpPaymentProvider against the provider simulator', () => {
     expect(settled).toMatchObject({ ok: true });
   });
 
+  it('when a harness asks the simulation, then it tells its settings and how many charges are running', async () => {
+    await simulate({ latencyMs: 300 });
+    const before = (await (await fetch(`${simulator.url}/v1/simulation`)).json()) as { processing: number };
+    const charged = provider.charge(chargeOf(newPaymentId()));
+    const during = await waitFor(
+      async () => {
+        const status = (await (await fetch(`${simulator.url}/v1/simulation`)).json()) as { processing: number };
+        return status.processing > before.processing && status;
+      },
+      { what: 'the charge counted as running', intervalMs: 10 },
+    );
+    expect(during).toMatchObject({ latencyMs: 300, failureRate: 0, processing: before.processing + 1 });
+    await charged;
+  });
+
   it('when the client gives up on a charge, then the adapter throws and the charge still completes at the provider', async () => {
     await simulate({ latencyMs: 300 });
     const impatient = new HttpPaymentProvider(simulator.url, { requestTimeoutMs: 30 });

@@ -68,6 +68,13 @@ export class SimulatedProvider implements PaymentProvider {
     this.refunds.add(paymentId);
   }
 
+  /** What the simulation is set to, and how many charges are running now (for harnesses that time a fault). */
+  status(): SimulationSettings & { processing: number; charged: number } {
+    const charges = [...this.charges.values()];
+    const processing = charges.filter((charge) => !charge.result).length;
+    return { ...this.settings, processing, charged: charges.length - processing };
+  }
+
   /** Changes latency and decline rate for the charges started from now on; the ones under way keep theirs. */
   configure(options: Partial<SimulationSettings>): void {
     this.settings = {

@@ -38,7 +38,8 @@ class HttpError extends Error {
 
 /**
  * Serves a {@link SimulatedProvider} over HTTP, so that the provider outlives a payment service killed mid-charge:
- * `POST /v1/charges`, `GET /v1/charges/{id}`, `POST /v1/charges/{id}/refunds` and `PUT /v1/simulation`.
+ * `POST /v1/charges`, `GET /v1/charges/{id}`, `POST /v1/charges/{id}/refunds`, and `GET` (settings and charges
+ * running) and `PUT` (settings) `/v1/simulation`.
  */
 export async function startProviderSimulator(options: ProviderSimulatorOptions): Promise<ProviderSimulator> {
   const { host = '127.0.0.1', port, latencyMs, failureRate } = options;
@@ -74,6 +75,7 @@ export async function startProviderSimulator(options: ProviderSimulatorOptions):
 async function handle(provider: SimulatedProvider, request: IncomingMessage): Promise<Reply> {
   const { pathname } = new URL(request.url ?? '/', 'http://simulator');
   const route = `${request.method} ${pathname}`;
+  if (route === 'GET /v1/simulation') return { status: 200, body: provider.status() };
   if (route === 'PUT /v1/simulation') {
     const { latencyMs, failureRate } = await readJson(request);
     const invalid = simulationError({ latencyMs, failureRate });
