@@ -51,7 +51,9 @@ export class PayOrder {
     assertId(command.orderId, 'order_id');
     validateIdempotencyKey(command.idempotencyKey);
     const payment = await this.attempt(command);
-    if (payment.status !== 'PENDING') return this.answer(payment, await this.settle.tellOrder(payment));
+    if (payment.status === 'FAILED' || payment.status === 'REFUNDED') throw refusalOf(payment);
+    // Captured already (a retry of this key): make sure the order knows, and answer what it says.
+    if (payment.status === 'SUCCEEDED') return this.answer(payment, await this.settle.tellOrder(payment));
     await this.claim(payment);
     const charged = this.charge(payment);
     let timer: NodeJS.Timeout | undefined;
