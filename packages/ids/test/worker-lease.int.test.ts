@@ -41,9 +41,10 @@ describe('WorkerLease', () => {
 
   it('when the holder is alive, then renewals keep the same id past many TTLs', async () => {
     const keyPrefix = `test:worker:${uniqueSuffix()}:`;
-    const lease = await WorkerLease.acquire(redis, { holder: 'test', ttlMs: 150, keyPrefix });
+    // A TTL a busy test machine cannot stall past (a 150 ms one was lost to a pause of the event loop), four times.
+    const lease = await WorkerLease.acquire(redis, { holder: 'test', ttlMs: 600, keyPrefix });
     const id = lease.workerId();
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await new Promise((resolve) => setTimeout(resolve, 2_400));
     expect(lease.workerId()).toBe(id);
     await lease.release();
   });
