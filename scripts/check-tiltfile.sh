@@ -4,7 +4,7 @@
 # runs the checker's own tests (fixtures in tools/tiltfile-check/testdata) and the check of the real Tiltfile against
 # the real Dockerfiles and that rendering.
 #   bash scripts/check-tiltfile.sh
-# helm: $HELM if set, else `helm` on PATH, else the one scripts/k8s/tools.sh builds into .cache/k8s (run
+# helm: $HELM if set, else `helm` on PATH, else the one scripts/k8s/tools.sh builds into ~/.cache/flash-sale/k8s (run
 # `bash scripts/k8s/tools.sh` once). Go comes from scripts/ensure-go.sh. Outputs go to .cache/tiltfile-check.
 set -euo pipefail
 cd "$(dirname "$0")/.."

