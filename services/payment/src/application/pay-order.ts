@@ -98,8 +98,9 @@ export class PayOrder {
     const started = await this.payments.start(payment);
     if (started.started) return payment;
     // The same key raced us: continue its attempt. Another live payment: this one is refused.
-    if (started.existing.idempotencyKey === command.idempotencyKey) return started.existing;
-    throw liveConflict(started.existing);
+    const existing = started.existing;
+    if (existing.idempotencyKey === command.idempotencyKey && existing.userId === command.userId) return existing;
+    throw liveConflict(existing);
   }
 
   /**
