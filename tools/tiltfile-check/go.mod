@@ -3,7 +3,6 @@ module github.com/flash-sale-mesh/flash-sale/tools/tiltfile-check
 go 1.26.0
 
 require (
-	github.com/moby/patternmatcher v0.6.1
 	go.starlark.net v0.0.0-20260908191801-89a6a09411d5
 	go.yaml.in/yaml/v3 v3.0.6
 )

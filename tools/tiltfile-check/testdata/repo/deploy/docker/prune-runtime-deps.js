@@ -1,1 +1,0 @@
-// Fixture: stands for the real deploy/docker/prune-runtime-deps.js.
