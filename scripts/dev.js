@@ -113,7 +113,7 @@ async function demoPromotion(adminToken) {
 
 /**
  * Events in `order.requested` that the order service's consumer group has not read yet. Tests, benchmarks and the
- * fault harness have topics of their own (README, "Isolation"), but a local Kafka from before they had them can
+ * fault harness have topics of their own (docs/operations.md, "Isolation"), but a local Kafka from before they had them can
  * hold hundreds of thousands of their events in these topics, to get through before a new purchase becomes an order.
  */
 async function orderBacklog() {

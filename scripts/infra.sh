@@ -27,7 +27,7 @@ PG_PORT="${PG_PORT:-5432}"
 PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-300}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
-# One replica of each service runs locally: partitions beyond the order consumer's concurrency only cost (README).
+# One replica of each service runs locally: partitions beyond the order consumer's concurrency only cost (docs/adr/0008-kafka-partition-counts.md).
 KAFKA_PARTITIONS_MAX="${KAFKA_PARTITIONS_MAX:-4}"
 KAFKA_VERSION=4.1.2
 KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
@@ -35,7 +35,7 @@ KAFKA_POM="$ROOT/infra/kafka/pom.xml"
 KAFKA_LOG4J="$ROOT/infra/kafka/log4j2.properties"
 DATABASE=flashsale
 # The tests' own database and Kafka topics (packages/testing), and the topics of the benchmark and the fault
-# harness (bench/): none of them reads or writes what a mesh started by `npm start` uses (README, "Isolation").
+# harness (bench/): none of them reads or writes what a mesh started by `npm start` uses (docs/operations.md, "Isolation").
 TEST_DATABASE=flashsale_test
 TOPIC_PREFIXES=("" test. bench. chaos.)
 SERVICE_ROLES=(promotion inventory orders payment)

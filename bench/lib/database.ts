@@ -4,7 +4,7 @@ import { HOST } from './mesh';
 const ROLES = ['promotion', 'inventory', 'orders', 'payment'];
 
 /**
- * Where the benchmarks keep their data, never `npm start`'s (README, "Isolation"): a database each run recreates
+ * Where the benchmarks keep their data, never `npm start`'s (docs/operations.md, "Isolation"): a database each run recreates
  * (`BENCH_DATABASE`), and the Kafka topics behind this prefix (`scripts/infra.sh` creates them).
  */
 export const BENCH_DATABASE = process.env.BENCH_DATABASE ?? 'flashsale_bench';

@@ -20,7 +20,7 @@ export interface MeshOptions {
   gatewayInventoryAddr?: string;
   /**
    * The PostgreSQL database and the Kafka topic prefix of this mesh: never `npm start`'s (flashsale, no prefix),
-   * whose consumers would otherwise take the run's purchases for their own (README, "Isolation").
+   * whose consumers would otherwise take the run's purchases for their own (docs/operations.md, "Isolation").
    */
   database: string;
   topicPrefix: string;

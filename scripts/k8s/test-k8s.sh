@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `npm run test:k8s`: proves the images, the Helm charts and the Tiltfile on a real Docker engine and a real
-# single-node Kubernetes cluster on this machine (README, "Kubernetes"). Run by .ci/run after `npm test`.
+# single-node Kubernetes cluster on this machine (docs/kubernetes.md). Run by .ci/run after `npm test`.
 #
 #   1. chart checks: helm lint --strict of every values file, values.schema.json refusing bad values, the
-#      NetworkPolicies against the call graph (jest project `chart`), the README's values table, the Tiltfile
+#      NetworkPolicies against the call graph (jest project `chart`), the chart README's values table, the Tiltfile
 #   2. images: a private dockerd, local base images, every image built, saved and imported into the cluster
 #   3. cluster: etcd, apiserver, controllers, scheduler, kubelet on containerd, kube-proxy, CoreDNS; two kwok nodes
 #   4. every values file passes `kubectl apply --dry-run=server --validate=strict`

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 /**
- * The README's table of the chart's values, made from values.yaml itself: each key with its default and the comment
+ * The chart README's table of the chart's values, made from values.yaml itself: each key with its default and the comment
  * written above it (or above its section).
  *
  *   node scripts/k8s/values-doc.js [chart-dir]            prints the Markdown table
- *   node scripts/k8s/values-doc.js --check [chart-dir]    exit 1 when README.md's copy (between the markers
+ *   node scripts/k8s/values-doc.js --check [chart-dir]    exit 1 when the chart README's copy (between the markers
  *                                                         <!-- values:begin --> and <!-- values:end -->) differs
- *   node scripts/k8s/values-doc.js --write [chart-dir]    rewrites README.md's copy
+ *   node scripts/k8s/values-doc.js --write [chart-dir]    rewrites the chart README's copy
  */
 'use strict';
 
@@ -63,19 +63,21 @@ function table() {
   return `${lines.join('\n')}\n`;
 }
 
-const readmePath = path.join(root, 'README.md');
+const readmePath = path.join(chartDir, 'README.md');
 if (mode === '--check' || mode === '--write') {
   const readme = readFileSync(readmePath, 'utf8');
   const start = readme.indexOf(BEGIN);
   const end = readme.indexOf(END);
   if (start < 0 || end < start) {
-    console.error(`README.md has no ${BEGIN} ... ${END} section`);
+    console.error(`${path.relative(root, readmePath)} has no ${BEGIN} ... ${END} section`);
     process.exit(1);
   }
   const updated = `${readme.slice(0, start + BEGIN.length)}\n${table()}${readme.slice(end)}`;
   if (mode === '--write') writeFileSync(readmePath, updated);
   else if (updated !== readme) {
-    console.error("README.md's table of chart values is out of date: run node scripts/k8s/values-doc.js --write");
+    console.error(
+      `${path.relative(root, readmePath)}'s table of chart values is out of date: run node scripts/k8s/values-doc.js --write`,
+    );
     process.exit(1);
   }
 } else {
