@@ -33,6 +33,21 @@ module.exports = tseslint.config(
     },
   },
   {
+    // Type-aware rules over every TypeScript file: tsconfig.check.json is the one program that holds them all
+    // (sources and tests), so a single type check serves the whole lint run.
+    files: ['**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.check.json', tsconfigRootDir: __dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      // A promise returned without await inside try escapes its catch and finally.
+      '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+    },
+  },
+  {
     files: [
       '**/config.ts',
       '**/main.ts',
