@@ -3,6 +3,16 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const globals = require('globals');
 
+const OUTER_LAYERS = ['infrastructure', 'api', 'generated'];
+/** An import that climbs out of the layer's folder (../, ../../) into one it must not depend on. */
+function layerImport(layer, ...inner) {
+  const folders = [...OUTER_LAYERS, ...inner];
+  return {
+    regex: `^(\\.\\./)+(${folders.join('|')})(/|$)`,
+    message: `${layer}/ must not import ${folders.join('/, ')}/ (see DEVELOPERS.md, Layout)`,
+  };
+}
+
 module.exports = tseslint.config(
   {
     ignores: [
@@ -46,6 +56,19 @@ module.exports = tseslint.config(
       // A promise returned without await inside try escapes its catch and finally.
       '@typescript-eslint/return-await': ['error', 'in-try-catch'],
     },
+  },
+  // Layers inside each service (DEVELOPERS.md, Layout): domain and application never reach outwards, to the adapters
+  // (infrastructure), the transport (api) or the Prisma client (generated); domain never reaches application.
+  // Unit tests beside the code are exempt: like main.ts, a test may wire a real adapter to a use case.
+  {
+    files: ['services/*/src/domain/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [layerImport('domain', 'application')] }] },
+  },
+  {
+    files: ['services/*/src/application/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [layerImport('application')] }] },
   },
   {
     files: [

@@ -34,6 +34,7 @@ module.exports = {
         '<rootDir>/{packages,services,gateway}/**/src/**/*.test.ts',
         '<rootDir>/gateway/src/**/*.test.ts',
         '<rootDir>/bench/lib/*.test.ts',
+        '<rootDir>/scripts/*.test.ts',
       ],
     },
     {
