@@ -32,6 +32,7 @@ status=0
 npx jest "$@" --runInBand --forceExit --json --outputFile=.cache/jest-results.json --selectProjects unit integration e2e ||
   status=$?
 # One closing line in the plain form CI reads, whatever the runner printed above it.
+# shellcheck disable=SC2016 # ${...} is a JavaScript template literal
 node -e '
   const r = require("./.cache/jest-results.json");
   const skipped = r.numPendingTests + r.numTodoTests;
