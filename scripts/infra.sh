@@ -561,6 +561,6 @@ case "${1:-up}" in
     need_node
     KAFKA_BROKERS="$HOST:$KAFKA_PORT" node "$ROOT/scripts/verify-kafka.js"
     ;;
-  -h | --help | help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help | help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "usage: bash scripts/infra.sh up|down|status|reset|install|verify" ;;
 esac
