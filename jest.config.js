@@ -4,17 +4,24 @@
  * chart's rendered manifests; `npm run test:k8s` runs it with the helm binary it builds. Workspace packages resolve to their sources,
  * so tests never need a build first (only `npm run generate`).
  */
+const { workspaces } = require('./scripts/lib/workspaces');
+
 const transform = {
   '^.+\\.ts$': [
     '@swc/jest',
     { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
   ],
 };
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const moduleNameMapper = {
   // Generated Prisma clients import their siblings as './x.js' though the files are TypeScript.
   '^(\\.{1,2}/.*)\\.js$': '$1',
-  '^@flash-sale/(errors|config|logging|ids|grpc-kit|kafka-kit|contracts|db|testing|observability|service-kit)$':
-    '<rootDir>/packages/$1/src',
+  // Each library workspace (package.json `workspaces`), by its exact name.
+  ...Object.fromEntries(
+    workspaces()
+      .filter((workspace) => workspace.library)
+      .map(({ name, dir }) => [`^${escape(name)}$`, `<rootDir>/${dir}/src`]),
+  ),
 };
 const common = {
   transform,
@@ -34,6 +41,7 @@ module.exports = {
         '<rootDir>/{packages,services,gateway}/**/src/**/*.test.ts',
         '<rootDir>/gateway/src/**/*.test.ts',
         '<rootDir>/bench/lib/*.test.ts',
+        '<rootDir>/scripts/*.test.ts',
       ],
     },
     {

@@ -8,8 +8,11 @@ requirements=tools/schemathesis/requirements.txt
 # Python 3.12 or newer when the machine has it: on 3.11, Hypothesis (inside schemathesis) now and then trips a
 # CPython bug ("AST constructor recursion depth mismatch") and the run ends with a runtime error.
 python=python3
-pyenv_pythons=$(ls -d "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -r || true)
-for candidate in python3.13 python3.12 $pyenv_pythons; do
+pyenv_pythons=() # newest first (the glob expands in ascending order)
+for candidate in "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/3.1[2-9]*/bin/python3; do
+  if [ -e "$candidate" ]; then pyenv_pythons=("$candidate" "${pyenv_pythons[@]}"); fi
+done
+for candidate in python3.13 python3.12 "${pyenv_pythons[@]}"; do
   if command -v "$candidate" >/dev/null && "$candidate" -c 'import venv' 2>/dev/null; then python=$candidate; break; fi
 done
 stamp="$venv/.installed-$(echo "$python" | tr / _)-$(sha256sum "$requirements" | cut -c1-16)"

@@ -7,7 +7,8 @@
 #                                   `down redis` or `down postgres` stops only that one (`up` brings it back)
 #   bash scripts/infra.sh status    one line per server; exit 0 only when all three answer
 #   bash scripts/infra.sh reset     down, then delete their data (.infra/{redis,postgres,kafka})
-#   bash scripts/infra.sh install   only the install step (Debian packages, Kafka's jars); used by .ci/run
+#   bash scripts/infra.sh install   only the install step (Debian packages, Kafka's jars), plus shellcheck for
+#                                   `npm run lint`; used by .ci/run
 #   bash scripts/infra.sh verify    prove kafkajs works against the broker (scripts/verify-kafka.js)
 #
 # Idempotent and safe to run concurrently (a lock serialises runs). Debian packages come from apt (apt-get update
@@ -125,8 +126,9 @@ kafka_jars_current() {
   [ -f "$KAFKA_LIBS/.complete" ] && [ "$(cat "$KAFKA_LIBS/.complete")" = "$(sha256sum "$KAFKA_POM" | cut -c1-64)" ]
 }
 
-install() {
-  local missing=()
+install() { # extra commands, each from the Debian package of the same name (`install` adds the lint tools)
+  local missing=() tool
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("$tool"); done
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v redis-cli >/dev/null || missing+=(redis-tools)
   [ -n "$(pg_bin_dir || true)" ] || missing+=(postgresql)
@@ -532,7 +534,7 @@ cmd_status() {
 case "${1:-up}" in
   install)
     take_lock "$STATE/.infra.lock" 600
-    install
+    install shellcheck
     ;;
   up)
     take_lock "$STATE/.infra.lock" 600
@@ -559,6 +561,6 @@ case "${1:-up}" in
     need_node
     KAFKA_BROKERS="$HOST:$KAFKA_PORT" node "$ROOT/scripts/verify-kafka.js"
     ;;
-  -h | --help | help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help | help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "usage: bash scripts/infra.sh up|down|status|reset|install|verify" ;;
 esac

@@ -31,7 +31,7 @@ finish() {
 step "generate (protobuf contracts, Prisma clients)"
 npm run --silent generate
 
-step "lint (eslint, prettier, buf lint, the chart values table)"
+step "lint (eslint with types, prettier, buf lint and breaking, shellcheck, workspace lists, the chart values table)"
 npm run --silent lint
 
 step "type check"

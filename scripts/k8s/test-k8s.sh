@@ -56,7 +56,10 @@ on_exit() {
     "${external_infra[@]}" bash scripts/infra.sh down >/dev/null 2>&1 || true
     # `down` refuses to finish while a stopped component is still exiting; asking again a moment later succeeds.
     if [ -n "${KUBECONFIG:-}" ]; then
-      for _ in 1 2 3; do bash scripts/k8s/cluster.sh down >/dev/null 2>&1 && break || sleep 3; done
+      for _ in 1 2 3; do
+        if bash scripts/k8s/cluster.sh down >/dev/null 2>&1; then break; fi
+        sleep 3
+      done
     fi
     bash scripts/k8s/docker.sh down >/dev/null 2>&1 || true
   fi
@@ -109,7 +112,9 @@ install_and_test() { # namespace release values...
 step "tools (Kubernetes, etcd, helm, kwok, CoreDNS: built once from the Go module proxy, cached)"
 bash scripts/k8s/tools.sh
 BIN=$(bash scripts/k8s/tools.sh path)
-export PATH="$BIN:$(bash scripts/ensure-go.sh):$PATH" HELM="$BIN/helm"
+# Assigned on its own line: a failure to provide Go stops the run here (inside `export`, its status would be lost).
+go_dir=$(bash scripts/ensure-go.sh)
+export PATH="$BIN:$go_dir:$PATH" HELM="$BIN/helm"
 
 step "chart checks"
 for values in "$CHART/values.yaml" "$CHART"/ci/*.yaml; do
@@ -162,6 +167,7 @@ install_and_test "$NS" flash-sale
 
 step "Snowflake worker ids: one lease per running service pod, all different"
 # Each service leases its worker id in Redis under flashsale:snowflake-worker:<id>, held by <service>:<pod>:<token>.
+# shellcheck disable=SC2016 # the pod's shell expands $key and $(...), not this one
 holders=$(kubectl -n "$NS" exec flash-sale-infra-redis-0 -- sh -c \
   'for key in $(redis-cli --scan --pattern "flashsale:snowflake-worker:*"); do redis-cli get "$key"; done' |
   sed 's/:[^:]*$//' | sort)

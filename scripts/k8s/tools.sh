@@ -77,10 +77,12 @@ if [ ${#kube_todo[@]} -gt 0 ]; then
   vpkg=k8s.io/component-base/version
   ldflags="-s -w -X $vpkg.gitVersion=$K8S -X $vpkg.gitMajor=1 -X $vpkg.gitMinor=$minor -X $vpkg.gitTreeState=clean"
   ldflags+=" -X $vpkg.buildDate=1970-01-01T00:00:00Z"
+  # shellcheck disable=SC2016 # the inner bash expands its own arguments
   build kubernetes bash -c 'cd "$1" && shift && go build -trimpath -ldflags "$1" -o "$2/" "${@:3}"' _ \
     "$KMOD" "$ldflags" "$BIN" "${kube_todo[@]}"
 fi
 if stale "$BIN/etcd" "$ROOT/tools/k8s/etcd"; then
+  # shellcheck disable=SC2016 # the inner bash expands its own arguments
   build etcd bash -c 'cd "$1/tools/k8s/etcd" && go build -trimpath -ldflags "-s -w" -o "$2/etcd" .' _ "$ROOT" "$BIN"
 fi
 # go install PKG@VERSION into the bin folder (checksums verified against sum.golang.org).
@@ -109,6 +111,7 @@ SMALL=$ROOT/tools/k8s/small
 MKIMAGE=$ROOT/scripts/k8s/cluster/mkimage.sh
 for b in pause webcheck; do
   if stale "$BIN/$b" "$SMALL"; then
+    # shellcheck disable=SC2016 # the inner bash expands its own arguments
     build "$b" bash -c 'cd "$1" && go build -trimpath -ldflags "-s -w" -o "$2" "./$3"' _ "$SMALL" "$BIN/$b" "$b"
   fi
 done
