@@ -68,6 +68,7 @@ describe('consumer offset commits', () => {
     const run = await consume(groupId);
     for (let round = 0; round < 15; round++) {
       await produce(round * 20, 20);
+      // Pacing, not a wait for a result: the rounds keep arriving for a while, over many fetches and commit intervals.
       await new Promise((resolve) => setTimeout(resolve, 60));
     }
     await waitFor(async () => run.seen.length === 300, { what: 'all 300 messages handled' });
