@@ -87,10 +87,14 @@ describe('gateway protection', () => {
       const held = (key: string) => redis.exists(`flashsale:gateway:idempotency:${user}:purchase:${key}`);
       for (const key of refused) expect(await held(key)).toBe(0);
       for (const key of keys.filter((key) => !refused.includes(key))) expect(await held(key)).toBe(1);
+      // The buyer's one-second window is a key with that lifetime: once it is gone, the limit allows again.
+      await waitFor(async () => (await redis.exists(`flashsale:gateway:rate:user:${user}`)) === 0, {
+        what: "the rate limit's window to end",
+        timeoutMs: 5_000,
+      });
     } finally {
       redis.disconnect();
     }
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
     const again = await purchase(refused[0]!);
     expect(again.status).toBe(202);
     expect(again.headers.get('idempotent-replayed')).toBeNull();
@@ -128,7 +132,14 @@ describe('gateway protection', () => {
       const buyer = client(`http://127.0.0.1:${gateway.port}`, await tokenFor('shed-buyer'));
       const started = Date.now();
       const stuck = Array.from({ length: 4 }, () => buyer.get<Json>('/v1/orders'));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The gateway counts them in flight (its metrics are never shed).
+      await waitFor(
+        async () =>
+          /^gateway_in_flight_requests 4$/m.test(
+            await fetch(`http://127.0.0.1:${gateway.port}/metrics`).then((r) => r.text()),
+          ),
+        { what: 'four requests in flight', timeoutMs: 1_000, intervalMs: 10 },
+      );
       const shed = await Promise.all(Array.from({ length: 6 }, () => buyer.get<Json>('/v1/orders')));
       expect(Date.now() - started).toBeLessThan(1_400); // answered before the stuck calls' deadline
       for (const reply of shed) expect(problemOf(reply)).toEqual({ status: 503, code: 'OVERLOADED', retryAfter: '1' });
@@ -163,18 +174,22 @@ describe('gateway protection', () => {
         sent.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
       });
     // Each client sends without pause on its kept-alive connection until an answer says otherwise.
-    const busyClient = async () => {
-      let kept = 0;
+    const kept = [0, 0, 0, 0];
+    const busyClient = async (_: unknown, i: number) => {
       for (;;) {
         const outcome = await request();
-        if (outcome !== '200 keep-alive') return { kept: kept > 0, last: outcome };
-        kept += 1;
+        if (outcome !== '200 keep-alive') return { kept: kept[i]! > 0, last: outcome };
+        kept[i]! += 1;
       }
     };
     let clients: { kept: boolean; last: string }[];
     try {
-      const running = Promise.all(Array.from({ length: 4 }, busyClient));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const running = Promise.all(kept.map(busyClient));
+      // Every connection has been kept alive after an answer: all four are busy when the gateway stops.
+      await waitFor(async () => kept.every((answers) => answers > 0), {
+        what: 'an answer on every connection',
+        intervalMs: 10,
+      });
       await gateway.stop();
       clients = await running;
     } finally {

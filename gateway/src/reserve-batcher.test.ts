@@ -92,6 +92,8 @@ describe('ReserveBatcher', () => {
       return { upstreams: fake as unknown as Upstreams, calls };
     }
     const turn = () => new Promise((resolve) => setImmediate(resolve));
+    // Tests that let time pass use fake timers (turns stay real): the clock moves exactly as far as they say.
+    afterEach(() => jest.useRealTimers());
 
     it('when purchases arrive while a call is out, then they wait for it and leave together', async () => {
       const { upstreams: fake, calls } = heldUpstreams();
@@ -131,10 +133,11 @@ describe('ReserveBatcher', () => {
       const { upstreams: fake, calls } = heldUpstreams();
       const batcher = new ReserveBatcher(fake, { maxBatch: 64, maxPartialInFlight: 1, maxWaitMs: 1_000 });
 
+      jest.useFakeTimers({ doNotFake: ['setImmediate'] });
       const first = batcher.reserve(request('a'), scope('a'));
       await turn();
       const waiting = batcher.reserve(request('b'), scope('b'));
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      jest.advanceTimersByTime(50);
       calls[0]!.fail();
       await expect(first).rejects.toThrow('unavailable');
       await turn();
@@ -154,10 +157,13 @@ describe('ReserveBatcher', () => {
 
       void batcher.reserve(request('a'), scope('a'));
       await turn();
+      jest.useFakeTimers({ doNotFake: ['setImmediate'] });
       const waiting = batcher.reserve(request('b'), scope('b'));
       await turn();
       expect(calls).toHaveLength(1);
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      jest.advanceTimersByTime(29);
+      expect(calls).toHaveLength(1);
+      jest.advanceTimersByTime(1);
 
       expect(calls.map((call) => call.items)).toEqual([['a'], ['b']]);
       calls[1]!.answer();

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import { createLogger } from '@flash-sale/logging';
-import { infra, uniqueSuffix } from '@flash-sale/testing';
+import { infra, uniqueSuffix, waitFor } from '@flash-sale/testing';
 import { mint } from '../../scripts/token';
 import { createApp } from '../src/app';
 import { memoryRefusals, type Handler } from '../src/api/handlers';
@@ -99,7 +99,14 @@ describe('a purchase refused from memory (the sale is sold out)', () => {
     calls.length = 0;
     expect((await buy(promotionId, bought)).status).toBe(202);
     expect(calls.slice(0, 2).sort()).toEqual(['claim', 'limit']);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the answer is stored after it was sent
+    // The answer is stored after it was sent: wait until its entry holds it.
+    await waitFor(
+      async () => {
+        const [entry] = await redis.keys(`${PREFIX}*${bought}`);
+        return entry !== undefined && (JSON.parse((await redis.get(entry)) ?? '{}') as { r?: unknown }).r !== undefined;
+      },
+      { what: 'the answer stored', timeoutMs: 5_000 },
+    );
     soldOut.add(promotionId);
     calls.length = 0;
 

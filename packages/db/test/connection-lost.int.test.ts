@@ -1,4 +1,5 @@
 import { Client, type Pool } from 'pg';
+import { waitFor } from '@flash-sale/testing';
 import { createPrismaAdapter } from '../src/prisma-adapter';
 import { DATABASE_URL, PG_ADMIN_URL } from './helpers';
 
@@ -21,9 +22,10 @@ describe('createPrismaAdapter when the server closes a checked-out connection', 
       const client = await pool.connect();
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      const codes = () => heard.map((error) => (error as { code?: string }).code);
+      await waitFor(async () => codes().length > 0, { what: 'the lost connection to be heard', timeoutMs: 5_000 });
 
-      expect(heard.map((error) => (error as { code?: string }).code)).toContain('57P01');
+      expect(codes()).toContain('57P01');
       await expect(client.query('SELECT 1')).rejects.toThrow();
       client.release(true);
       expect((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one).toBe(1);

@@ -44,7 +44,21 @@ describe('WorkerLease', () => {
     // A TTL a busy test machine cannot stall past (a 150 ms one was lost to a pause of the event loop), four times.
     const lease = await WorkerLease.acquire(redis, { holder: 'test', ttlMs: 600, keyPrefix });
     const id = lease.workerId();
-    await new Promise((resolve) => setTimeout(resolve, 2_400));
+    // The id is read all along, not only at the end, until the clock is past four TTLs.
+    const pastFourTtls = Date.now() + 2_400;
+    const seen = new Set<number | string>();
+    await waitFor(
+      async () => {
+        try {
+          seen.add(lease.workerId());
+        } catch (error) {
+          seen.add(String(error));
+        }
+        return Date.now() > pastFourTtls;
+      },
+      { what: 'four TTLs to pass' },
+    );
+    expect([...seen]).toEqual([id]);
     expect(lease.workerId()).toBe(id);
     await lease.release();
   });

@@ -21,6 +21,10 @@ function loopOfIdlePasses(options: { idleMs: number; errorMs?: number; fail?: bo
 }
 
 describe('PumpLoop', () => {
+  // Fake timers: a pause is a timer the test can see pending and move past, rather than a guess at its length.
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
   it('when nudged during a pass that found nothing, then the next pass starts at once, not after the idle pause', async () => {
     const { loop, passes, nextPass } = loopOfIdlePasses({ idleMs: 60_000 });
     const first = nextPass();
@@ -42,7 +46,9 @@ describe('PumpLoop', () => {
     await first;
     const second = nextPass();
     passes[0]!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The idle pause is the one timer pending; a moment short of its end, no second pass has begun.
+    await jest.advanceTimersByTimeAsync(59_999);
+    expect(jest.getTimerCount()).toBe(1);
     expect(passes).toHaveLength(1);
     loop.nudge();
     await second;
@@ -58,7 +64,9 @@ describe('PumpLoop', () => {
     await first;
     loop.nudge();
     passes[0]!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The error pause is the one timer pending; a moment short of its end, the nudge has not started a pass.
+    await jest.advanceTimersByTimeAsync(59_999);
+    expect(jest.getTimerCount()).toBe(1);
     expect(passes).toHaveLength(1);
     await loop.stop();
   });
@@ -83,7 +91,9 @@ describe('PumpLoop', () => {
     const stopped = stop();
     passes[0]!();
     await stopped;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // No pause is pending, and many idle pauses' worth of time later no pass has begun.
+    expect(jest.getTimerCount()).toBe(0);
+    await jest.advanceTimersByTimeAsync(1_000);
     expect(passes).toHaveLength(1);
   });
 });

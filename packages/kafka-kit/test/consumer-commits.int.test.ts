@@ -10,13 +10,14 @@ const kafka = new Kafka({
 });
 const logger = createLogger({ service: 'consumer-commits-test', level: 'silent' });
 const topic = `test.commits.${uniqueSuffix()}`;
+const PARTITIONS = 4;
 const admin = kafka.admin();
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
 const consumers: Consumer[] = [];
 
 beforeAll(async () => {
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
   await producer.connect();
 });
 
@@ -67,6 +68,7 @@ describe('consumer offset commits', () => {
     const run = await consume(groupId);
     for (let round = 0; round < 15; round++) {
       await produce(round * 20, 20);
+      // Pacing, not a wait for a result: the rounds keep arriving for a while, over many fetches and commit intervals.
       await new Promise((resolve) => setTimeout(resolve, 60));
     }
     await waitFor(async () => run.seen.length === 300, { what: 'all 300 messages handled' });
@@ -85,8 +87,17 @@ describe('consumer offset commits', () => {
 
     const second = await consume(groupId, 60_000);
     await produce(2_000, 5);
-    await waitFor(async () => second.seen.length >= 5, { what: 'the next 5 messages handled' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(second.seen.sort()).toEqual(['2000', '2001', '2002', '2003', '2004']);
+    // A marker behind them on every partition: once all are handled, anything read again would have come first.
+    const markers = Array.from({ length: PARTITIONS }, (_, partition) => `marker-${partition}`);
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: markers.map((value, partition) => ({ key: value, value, partition })),
+    });
+    await waitFor(async () => markers.every((marker) => second.seen.includes(marker)), {
+      what: 'the markers behind the next 5 messages handled',
+    });
+    const values = second.seen.filter((value) => !markers.includes(value));
+    expect(values.sort()).toEqual(['2000', '2001', '2002', '2003', '2004']);
   });
 });

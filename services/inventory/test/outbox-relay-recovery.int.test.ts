@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
-import { infra, waitFor } from '@flash-sale/testing';
+import { infra, testTopics, waitFor } from '@flash-sale/testing';
+import { idOnPartitionOf } from '../../order/test/kafka-support';
 import { saleKeys } from '../src/domain/sale-keys';
 import { RESERVE } from '../src/infrastructure/redis/scripts';
 import { OrderRequestedCollector } from './order-requested-collector';
@@ -21,9 +22,8 @@ afterAll(async () => {
 });
 
 /** Queues the real reserve script for one buyer on `batch`, as the service would run it. */
-function queueReserve(batch: ReturnType<Redis['multi']>, promotionId: string, userId: string) {
+function queueReserve(batch: ReturnType<Redis['multi']>, promotionId: string, userId: string, orderId = newId()) {
   const k = saleKeys(promotionId);
-  const orderId = newId();
   const argv = [userId, `key-${userId}`, 1, orderId, newId(), promotionId];
   batch.eval(RESERVE, 6, k.meta, k.stock, k.users, k.idempotency, k.reservations, k.outbox, ...argv);
   return orderId;
@@ -81,16 +81,33 @@ describe('outbox relay recovery', () => {
     const stream = saleKeys(promotionId).outbox;
     await redis.xgroup('CREATE', stream, GROUP, '0', 'MKSTREAM').catch(() => undefined);
     const batch = redis.multi();
-    queueReserve(batch, promotionId, 'busy-relay-buyer');
+    const held = queueReserve(batch, promotionId, 'busy-relay-buyer');
     batch.xreadgroup('GROUP', GROUP, 'busy-relay', 'COUNT', 10, 'STREAMS', stream, '>');
     await batch.exec();
+    // A marker behind it that nobody read, bound for its partition of order.requested. Only a scan of every stream
+    // finds it, and that scan claims stale entries too and sends them first, in the same request.
+    const unread = redis.multi();
+    const marker = queueReserve(
+      unread,
+      promotionId,
+      'marker-buyer',
+      await idOnPartitionOf(testTopics.OrderRequested, held, newId),
+    );
+    await unread.exec();
 
     service = await startInventory();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await waitFor(
+      async () =>
+        kafka.received(promotionId).some((r) => r.event.orderId === marker) &&
+        ((await redis.xpending(stream, GROUP)) as [number])[0] <= 1,
+      { what: 'the marker sent and acknowledged', timeoutMs: 30_000 },
+    );
 
     // 30 s must pass before the entry counts as abandoned; until then its owner may still publish it.
-    expect(kafka.received(promotionId)).toHaveLength(0);
+    expect(kafka.received(promotionId).filter((r) => r.event.orderId !== marker)).toHaveLength(0);
     expect(((await redis.xpending(stream, GROUP)) as [number])[0]).toBe(1);
+    const pending = (await redis.xpending(stream, GROUP, '-', '+', 10)) as [id: string, holder: string][];
+    expect(pending.map(([, holder]) => holder)).toEqual(['busy-relay']);
     await redis.del(stream);
   });
 });

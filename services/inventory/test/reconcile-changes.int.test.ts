@@ -6,7 +6,6 @@
  * Overlap 0 here, so only the entries' own change times bring them into a pass.
  */
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createDatabase } from '@flash-sale/db';
 import { infra, waitFor } from '@flash-sale/testing';
 import { REDIS_CLOCK_MARGIN_MS } from '../src/application/reconcile-sales';
@@ -16,6 +15,7 @@ import { PrismaSaleRepository } from '../src/infrastructure/prisma/prisma-sale-r
 import { newId, newSale, reserve, startInventory, type Harness } from './support';
 
 let h: Harness;
+let metricsPort: number;
 /** When the reconciler first saw this Redis server, at the latest. */
 let firstSeenAt: number;
 let prisma: PrismaClient;
@@ -39,8 +39,16 @@ async function passes(metricsPort: number, kind: 'full' | 'changes'): Promise<nu
   return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
+/** Returns once a pass between full ones that began after this call has completed (not just the one under way). */
+async function aPassSinceNow() {
+  const completed = await passes(metricsPort, 'changes');
+  await waitFor(async () => (await passes(metricsPort, 'changes')) >= completed + 2, {
+    what: 'a reconciliation pass begun since',
+  });
+}
+
 beforeAll(async () => {
-  const metricsPort = await freePort();
+  metricsPort = await freePort();
   h = await startInventory({
     RECONCILE_INTERVAL_MS: '200',
     RECONCILE_OVERLAP_MS: '0',
@@ -64,7 +72,7 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** A sale of 10 with two reservations, recorded in the ledger, then left alone for several passes. */
+/** A sale of 10 with two reservations, recorded in the ledger, then left alone until a pass that began after. */
 async function settledSale() {
   const promotionId = await newSale(h.client, { stock: 10, perUserLimit: 1 });
   const orderIds: string[] = [];
@@ -74,7 +82,8 @@ async function settledSale() {
     orderIds.push(result.response.orderId);
   }
   await waitFor(async () => (await ledger.ledger(promotionId)).length === 2, { what: 'the ledger to record both' });
-  await sleep(1_000);
+  // Every pass from then on reads changes since that pass began, after the entries were written.
+  await aPassSinceNow();
   return { promotionId, keys: saleKeys(promotionId), orderIds };
 }
 
@@ -118,7 +127,7 @@ describe('reconciler passes between full ones', () => {
     // a minute from now, as every reservation of a sale is once the server has been seen for longer than the margin.
     const recent = newId();
     await ledger.recordReserved([lateEntry(promotionId, recent, Date.now() + 60_000)]);
-    await sleep(1_000);
+    await aPassSinceNow();
     expect(await h.redis.get(keys.stock)).toBe('8');
     expect(await h.redis.hexists(keys.reservations, recent)).toBe(0);
   });
@@ -127,8 +136,11 @@ describe('reconciler passes between full ones', () => {
     const { promotionId, keys } = await settledSale();
     // The reservation is made (and forgotten) after the server was first seen plus the margin, so only the rebuild,
     // which moves the cut-off, makes passes read it.
-    const wait = firstSeenAt + REDIS_CLOCK_MARGIN_MS + 1_000 - Date.now();
-    if (wait > 0) await sleep(wait);
+    const marginPassed = firstSeenAt + REDIS_CLOCK_MARGIN_MS + 1_000;
+    await waitFor(async () => Date.now() > marginPassed, {
+      what: 'the clock margin to pass',
+      timeoutMs: REDIS_CLOCK_MARGIN_MS + 5_000,
+    });
     const forgotten = newId();
     const reservedAtMs = Date.now();
     // Lost the way a FLUSHALL or an eviction loses it: the same server, so no new epoch.
@@ -145,7 +157,7 @@ describe('reconciler passes between full ones', () => {
     const { keys, orderIds } = await settledSale();
     // A drift in Redis alone, in a sale whose ledger did not change: passes between full ones do not look.
     await h.redis.hdel(keys.reservations, orderIds[1]!);
-    await sleep(1_000);
+    await aPassSinceNow();
     expect(await h.redis.hexists(keys.reservations, orderIds[1]!)).toBe(0);
   });
 });

@@ -1,12 +1,14 @@
 import { Redis } from 'ioredis';
 import { INVENTORY_EVENTS_CHANNEL, inventoryEventsV1 } from '@flash-sale/contracts';
-import { infra } from '@flash-sale/testing';
+import { infra, waitFor } from '@flash-sale/testing';
+import { SOLD_OUT_REPEAT_MS } from '../src/infrastructure/redis/redis-stock-signals';
 import { newSale, reserve, startInventory, type Harness } from './support';
 
 let h: Harness;
 let subscriber: Redis;
-/** Sold-out signals heard on inventory's channel, by promotion. */
+/** Sold-out signals heard on inventory's channel, by promotion, and when the last one was. */
 const heard = new Map<string, number>();
+const lastHeardAt = new Map<string, number>();
 
 beforeAll(async () => {
   h = await startInventory();
@@ -16,6 +18,7 @@ beforeAll(async () => {
     if (event.kind?.$case !== 'soldOut') return;
     const { promotionId } = event.kind.value;
     heard.set(promotionId, (heard.get(promotionId) ?? 0) + 1);
+    lastHeardAt.set(promotionId, Date.now());
   });
   await subscriber.subscribe(INVENTORY_EVENTS_CHANNEL);
 });
@@ -25,14 +28,30 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** Past the signal's repeat window (250 ms), so that a call that signals is heard again. */
-const pastRepeatWindow = () => new Promise((resolve) => setTimeout(resolve, 400));
+/**
+ * Past the repeat window of the promotion's last signal (the window opened before the signal was heard), so that a
+ * call that signals is heard again.
+ */
+const pastRepeatWindow = (promotionId: string) =>
+  waitFor(async () => Date.now() > (lastHeardAt.get(promotionId) ?? 0) + SOLD_OUT_REPEAT_MS, {
+    what: 'the repeat window to pass',
+  });
+
+/**
+ * Sells out a sale of its own and waits to hear it: the service publishes its signals on one Redis connection and
+ * the channel delivers them in order, so every signal the calls before it caused has been heard by then.
+ */
+async function hearSignalBehind() {
+  const marker = await newSale(h.client, { stock: 1, perUserLimit: 1 });
+  await reserve(h.client, marker, 'marker-buyer', 1, 'marker-1');
+  await waitFor(async () => heard.has(marker), { what: 'the sold-out signal of a later sale' });
+}
 
 async function signalsAfter(promotionId: string, act: () => Promise<unknown>): Promise<number> {
-  await pastRepeatWindow();
+  await pastRepeatWindow(promotionId);
   const before = heard.get(promotionId) ?? 0;
   await act();
-  await pastRepeatWindow(); // pub/sub delivery
+  await hearSignalBehind();
   return (heard.get(promotionId) ?? 0) - before;
 }
 

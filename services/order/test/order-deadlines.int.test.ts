@@ -24,7 +24,6 @@ const h = useOrderStack({
   ORDER_DEADLINE_ALARM: 'off',
   KAFKA_GROUP_PREFIX: `test-deadlines-${uniqueSuffix()}.`,
 });
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function expiredAt(orderId: string): Promise<Date> {
   const { rows } = await h.db.query<{ updated_at: Date }>('SELECT updated_at FROM orders.orders WHERE id = $1', [
@@ -37,7 +36,17 @@ describe('payment deadlines on order.deadlines', () => {
   it('when an order is not paid in time, then it expires at its deadline, not before, and OrderExpired is announced once', async () => {
     const reserveTime = new Date();
     const event = await placeOrder(h.producer, h.orders, { reserveTime, paymentTimeoutSeconds: 3 });
-    await sleep(Math.max(0, reserveTime.getTime() + 2_000 - Date.now()));
+    // Read all along until the clock is 2 s past the reservation: it awaits payment every time.
+    const early = reserveTime.getTime() + 2_000;
+    const seen = new Set<number>();
+    await waitFor(
+      async () => {
+        seen.add((await h.orders.get(event.orderId, as(event.userId))).status);
+        return Date.now() > early;
+      },
+      { what: 'the clock to pass 2 s after the reservation' },
+    );
+    expect([...seen]).toEqual([OrderStatus.ORDER_STATUS_AWAITING_PAYMENT]);
     expect((await h.orders.get(event.orderId, as(event.userId))).status).toBe(
       OrderStatus.ORDER_STATUS_AWAITING_PAYMENT,
     );

@@ -105,8 +105,21 @@ describe('replaying the order service input', () => {
     const orderIds = requests.map((r) => r.orderId);
     // Payment events are recorded as processed; a request's record is its order row.
     const eventIds = [payment.eventId, late.eventId];
-    // Let the relay and consumers settle, then take the picture.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Once the consumers committed everything sent so far and the relay published what they wrote, take the picture.
+    const requestsGroup = `${prefix}order.requests-and-payments`;
+    const sentSoFar = new Map<string, Offsets>();
+    for (const topic of groups[requestsGroup]!) sentSoFar.set(topic, await endOffsets(topic));
+    await waitFor(
+      async () => {
+        for (const [topic, end] of sentSoFar) if (!(await caughtUp(requestsGroup, topic, end))) return false;
+        const unpublished = await db.query(
+          'SELECT count(*)::int AS n FROM orders.outbox WHERE key = ANY($1::text[]) AND published_at IS NULL',
+          [orderIds],
+        );
+        return unpublished.rows[0].n === 0;
+      },
+      { what: 'the consumers and the relay to settle', timeoutMs: 30_000, intervalMs: 200 },
+    );
     const before = await snapshot(orderIds, eventIds);
     expect(before.orders).toHaveLength(6);
     expect(before.processed).toHaveLength(2);
@@ -151,8 +164,7 @@ describe('replaying the order service input', () => {
         { what: 'replay of order.deadlines', timeoutMs: 30_000, intervalMs: 200 },
       );
       expect(replayedDeadlines.length).toBeGreaterThanOrEqual(deadlineEnds.size - 1);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-
+      // A group commits an offset only once its handler's transaction did: what the replay changed is written now.
       expect(await snapshot(orderIds, eventIds)).toEqual(before);
     } finally {
       await stop();

@@ -2,9 +2,9 @@ import type { KafkaMessage } from 'kafkajs';
 import { Pool } from 'pg';
 import { orderEventsV1 } from '@flash-sale/contracts';
 import { DeadLetterHeaders } from '@flash-sale/kafka-kit';
-import { infra, waitFor, testTopics } from '@flash-sale/testing';
-import { TopicRecorder } from './kafka-support';
-import { announcedKinds, as, OrderStatus, orderRequested, sendOrderRequested, useOrderStack } from './support';
+import { infra, testGroupPrefix, testTopics, waitFor } from '@flash-sale/testing';
+import { idOnPartitionOf, TopicRecorder } from './kafka-support';
+import { announcedKinds, as, newId, OrderStatus, orderRequested, sendOrderRequested, useOrderStack } from './support';
 
 const h = useOrderStack();
 
@@ -52,17 +52,17 @@ describe('order service: reservations become orders', () => {
     const sent = await Promise.all(Array.from({ length: 50 }, () => sendOrderRequested(h.producer, event)));
     const partition = sent[0]!.partition;
     expect(sent.every((copy) => copy.partition === partition)).toBe(true);
-    // A later order on the same partition: once it exists, every copy before it has been consumed.
-    const after = orderRequested();
+    // A later order on the same partition: once it exists, every copy before it has been consumed. Its deadline
+    // shares the event's partition of order.deadlines too: once it is heard, any second deadline would have been.
+    const after = orderRequested({ orderId: await idOnPartitionOf(testTopics.OrderDeadlines, event.orderId, newId) });
     await sendOrderRequested(h.producer, after, partition);
     await h.orders.waitForStatus(after.orderId, after.userId, OrderStatus.ORDER_STATUS_AWAITING_PAYMENT);
 
     const { rows } = await h.db.query('SELECT count(*)::int AS n FROM orders.orders WHERE id = $1', [event.orderId]);
     expect(rows[0].n).toBe(1);
     expect(await announcedKinds(h.db, event.orderId)).toEqual(['deadline']);
-    await deadlines.next(deadlineOf(after.orderId), 'the deadline of the later order');
     await deadlines.next(deadlineOf(event.orderId), 'OrderDeadline');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await deadlines.next(deadlineOf(after.orderId), 'the deadline of the later order');
     expect(deadlines.where(deadlineOf(event.orderId))).toHaveLength(1);
   });
 
@@ -111,8 +111,16 @@ describe('order service: reservations become orders', () => {
       const undecodable = letters.find((m) => header(m, DeadLetterHeaders.reason) === 'UNDECODABLE')!;
       expect(header(undecodable, DeadLetterHeaders.sourceOffset)).toBe(garbage.offset);
       expect(undecodable.value).toEqual(Buffer.from([0x0f, 0xff, 0x00]));
-      // Nothing else of ours was set aside afterwards.
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // Nothing else of ours was set aside afterwards: a poison marker behind the three, on their partition, whose
+      // dead letter shares theirs, is set aside by this file's consumer after anything of ours would have been.
+      const marker = await idOnPartitionOf(testTopics.OrderRequestedDlq, event.orderId, newId);
+      await h.producer.send(testTopics.OrderRequested, marker, Buffer.from([0x0f, 0xff, 0x00]), garbage.partition);
+      const group = `${testGroupPrefix}order.requests-and-payments`;
+      await waitFor(
+        async () =>
+          dlq.events.some((m) => m.key?.toString() === marker && header(m, DeadLetterHeaders.consumerGroup) === group),
+        { what: 'the dead letter of the marker', timeoutMs: 30_000 },
+      );
       expect(bySource(dlq.where(ours))).toHaveLength(2);
     } finally {
       await dlq.stop();
@@ -122,11 +130,33 @@ describe('order service: reservations become orders', () => {
   it('when the database refuses writes for a while, then the batch is retried with backoff and lands once, nothing skipped', async () => {
     const admin = new Pool({ connectionString: infra.adminDatabaseUrl, max: 1 });
     const events = Array.from({ length: 20 }, () => orderRequested());
-    // Every new order row now fails: the consumer's statement rolls back (a real PostgreSQL error).
-    await admin.query('ALTER TABLE orders.orders ADD CONSTRAINT test_refuse_writes CHECK (id < 0) NOT VALID');
+    // Every new order row now fails: the consumer's statement rolls back (a real PostgreSQL error). The check draws
+    // from a sequence first, which no rollback undoes: it counts the refused attempts.
+    await admin.query('CREATE SEQUENCE IF NOT EXISTS orders.test_refused_writes');
+    await admin.query(
+      `CREATE OR REPLACE FUNCTION orders.test_refuse_write() RETURNS boolean LANGUAGE sql SECURITY DEFINER
+         AS $$ SELECT nextval('orders.test_refused_writes') < 0 $$`,
+    );
+    const refused = async () =>
+      Number(
+        (
+          await admin.query(
+            'SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM orders.test_refused_writes',
+          )
+        ).rows[0].n,
+      );
+    const refusedBefore = await refused();
+    await admin.query(
+      'ALTER TABLE orders.orders ADD CONSTRAINT test_refuse_writes CHECK (orders.test_refuse_write()) NOT VALID',
+    );
     try {
-      await Promise.all(events.map((event) => sendOrderRequested(h.producer, event)));
-      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      const sent = await Promise.all(events.map((event) => sendOrderRequested(h.producer, event)));
+      // A batch is refused once per attempt, and a partition's next attempt is a retry of its refused batch: more
+      // than twice as many refusals as partitions means some batch was refused and tried again twice.
+      const partitions = new Set(sent.map(({ partition }) => partition)).size;
+      await waitFor(async () => (await refused()) - refusedBefore > 2 * partitions, {
+        what: 'a refused batch to be tried again twice',
+      });
       const ids = events.map((event) => event.orderId);
       const during = await h.db.query('SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::bigint[])', [
         ids,
@@ -134,6 +164,8 @@ describe('order service: reservations become orders', () => {
       expect(during.rows[0].n).toBe(0);
     } finally {
       await admin.query('ALTER TABLE orders.orders DROP CONSTRAINT test_refuse_writes');
+      await admin.query('DROP FUNCTION orders.test_refuse_write()');
+      await admin.query('DROP SEQUENCE orders.test_refused_writes');
       await admin.end();
     }
     for (const event of events) {

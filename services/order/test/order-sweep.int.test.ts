@@ -68,7 +68,9 @@ describe('overdue order sweep', () => {
        VALUES ($1, 1, $2, 1, 100, 'AWAITING_PAYMENT', now(), now() + interval '1 hour', now())`,
       [id, newUser()],
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // An overdue order written after it: once a sweep expired that one, a sweep has looked since.
+    const [marker] = await insertOverdue(1);
+    await waitFor(async () => (await statuses([marker!])).EXPIRED === 1, { what: 'a sweep', timeoutMs: 10_000 });
     expect(await statuses([id])).toEqual({ AWAITING_PAYMENT: 1 });
   });
 });

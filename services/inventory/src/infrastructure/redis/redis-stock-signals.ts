@@ -4,7 +4,7 @@ import type { Logger } from '@flash-sale/logging';
 import type { IdGenerator, StockSignals } from '../../application/ports';
 
 /** Repeats of the same sold-out signal closer together than this are dropped: one is enough for every gateway. */
-const SOLD_OUT_REPEAT_MS = 250;
+export const SOLD_OUT_REPEAT_MS = 250;
 
 /**
  * Publishes stock signals on Redis pub/sub, where every gateway listens. Fire and forget: a lost signal only
