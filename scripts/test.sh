@@ -28,6 +28,9 @@ finish() {
   current=""
 }
 
+step "install what is missing (system packages, Kafka's jars, shellcheck)"
+bash scripts/infra.sh install
+
 step "generate (protobuf contracts, Prisma clients)"
 npm run --silent generate
 
