@@ -24,7 +24,7 @@ step() { # name: ends the previous step (recording its time), starts this one
 finish() {
   [ -n "$current" ] || return 0
   local ms=$(($(now_ms) - started))
-  timings+=("$(printf '%-58s %6d.%01d s' "$current" $((ms / 1000)) $((ms % 1000 / 100)))")
+  timings+=("$(printf '%6d.%01d s  %s' $((ms / 1000)) $((ms % 1000 / 100)) "$current")")
   current=""
 }
 
