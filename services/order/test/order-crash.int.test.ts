@@ -49,7 +49,7 @@ async function ordersOf(promotionId: string) {
 }
 
 describe('order service killed mid-batch', () => {
-  it('when it is SIGKILLed twice while reservations pour in, then after restarts every accepted reservation has exactly one order and one OrderCreated', async () => {
+  it('when it is SIGKILLed twice while reservations pour in, then after restarts every accepted reservation has exactly one order and one deadline', async () => {
     const stock = 3_000;
     let service: ServiceProcess = await startOrderProcess();
     try {
