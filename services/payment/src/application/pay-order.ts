@@ -56,9 +56,7 @@ export class PayOrder {
     if (payment.status === 'SUCCEEDED') return this.answer(payment, await this.settle.tellOrder(payment));
     await this.claim(payment);
     const charged = this.charge(payment);
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(resolve, this.chargeWaitMs, 'waited')));
-    const outcome = await Promise.race([charged, waited]).finally(() => clearTimeout(timer));
+    const outcome = await within(charged, this.chargeWaitMs);
     if (outcome === 'waited' || outcome === 'unknown') return { payment, orderStatus: 'PAYING' };
     return this.answer(outcome.payment, outcome.orderStatus);
   }
@@ -68,9 +66,7 @@ export class PayOrder {
    * to recovery.
    */
   async drain(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise((resolve) => (timer = setTimeout(resolve, ms)));
-    await Promise.race([Promise.allSettled([...this.charging]), limit]).finally(() => clearTimeout(timer));
+    await within(Promise.allSettled([...this.charging]), ms);
   }
 
   /** This key's attempt, or a new PENDING one. */
@@ -148,4 +144,11 @@ export class PayOrder {
     // Captured, but the order could not take it (rare: the order service refunds it and says why).
     throw refusalOf({ ...payment, status: 'REFUNDED' });
   }
+}
+
+/** What `work` resolves to within `ms`, or 'waited' (the work itself goes on). */
+function within<T>(work: Promise<T>, ms: number): Promise<T | 'waited'> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<'waited'>((resolve) => (timer = setTimeout(resolve, ms, 'waited')));
+  return Promise.race([work, waited]).finally(() => clearTimeout(timer));
 }
