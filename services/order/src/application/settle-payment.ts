@@ -63,7 +63,7 @@ export class SettlePayment {
           to: 'PAID',
           change: { kind: 'PAID', paymentId: outcome.paymentId },
           patch: {
-            paidAt: outcome.result.succeeded ? outcome.result.paidAt : this.clock(),
+            paidAt: settlement.paidAt,
             paymentId: outcome.paymentId,
             paymentClaimedAt: null,
           },

@@ -148,7 +148,11 @@ export function claimDecision(order: Order | undefined, userId: string, id: stri
  * payment that holds no claim changes nothing.
  */
 export type Settlement =
-  { kind: 'PAY' } | { kind: 'RELEASE' } | { kind: 'EXPIRE' } | { kind: 'REFUND'; reason: string } | { kind: 'NONE' };
+  | { kind: 'PAY'; paidAt: Date }
+  | { kind: 'RELEASE' }
+  | { kind: 'EXPIRE' }
+  | { kind: 'REFUND'; reason: string }
+  | { kind: 'NONE' };
 
 export type PaymentResult = { succeeded: true; paidAt: Date } | { succeeded: false };
 
@@ -163,12 +167,12 @@ export function settlementFor(
     if (!holds) return { kind: 'NONE' };
     return isOverdue(order, now) ? { kind: 'EXPIRE' } : { kind: 'RELEASE' };
   }
-  if (holds) return { kind: 'PAY' };
+  if (holds) return { kind: 'PAY', paidAt: result.paidAt };
   if ((order.status === 'PAID' || order.status === 'REFUNDED') && order.paymentId === paymentId) {
     return { kind: 'NONE' };
   }
   if (order.status === 'AWAITING_PAYMENT') {
-    if (!isOverdue(order, result.paidAt)) return { kind: 'PAY' };
+    if (!isOverdue(order, result.paidAt)) return { kind: 'PAY', paidAt: result.paidAt };
     return { kind: 'REFUND', reason: 'captured after the payment deadline, without a claim on the order' };
   }
   const reason =
