@@ -123,13 +123,17 @@ done
 helm lint --strict "$INFRA_CHART" --quiet
 npx jest --selectProjects chart --runInBand
 node scripts/k8s/values-doc.js --check
-# The Envoy configuration exactly as the chart renders it, checked with Envoy's own API types.
-mkdir -p .cache/envoy
+# The Envoy configuration exactly as the chart renders it (envoy.yaml and the SDS files beside it, as mounted),
+# checked with Envoy's own API types and the front's policy, mTLS on.
+rm -rf .cache/envoy/rendered-by-chart && mkdir -p .cache/envoy/rendered-by-chart
 helm template flash-sale "$CHART" -n "$NS" -f "$CHART/ci/envoy-values.yaml" --show-only templates/envoy.yaml |
-  node -e 'const y = require("yaml"); const docs = y.parseAllDocuments(require("fs").readFileSync(0, "utf8"));
-    process.stdout.write(docs.map((d) => d.toJS()).find((o) => o && o.kind === "ConfigMap").data["envoy.yaml"]);' \
-  >.cache/envoy/rendered-by-chart.yaml
-(cd tools/envoy-check && go run . -descriptor ../../packages/contracts/descriptor/flashsale.binpb ../../.cache/envoy/rendered-by-chart.yaml)
+  node -e 'const y = require("yaml"); const fs = require("fs");
+    const docs = y.parseAllDocuments(fs.readFileSync(0, "utf8")).map((d) => d.toJS());
+    const { data } = docs.find((o) => o && o.kind === "ConfigMap");
+    for (const [name, text] of Object.entries(data)) fs.writeFileSync(process.argv[1] + "/" + name, text);' \
+  .cache/envoy/rendered-by-chart
+(cd tools/envoy-check && go run . -descriptor ../../packages/contracts/descriptor/flashsale.binpb -mtls on \
+  ../../.cache/envoy/rendered-by-chart/envoy.yaml)
 bash scripts/check-tiltfile.sh
 [ "${K8S_ONLY:-}" = checks ] && exit 0
 
