@@ -9,3 +9,4 @@ export * from './unary';
 export * from './health-client';
 export * from './shutdown-sequence';
 export * from './page-token';
+export * from './reflection';

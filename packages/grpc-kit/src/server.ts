@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@flash-sale/logging';
 import { MAX_CONNECTION_AGE_MS, SERVER_OPTIONS } from './options';
+import { addReflection } from './reflection';
 
 export interface ServiceBinding {
   /** Fully qualified name, e.g. `flashsale.order.v1.OrderService`, used for its health status. */
@@ -40,11 +39,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   health.addToServer(server);
   for (const service of options.services) server.addService(service.definition, service.implementation);
 
-  const reflection = new ReflectionService({
-    ...loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath)),
-    ...loadSync(healthProtoPath),
-  });
-  reflection.addToServer(server);
+  addReflection(server, { descriptorSets: [readFileSync(options.descriptorSetPath)], services: names });
 
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
