@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * Runs the whole mesh locally for `npm start`: the four services and the gateway as child processes (logs in
- * .infra/logs), waits until each is ready, creates a demo promotion and prints the gateway URL with tokens.
+ * .infra/logs), talking mutual TLS with the certificates scripts/infra.sh keeps in .infra/pki (MTLS_MODE=off in the
+ * environment runs them in plaintext), waits until each is ready, creates a demo promotion and prints the gateway URL
+ * with tokens.
  * Ctrl-C (or SIGTERM) stops every child gracefully and, with --stop-infra, the infrastructure too.
  */
 const { spawn, execFileSync } = require('node:child_process');
@@ -170,6 +172,7 @@ async function main() {
 The flash-sale mesh is up.
 
   gateway      ${url}   (logs: .infra/logs/*.log)
+  mTLS         ${env.MTLS_MODE === 'off' ? 'off (plaintext between the processes)' : 'on, certificates in .infra/pki (CA: .infra/pki/ca.crt)'}
   admin token  ${admin}
   buyer token  ${buyer}
   demo sale    ${promotion.id} (${promotion.title}, stock ${promotion.stock})

@@ -1,10 +1,11 @@
-import { commonEnv, env, loadConfig, z } from '@flash-sale/config';
+import { commonEnv, env, loadConfig, meshEnv, z } from '@flash-sale/config';
 
 const perSecond = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
 
 const schema = z
   .object({
     ...commonEnv,
+    ...meshEnv('gateway'),
     HTTP_HOST: env.host(),
     HTTP_PORT: env.port(8080),
     /** HS256 (a shared secret, the default) or RS256 (a public key or a JWKS file). */

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
-import { createHealthClient, isServing, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
+import { createHealthClient, isServing, meshTransport, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
 import { createApp } from './app';
 import { memoryRefusals, operationHandlers } from './api/handlers';
@@ -27,6 +27,7 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const metrics = createMetrics();
+  const transport = meshTransport(config, 'gateway', logger);
   const upstreams = new Upstreams(
     config,
     {
@@ -35,6 +36,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       resetTimeoutMs: config.CIRCUIT_RESET_MS,
     },
     metrics.upstreamEvents,
+    transport,
   );
   const addresses = {
     promotion: config.PROMOTION_ADDR,
@@ -42,7 +44,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     order: config.ORDER_ADDR,
     payment: config.PAYMENT_ADDR,
   };
-  const health = Object.entries(addresses).map(([name, address]) => [name, createHealthClient(address)] as const);
+  const health = (Object.keys(addresses) as (keyof typeof addresses)[]).map(
+    (name) => [name, createHealthClient(addresses[name], transport.client(name))] as const,
+  );
   // Commands (idempotency keys, rate limits) fail fast when Redis is away instead of queueing.
   // Auto-pipelining: the commands of many requests in one event-loop turn go out in one write.
   const redis = new Redis(config.REDIS_URL, {
@@ -119,6 +123,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       subscriber.disconnect();
       redis.disconnect();
       for (const [, client] of health) client.close();
+      transport.close();
     },
   };
 }

@@ -10,3 +10,8 @@ export * from './health-client';
 export * from './shutdown-sequence';
 export * from './page-token';
 export * from './reflection';
+export * from './access-policy';
+export * from './authorization';
+export * from './mesh-tls';
+export * from './peer';
+export * from './tls-files';

@@ -1,5 +1,5 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { createCa, issueCertificate, spiffeIdOf, uriNames } from './certificates';
+import { createCa, issueCertificate, spiffeIdOf } from './certificates';
 
 const ID = 'spiffe://flash-sale.local/ns/local/sa/flash-sale-inventory';
 
@@ -55,14 +55,5 @@ describe('createCa and issueCertificate', () => {
     const ca = await createCa({ commonName: 'test CA', days: 10 });
 
     await expect(issueCertificate({ ca, commonName: 'nobody', days: 2 })).rejects.toThrow(/SPIFFE ID, a DNS name/);
-  });
-});
-
-describe('uriNames', () => {
-  it('when Node quotes a value with a separator in it, then it is read back whole', () => {
-    expect(uriNames('DNS:a, URI:spiffe://td/ns/x/sa/y, URI:"http://h/a, b", IP Address:127.0.0.1')).toEqual([
-      'spiffe://td/ns/x/sa/y',
-      'http://h/a, b',
-    ]);
   });
 });
