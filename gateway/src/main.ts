@@ -2,7 +2,14 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
-import { createHealthClient, isServing, meshTransport, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
+import {
+  createHealthClient,
+  isServing,
+  loadAccessPolicy,
+  meshTransport,
+  runMain,
+  stopOnSignals,
+} from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
 import { createApp } from './app';
 import { memoryRefusals, operationHandlers } from './api/handlers';
@@ -120,6 +127,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     routes,
     descriptorSet: readFileSync(descriptorSetPath),
     maxMessageBytes: bytesOf(config.BODY_LIMIT),
+    // As the services do: with mTLS off the allow-list is not in force (and need not be mounted).
+    ...(config.MTLS_MODE === 'on'
+      ? { policy: { policy: loadAccessPolicy(config.ACCESS_POLICY_FILE), source: config.ACCESS_POLICY_FILE } }
+      : {}),
     upstreams,
     verify,
     limiter,

@@ -1,7 +1,8 @@
 import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
-import { addReflection, SERVER_OPTIONS } from '@flash-sale/grpc-kit';
+import { ConfigError } from '@flash-sale/config';
+import { addReflection, SERVER_OPTIONS, type AccessPolicy } from '@flash-sale/grpc-kit';
 import type { Route } from '../api/route-table';
 import type { UpstreamName } from '../upstreams';
 import { publicDescriptorSet } from './descriptors';
@@ -27,6 +28,8 @@ export interface GrpcDoorOptions extends ForwardDependencies {
   descriptorSet: Uint8Array;
   /** The largest request message accepted, in bytes (the HTTP side's body limit). */
   maxMessageBytes: number;
+  /** The mesh's allow-list (and its file, for messages): its public methods must be the door's. */
+  policy?: { policy: AccessPolicy; source: string };
 }
 
 export interface RunningGrpcDoor {
@@ -42,6 +45,8 @@ export interface RunningGrpcDoor {
  */
 export async function startGrpcDoor(options: GrpcDoorOptions): Promise<RunningGrpcDoor> {
   const credentials = doorCredentials(options.tlsDir);
+  const publicRpcs = new Set(options.routes.map((route) => route.spec.rpc));
+  if (options.policy) checkAgainstPolicy(options.policy.policy, options.policy.source, publicRpcs);
   const server = new Server({ ...SERVER_OPTIONS, 'grpc.max_receive_message_length': options.maxMessageBytes });
   const specs = new Map(options.routes.map((route) => [route.spec.rpc, route.spec]));
   const served: string[] = [];
@@ -67,7 +72,6 @@ export async function startGrpcDoor(options: GrpcDoorOptions): Promise<RunningGr
 
   const health = new HealthImplementation(Object.fromEntries(['', ...served].map((name) => [name, 'SERVING'])));
   health.addToServer(server);
-  const publicRpcs = new Set(options.routes.map((route) => route.spec.rpc));
   addReflection(server, {
     descriptorSets: [publicDescriptorSet(options.descriptorSet, (rpc) => publicRpcs.has(rpc))],
     services: served,
@@ -95,6 +99,22 @@ export async function startGrpcDoor(options: GrpcDoorOptions): Promise<RunningGr
       });
     },
   };
+}
+
+/** The door's methods and the allow-list's public ones are one set, or the gateway does not start. */
+export function checkAgainstPolicy(policy: AccessPolicy, source: string, rpcs: ReadonlySet<string>): void {
+  const listed = new Set(
+    Object.entries(policy.services).flatMap(([service, { methods }]) =>
+      Object.entries(methods)
+        .filter(([, rule]) => rule.public)
+        .map(([method]) => `${service}.${method}`),
+    ),
+  );
+  const problems = [
+    ...[...rpcs].filter((rpc) => !listed.has(rpc)).map((rpc) => `${rpc} has a google.api.http route but is not public`),
+    ...[...listed].filter((rpc) => !rpcs.has(rpc)).map((rpc) => `${rpc} is public but has no google.api.http route`),
+  ];
+  if (problems.length) throw new ConfigError(problems.map((problem) => `${source}: ${problem}`));
 }
 
 /** `16kb` (the HTTP body limit's spelling) in bytes. */
