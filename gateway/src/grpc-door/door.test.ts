@@ -11,6 +11,7 @@ import { publicDescriptorSet } from './descriptors';
 import { bytesOf, checkAgainstPolicy } from './door';
 import { peerAddress } from './forward';
 import { doorFailure } from './status';
+import { doorCredentials } from './tls';
 
 /** The leading comment of a method, from its file's SourceCodeInfo (path: service 6, index, method 2, index). */
 function commentOf(method: DescMethod): string {
@@ -102,6 +103,12 @@ describe('the door', () => {
     expect(peerAddress('127.0.0.1:51234')).toBe('127.0.0.1');
     expect(peerAddress('[::1]:51234')).toBe('::1');
     expect(peerAddress('ipv4:10.0.0.7:443')).toBe('10.0.0.7');
+  });
+
+  it('when the certificate files are missing or do not match, then the gateway does not start and says where', () => {
+    expect(() => doorCredentials('/nonexistent/front-door')).toThrow(
+      /GRPC_DOOR_TLS_DIR: \/nonexistent\/front-door: .*ENOENT/,
+    );
   });
 
   it('when the body limit is spelled as for HTTP, then the message limit is its bytes', () => {
