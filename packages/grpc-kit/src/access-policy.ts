@@ -69,11 +69,21 @@ export function loadAccessPolicy(file: string): AccessPolicy {
   return parseAccessPolicy(text, file);
 }
 
+const callerSets = new WeakMap<AccessPolicy, Map<string, ReadonlySet<MeshWorkload>>>();
+
 /** The workloads that may call `service`/`method` under `policy` (empty when nobody may, or it is not listed). */
 export function callersOf(policy: AccessPolicy, service: string, method: string): ReadonlySet<MeshWorkload> {
-  const rule = policy.services[service]?.methods[method];
-  if (!rule) return new Set();
-  return new Set([...(rule.callers ?? []), ...(rule.public ? policy.fronts : [])]);
+  // Asked on every call: each answer is worked out once per policy.
+  let known = callerSets.get(policy);
+  if (!known) callerSets.set(policy, (known = new Map()));
+  const key = `${service}/${method}`;
+  let callers = known.get(key);
+  if (!callers) {
+    const rule = policy.services[service]?.methods[method];
+    callers = new Set(rule ? [...(rule.callers ?? []), ...(rule.public ? policy.fronts : [])] : []);
+    known.set(key, callers);
+  }
+  return callers;
 }
 
 export interface ServedService {

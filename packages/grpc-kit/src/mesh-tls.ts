@@ -193,6 +193,7 @@ class MutualTls implements MeshTransport {
         resolve();
       });
     });
+    tlsServer.on('error', (error) => this.logger.error({ err: error }, 'mTLS listener error'));
     return {
       port: (tlsServer.address() as { port: number }).port,
       close: () => {

@@ -22,7 +22,7 @@ describe('createCa and issueCertificate', () => {
     expect(lifetime).toBe(2 * 86_400_000);
   });
 
-  it('when DNS names and addresses are given, then the certificate is valid for them and names no SPIFFE ID', async () => {
+  it('when DNS names and addresses are given for a server, then the certificate is valid for them, names no SPIFFE ID and cannot be a client certificate', async () => {
     const ca = await createCa({ commonName: 'test CA', days: 10 });
     const leaf = await issueCertificate({
       ca,
@@ -30,11 +30,13 @@ describe('createCa and issueCertificate', () => {
       dnsNames: ['localhost'],
       ipAddresses: ['127.0.0.1'],
       days: 2,
+      usage: 'server',
     });
 
     const cert = new X509Certificate(leaf.certPem);
     expect(cert.checkHost('localhost')).toBe('localhost');
     expect(cert.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
     expect(spiffeIdOf(leaf.certPem)).toBeUndefined();
   });
 

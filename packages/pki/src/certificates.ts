@@ -36,6 +36,8 @@ export interface IssueOptions {
   days: number;
   /** Start of validity; default a few minutes ago. A date far enough back makes an expired certificate (tests). */
   notBefore?: Date;
+  /** `both` (default): a workload's, for its server and its client ends; `server`: a server's only. */
+  usage?: 'both' | 'server';
 }
 
 /** A self-signed CA (ECDSA P-256) that may sign leaf certificates only. */
@@ -58,7 +60,7 @@ export async function createCa(options: CaOptions): Promise<CertificatePem> {
   return { certPem: certificate.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
-/** A leaf certificate (ECDSA P-256) for both ends of a TLS connection, signed by `ca`. */
+/** A leaf certificate (ECDSA P-256) signed by `ca`, for both ends of a TLS connection unless `usage` says otherwise. */
 export async function issueCertificate(options: IssueOptions): Promise<CertificatePem> {
   const names = [
     ...(options.spiffeId ? [{ type: 'url' as const, value: options.spiffeId }] : []),
@@ -82,7 +84,10 @@ export async function issueCertificate(options: IssueOptions): Promise<Certifica
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        ...(options.usage === 'server' ? [] : [x509.ExtendedKeyUsage.clientAuth]),
+      ]),
       new x509.SubjectAlternativeNameExtension(names),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCertificate),
