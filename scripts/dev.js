@@ -17,6 +17,7 @@ const secret = readFileSync(join(root, '.infra', 'jwt-secret'), 'utf8').trim();
 const env = process.env;
 const host = '127.0.0.1';
 const gatewayPort = Number(env.HTTP_PORT ?? 8080);
+const doorPort = Number(env.GRPC_DOOR_PORT ?? 8443);
 const shared = {
   REDIS_URL: env.REDIS_URL ?? `redis://${host}:${env.REDIS_PORT ?? 6379}`,
   KAFKA_BROKERS: env.KAFKA_BROKERS ?? `${host}:${env.KAFKA_PORT ?? 9092}`,
@@ -52,6 +53,7 @@ const processes = [
     entry: 'gateway/dist/main.js',
     env: {
       HTTP_PORT: gatewayPort,
+      GRPC_DOOR_PORT: doorPort,
       JWT_SECRET: secret,
       PROMOTION_ADDR: address('promotion'),
       INVENTORY_ADDR: address('inventory'),
@@ -172,6 +174,7 @@ async function main() {
 The flash-sale mesh is up.
 
   gateway      ${url}   (logs: .infra/logs/*.log)
+  gRPC door    ${host}:${doorPort}   (TLS, certificate chains to .infra/pki/ca.crt)
   mTLS         ${env.MTLS_MODE === 'off' ? 'off (plaintext between the processes)' : 'on, certificates in .infra/pki (CA: .infra/pki/ca.crt)'}
   admin token  ${admin}
   buyer token  ${buyer}
@@ -181,6 +184,8 @@ Try it:
   curl -s -X POST ${url}/v1/promotions/${promotion.id}/purchase -H "authorization: Bearer ${buyer}" \\
     -H 'content-type: application/json' -H "idempotency-key: $(cat /proc/sys/kernel/random/uuid)" -d '{"quantity":1}'
   curl -s ${url}/v1/orders -H "authorization: Bearer ${buyer}"
+  grpcurl -cacert .infra/pki/ca.crt -H "authorization: Bearer ${buyer}" ${host}:${doorPort} \\
+    flashsale.order.v1.OrderService/ListOrders
 
 More tokens: npm run token -- <user> [--admin]. Ctrl-C stops everything.`);
   const backlog = await orderBacklog().catch(() => 0);

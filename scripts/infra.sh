@@ -9,7 +9,7 @@
 #   bash scripts/infra.sh status    one line per server; exit 0 only when all three answer
 #   bash scripts/infra.sh reset     down, then delete their data (.infra/{redis,postgres,kafka})
 #   bash scripts/infra.sh install   only the install step (Debian packages, Kafka's jars), plus shellcheck for
-#                                   `npm run lint`; used by .ci/run
+#                                   `npm run lint` and grpcurl for the gRPC tests; used by .ci/run and npm test
 #   bash scripts/infra.sh verify    prove kafkajs works against the broker (scripts/verify-kafka.js)
 #
 # Idempotent and safe to run concurrently (a lock serialises runs). Debian packages come from apt (apt-get update
@@ -548,6 +548,9 @@ case "${1:-up}" in
   install)
     take_lock "$STATE/.infra.lock" 600
     install shellcheck
+    # The reflection and front-door tests drive the real grpcurl (built once into the per-user cache).
+    grpcurl=$(bash "$ROOT/scripts/ensure-grpcurl.sh") || die "could not build grpcurl (scripts/ensure-grpcurl.sh)"
+    log "grpcurl   $grpcurl"
     ;;
   up)
     take_lock "$STATE/.infra.lock" 600

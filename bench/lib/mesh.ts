@@ -75,6 +75,8 @@ export class Mesh {
       },
       gateway: {
         HTTP_PORT: String(ports.gateway),
+        // The gRPC door is not measured here; any free port, so a running `npm start` does not clash.
+        GRPC_DOOR_PORT: '0',
         JWT_SECRET: this.options.jwtSecret,
         PROMOTION_ADDR: addr(ports.promotion),
         INVENTORY_ADDR: this.options.gatewayInventoryAddr ?? addr(ports.inventory),

@@ -9,6 +9,7 @@ export * from './unary';
 export * from './health-client';
 export * from './shutdown-sequence';
 export * from './page-token';
+export * from './reflection';
 export * from './access-policy';
 export * from './authorization';
 export * from './mesh-tls';

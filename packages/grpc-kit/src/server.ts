@@ -5,12 +5,11 @@ import {
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@flash-sale/logging';
 import { plaintextTransport, type MeshTransport } from './mesh-tls';
 import { MAX_CONNECTION_AGE_MS, SERVER_OPTIONS } from './options';
+import { addReflection } from './reflection';
 
 export interface ServiceBinding {
   /** Fully qualified name, e.g. `flashsale.order.v1.OrderService`, used for its health status. */
@@ -54,11 +53,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   health.addToServer(server);
   for (const service of options.services) server.addService(service.definition, service.implementation);
 
-  const reflection = new ReflectionService({
-    ...loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath)),
-    ...loadSync(healthProtoPath),
-  });
-  reflection.addToServer(server);
+  addReflection(server, { descriptorSets: [readFileSync(options.descriptorSetPath)], services: names });
 
   const transport = options.transport ?? plaintextTransport();
   const listener = await transport.listen(server, options.host, options.port);
