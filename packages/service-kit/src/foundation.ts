@@ -6,6 +6,7 @@ import { ShutdownSequence, startGrpcServer, type ServiceBinding } from '@flash-s
 import { leaseSnowflake, type Snowflake } from '@flash-sale/ids';
 import { connectProducer, createKafka, topicNames, type TopicNames } from '@flash-sale/kafka-kit';
 import { createLogger, type Logger } from '@flash-sale/logging';
+import { servingState } from './probes';
 
 /** The variables every service's config has (see `serviceEnv` in @flash-sale/config). */
 export interface FoundationConfig {
@@ -97,6 +98,7 @@ export async function serve(
     services,
     maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE_MS,
   });
+  servingState(foundation).follow(server.health);
   foundation.shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
   return { port: server.port, stop: foundation.shutdown.run };
 }
