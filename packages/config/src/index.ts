@@ -68,6 +68,7 @@ export const commonEnv = {
 };
 
 export { z };
+export * from './mesh';
 
 /** The start of a Kafka topic or group name: Kafka's characters only, empty by default. */
 const kafkaNamePrefix = () =>
