@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueCertificate } from '../certificates';
-import { inClusterSecrets, KubernetesApiError, type SecretsApi } from './api';
+import { inClusterApi, KubernetesApiError, type KubernetesApi } from './api';
 
 interface Seen {
   method: string;
@@ -16,7 +16,7 @@ interface Seen {
 describe('inClusterSecrets', () => {
   let dir: string;
   let server: Server;
-  let api: SecretsApi;
+  let api: KubernetesApi;
   let tokenFile: string;
   const seen: Seen[] = [];
   const secrets = new Map<string, unknown>();
@@ -36,6 +36,10 @@ describe('inClusterSecrets', () => {
         seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization!, body: parsed });
         const reply = (status: number, json: unknown) =>
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(json));
+        if (req.url === '/api/v1/namespaces/shop/configmaps/fs-access-policy') {
+          return reply(200, { kind: 'ConfigMap', metadata: { name: 'fs-access-policy', uid: 'c0ffee' } });
+        }
+        if (req.url!.includes('/configmaps/')) return reply(404, { kind: 'Status', message: 'not found' });
         const name = decodeURIComponent(req.url!.split('/secrets/')[1] ?? '');
         if (name === 'forbidden') return reply(403, { kind: 'Status', message: 'secrets "forbidden" is forbidden' });
         if (req.method === 'POST') {
@@ -51,7 +55,7 @@ describe('inClusterSecrets', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    api = inClusterSecrets('shop', { host: '127.0.0.1', port, tokenFile, caFile: join(dir, 'ca.crt') });
+    api = inClusterApi('shop', { host: '127.0.0.1', port, tokenFile, caFile: join(dir, 'ca.crt') });
   });
 
   afterAll(async () => {
@@ -61,10 +65,10 @@ describe('inClusterSecrets', () => {
 
   it('when a Secret is created, read, replaced and deleted, then each call is the API path with the bearer token', async () => {
     const secret = { metadata: { name: 'fs-ca' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'eA==' } };
-    await api.create(secret);
-    expect((await api.get('fs-ca'))?.data).toEqual({ 'tls.crt': 'eA==' });
-    await api.replace({ ...secret, data: { 'tls.crt': 'eQ==' } });
-    expect(await api.remove('fs-ca')).toBe(true);
+    await api.createSecret(secret);
+    expect((await api.getSecret('fs-ca'))?.data).toEqual({ 'tls.crt': 'eA==' });
+    await api.replaceSecret({ ...secret, data: { 'tls.crt': 'eQ==' } });
+    expect(await api.deleteSecret('fs-ca')).toBe(true);
 
     expect(seen.map(({ method, url }) => `${method} ${url}`)).toEqual([
       'POST /api/v1/namespaces/shop/secrets',
@@ -76,13 +80,23 @@ describe('inClusterSecrets', () => {
     expect(new Set(seen.map((call) => call.authorization))).toEqual(new Set(['Bearer first-token']));
   });
 
-  it('when a Secret does not exist, then get gives undefined and remove false', async () => {
-    expect(await api.get('nothing')).toBeUndefined();
-    expect(await api.remove('nothing')).toBe(false);
+  it('when a Secret does not exist, then get gives undefined and delete false', async () => {
+    expect(await api.getSecret('nothing')).toBeUndefined();
+    expect(await api.deleteSecret('nothing')).toBe(false);
+  });
+
+  it('when the owner ConfigMap exists, then its reference carries its uid; while it does not, there is none', async () => {
+    expect(await api.ownerReference('ConfigMap', 'fs-access-policy')).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      name: 'fs-access-policy',
+      uid: 'c0ffee',
+    });
+    expect(await api.ownerReference('ConfigMap', 'later')).toBeUndefined();
   });
 
   it('when the API server refuses, then the error carries its status and message', async () => {
-    const error = await api.get('forbidden').catch((caught: unknown) => caught);
+    const error = await api.getSecret('forbidden').catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(KubernetesApiError);
     expect(error).toMatchObject({ status: 403 });
     expect((error as Error).message).toBe('reading Secret shop/forbidden: HTTP 403: secrets "forbidden" is forbidden');
@@ -90,7 +104,7 @@ describe('inClusterSecrets', () => {
 
   it('when kubelet rotates the token, then the next call sends the new one', async () => {
     writeFileSync(tokenFile, 'second-token');
-    await api.get('nothing');
+    await api.getSecret('nothing');
     expect(seen.at(-1)!.authorization).toBe('Bearer second-token');
   });
 
@@ -98,9 +112,9 @@ describe('inClusterSecrets', () => {
     const other = await createCa({ commonName: 'another CA', days: 2 });
     writeFileSync(join(dir, 'other.crt'), other.certPem);
     const port = (server.address() as { port: number }).port;
-    const untrusting = inClusterSecrets('shop', { host: '127.0.0.1', port, tokenFile, caFile: join(dir, 'other.crt') });
+    const untrusting = inClusterApi('shop', { host: '127.0.0.1', port, tokenFile, caFile: join(dir, 'other.crt') });
     const count = seen.length;
-    await expect(untrusting.get('fs-ca')).rejects.toThrow(/certificate/);
+    await expect(untrusting.getSecret('fs-ca')).rejects.toThrow(/certificate/);
     expect(seen.length).toBe(count);
   });
 });

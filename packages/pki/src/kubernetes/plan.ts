@@ -31,8 +31,10 @@ const certificate = z
 export const planSchema = z
   .object({
     namespace: objectName,
-    /** Labels of every Secret it writes (the release's, so they are found and removed with it). */
+    /** Labels of every Secret it writes (the release's, so they can be found). */
     labels: z.record(z.string(), z.string()).default({}),
+    /** An object of the release that owns every Secret once it exists, so they go when the release does. */
+    owner: z.object({ kind: z.literal('ConfigMap'), name: objectName }).optional(),
     ca: z.object({ secret: objectName, commonName: z.string().min(1).max(64), days: z.number().int().min(2) }),
     days: z.number().int().min(2),
     renewDays: z.number().int().min(1),

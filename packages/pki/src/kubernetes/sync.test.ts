@@ -1,10 +1,10 @@
 import { X509Certificate } from 'node:crypto';
 import { createCa, issueCertificate, spiffeIdOf } from '../certificates';
-import type { Secret, SecretsApi } from './api';
+import type { KubernetesApi, OwnerReference, Secret } from './api';
 import { secretsCommand } from './command';
 import { loadSecretsJobConfig as config } from './config';
 import { parsePlan, type Plan } from './plan';
-import { deleteSecrets, syncSecrets, type SyncEntry } from './sync';
+import { syncSecrets, type SyncEntry } from './sync';
 
 const DAY = 86_400_000;
 const id = (workload: string) => `spiffe://cluster.local/ns/shop/sa/fs-${workload}`;
@@ -22,27 +22,33 @@ const PLAN: Plan = {
 };
 
 /** Secrets in memory, with the API server's resourceVersion check; counts the writes. */
-class FakeSecrets implements SecretsApi {
+class FakeSecrets implements KubernetesApi {
   readonly store = new Map<string, Secret>();
+  /** ConfigMaps that exist, by name: their uid. */
+  readonly configMaps = new Map<string, string>();
   writes = 0;
   private version = 0;
 
-  async get(name: string) {
+  async getSecret(name: string) {
     const secret = this.store.get(name);
     return secret && structuredClone(secret);
   }
-  async create(secret: Secret) {
+  async ownerReference(kind: 'ConfigMap', name: string): Promise<OwnerReference | undefined> {
+    const uid = this.configMaps.get(name);
+    return uid ? { apiVersion: 'v1', kind, name, uid } : undefined;
+  }
+  async createSecret(secret: Secret) {
     if (this.store.has(secret.metadata.name)) throw new Error('409 already exists');
     this.put(secret);
   }
-  async replace(secret: Secret) {
+  async replaceSecret(secret: Secret) {
     const current = this.store.get(secret.metadata.name);
     if (!current || current.metadata.resourceVersion !== secret.metadata.resourceVersion)
       throw new Error('409 conflict');
     if (current.type !== secret.type) throw new Error('422 type is immutable');
     this.put(secret);
   }
-  async remove(name: string) {
+  async deleteSecret(name: string) {
     return this.store.delete(name);
   }
   text(name: string, key: string) {
@@ -107,7 +113,7 @@ describe('syncSecrets', () => {
   it('when one Secret was deleted, then only that one is issued again, by the same CA', async () => {
     const api = new FakeSecrets();
     await syncSecrets(api, PLAN);
-    await api.remove('fs-payment-tls');
+    await api.deleteSecret('fs-payment-tls');
 
     const entries = await syncSecrets(api, PLAN);
 
@@ -193,14 +199,36 @@ describe('syncSecrets', () => {
     // Once the old CA has expired, it leaves the bundle; the certificates themselves are kept.
     const afterOldExpiry = new Date(Date.now() + 201 * DAY);
     const later = await syncSecrets(api, PLAN, afterOldExpiry);
-    expect(later[0]).toEqual({ secret: 'fs-ca', action: 'updated', reason: 'the CA it replaced has expired' });
+    expect(later[0]).toEqual({ secret: 'fs-ca', action: 'updated', reason: 'new previous.crt' });
     expect(api.text('fs-ca', 'previous.crt')).toBeUndefined();
     expect(api.text('fs-payment-tls', 'ca.crt')).toBe(newCa);
   });
 
+  it('when the owner exists (after the first install), then every Secret is owned by it, and that is written once', async () => {
+    const api = new FakeSecrets();
+    const plan: Plan = { ...PLAN, owner: { kind: 'ConfigMap', name: 'fs-access-policy' } };
+    await syncSecrets(api, plan);
+    expect([...api.store.values()].every((secret) => secret.metadata.ownerReferences === undefined)).toBe(true);
+    const data = api.text('fs-inventory-tls', 'tls.crt');
+    api.configMaps.set('fs-access-policy', 'uid-1');
+
+    const entries = await syncSecrets(api, plan);
+
+    expect(entries.map((entry) => `${entry.action} ${entry.reason}`)).toEqual(Array(4).fill('updated owner'));
+    for (const secret of api.store.values()) {
+      expect(secret.metadata.ownerReferences).toEqual([
+        { apiVersion: 'v1', kind: 'ConfigMap', name: 'fs-access-policy', uid: 'uid-1' },
+      ]);
+    }
+    expect(api.text('fs-inventory-tls', 'tls.crt')).toBe(data);
+    const writes = api.writes;
+    expect((await syncSecrets(api, plan)).every((entry) => entry.action === 'kept')).toBe(true);
+    expect(api.writes).toBe(writes);
+  });
+
   it('when a Secret of the same name has another type, then it is replaced by a kubernetes.io/tls one', async () => {
     const api = new FakeSecrets();
-    await api.create({ metadata: { name: 'fs-payment-tls' }, type: 'Opaque', data: { other: 'eA==' } });
+    await api.createSecret({ metadata: { name: 'fs-payment-tls' }, type: 'Opaque', data: { other: 'eA==' } });
 
     await syncSecrets(api, PLAN);
 
@@ -218,26 +246,10 @@ describe('syncSecrets', () => {
 
     const entries = await syncSecrets(api, PLAN);
 
-    expect(entries[1]).toEqual({ secret: 'fs-inventory-tls', action: 'updated', reason: 'trust bundle' });
+    expect(entries[1]).toEqual({ secret: 'fs-inventory-tls', action: 'updated', reason: 'new ca.crt' });
     const updated = api.store.get('fs-inventory-tls')!;
     expect(updated.metadata.labels).toEqual({ team: 'payments', ...PLAN.labels });
     expect((updated.metadata as Record<string, unknown>).annotations).toEqual({ note: 'kept' });
-  });
-});
-
-describe('deleteSecrets', () => {
-  it('when the release is uninstalled, then every Secret of the plan goes, and missing ones are no error', async () => {
-    const api = new FakeSecrets();
-    await syncSecrets(api, PLAN);
-    await api.remove('fs-payment-tls');
-
-    expect(actions(await deleteSecrets(api, PLAN))).toEqual([
-      'fs-inventory-tls deleted',
-      'fs-payment-tls absent',
-      'fs-front-door-tls deleted',
-      'fs-ca deleted',
-    ]);
-    expect(api.store.size).toBe(0);
   });
 });
 

@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { createCa, issueCertificate, type CertificatePem } from '../certificates';
-import type { Secret, SecretsApi } from './api';
+import type { KubernetesApi, OwnerReference, Secret } from './api';
 import { caProblem, leafProblem } from './check';
 import type { Plan } from './plan';
 
@@ -11,7 +11,7 @@ const PREVIOUS_CA = 'previous.crt';
 
 export interface SyncEntry {
   secret: string;
-  action: 'kept' | 'issued' | 'updated' | 'deleted' | 'absent';
+  action: 'kept' | 'issued' | 'updated';
   /** Why it was issued or updated. */
   reason?: string;
 }
@@ -21,10 +21,29 @@ export interface SyncEntry {
  * leafProblem) so an upgrade changes nothing that works. A new CA reissues every certificate. Every `ca.crt` is the
  * trust bundle: the CA, plus the CA it replaced until that one expires, so that pods which have not yet reloaded
  * their new certificate (kubelet refreshes Secret volumes within about a minute) are still accepted meanwhile.
+ *
+ * Once the plan's owner exists (an object of the release, absent on the first run of an install), every Secret is
+ * owned by it, so Kubernetes deletes them when the release is uninstalled.
  */
-export async function syncSecrets(api: SecretsApi, plan: Plan, now = new Date()): Promise<SyncEntry[]> {
+export async function syncSecrets(api: KubernetesApi, plan: Plan, now = new Date()): Promise<SyncEntry[]> {
   const entries: SyncEntry[] = [];
-  const caSecret = await api.get(plan.ca.secret);
+  const owner = plan.owner ? await api.ownerReference(plan.owner.kind, plan.owner.name) : undefined;
+  /** Writes a kept certificate's Secret when anything else about it is off; says what was. */
+  const put = async (name: string, existing: Secret, data: Record<string, string>) => {
+    const changed = changedKeys(existing, data);
+    const why =
+      existing.type !== TLS
+        ? `type ${existing.type ?? 'none'}`
+        : changed.length
+          ? `new ${changed.join(', ')}`
+          : owns(existing, owner)
+            ? undefined
+            : 'owner';
+    if (why) await write(api, plan, name, existing, data, owner);
+    return why;
+  };
+
+  const caSecret = await api.getSecret(plan.ca.secret);
   const current = pairOf(caSecret);
   const problem = current ? caProblem(current, now, (plan.days + plan.renewDays) * DAY_MS) : 'missing';
   let ca: CertificatePem;
@@ -32,55 +51,37 @@ export async function syncSecrets(api: SecretsApi, plan: Plan, now = new Date())
   if (problem) {
     ca = await createCa({ commonName: plan.ca.commonName, days: plan.ca.days });
     previous = current && validCertificate(current.certPem, now) ? current.certPem : undefined;
-    await write(api, plan, plan.ca.secret, caSecret, caData(ca, previous));
+    await write(api, plan, plan.ca.secret, caSecret, caData(ca, previous), owner);
     entries.push({ secret: plan.ca.secret, action: 'issued', reason: problem });
   } else {
     ca = current!;
     previous = text(caSecret, PREVIOUS_CA);
-    if (previous !== undefined && !validCertificate(previous, now)) {
-      previous = undefined;
-      await write(api, plan, plan.ca.secret, caSecret, caData(ca, previous));
-      entries.push({ secret: plan.ca.secret, action: 'updated', reason: 'the CA it replaced has expired' });
-    } else {
-      entries.push({ secret: plan.ca.secret, action: 'kept' });
-    }
+    if (previous !== undefined && !validCertificate(previous, now)) previous = undefined;
+    const off = await put(plan.ca.secret, caSecret!, caData(ca, previous));
+    entries.push(
+      off ? { secret: plan.ca.secret, action: 'updated', reason: off } : { secret: plan.ca.secret, action: 'kept' },
+    );
   }
   const bundle = ca.certPem + (previous ?? '');
 
   for (const wanted of plan.certificates) {
-    const secret = await api.get(wanted.secret);
+    const secret = await api.getSecret(wanted.secret);
     const pair = pairOf(secret);
-    const expected = {
-      issuerPem: ca.certPem,
+    const names = {
       ...(wanted.spiffeId ? { spiffeId: wanted.spiffeId } : {}),
       ...(wanted.dnsNames ? { dnsNames: wanted.dnsNames } : {}),
     };
-    const why = pair ? leafProblem(pair, expected, now, plan.renewDays * DAY_MS) : 'missing';
+    const why = pair ? leafProblem(pair, { issuerPem: ca.certPem, ...names }, now, plan.renewDays * DAY_MS) : 'missing';
     if (why) {
-      const issued = await issueCertificate({
-        ca,
-        commonName: wanted.commonName,
-        ...(wanted.spiffeId ? { spiffeId: wanted.spiffeId } : {}),
-        ...(wanted.dnsNames ? { dnsNames: wanted.dnsNames } : {}),
-        days: plan.days,
-      });
-      await write(api, plan, wanted.secret, secret, leafData(issued, bundle));
+      const issued = await issueCertificate({ ca, commonName: wanted.commonName, ...names, days: plan.days });
+      await write(api, plan, wanted.secret, secret, leafData(issued, bundle), owner);
       entries.push({ secret: wanted.secret, action: 'issued', reason: why });
-    } else if (text(secret, 'ca.crt') !== bundle || secret!.type !== TLS) {
-      await write(api, plan, wanted.secret, secret, leafData(pair!, bundle));
-      entries.push({ secret: wanted.secret, action: 'updated', reason: 'trust bundle' });
     } else {
-      entries.push({ secret: wanted.secret, action: 'kept' });
+      const off = await put(wanted.secret, secret!, leafData(pair!, bundle));
+      entries.push(
+        off ? { secret: wanted.secret, action: 'updated', reason: off } : { secret: wanted.secret, action: 'kept' },
+      );
     }
-  }
-  return entries;
-}
-
-/** Removes every Secret of the plan (when the release is uninstalled). */
-export async function deleteSecrets(api: SecretsApi, plan: Plan): Promise<SyncEntry[]> {
-  const entries: SyncEntry[] = [];
-  for (const name of [...plan.certificates.map((certificate) => certificate.secret), plan.ca.secret]) {
-    entries.push({ secret: name, action: (await api.remove(name)) ? 'deleted' : 'absent' });
   }
   return entries;
 }
@@ -97,35 +98,52 @@ const leafData = (pair: CertificatePem, bundle: string): Record<string, string> 
   'ca.crt': bundle,
 });
 
+const encode = (data: Record<string, string>) =>
+  Object.fromEntries(Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]));
+
+/** The keys whose contents differ between a Secret and `data` (plain text), either way. */
+function changedKeys(secret: Secret, data: Record<string, string>): string[] {
+  const have = secret.data ?? {};
+  const want = encode(data);
+  return [...new Set([...Object.keys(have), ...Object.keys(want)])].filter((key) => have[key] !== want[key]).sort();
+}
+
+const owns = (secret: Secret, owner: OwnerReference | undefined) =>
+  !owner || (secret.metadata.ownerReferences ?? []).some((reference) => reference.uid === owner.uid);
+
 /** Creates or replaces a kubernetes.io/tls Secret with `data` (plain text), keeping its other metadata. */
 async function write(
-  api: SecretsApi,
+  api: KubernetesApi,
   plan: Plan,
   name: string,
   existing: Secret | undefined,
   data: Record<string, string>,
+  owner: OwnerReference | undefined,
 ): Promise<void> {
-  const encoded = Object.fromEntries(
-    Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
-  );
   // A Secret's type cannot change: one of another type is replaced by a new one.
   if (existing && existing.type !== TLS) {
-    await api.remove(name);
+    await api.deleteSecret(name);
     existing = undefined;
   }
+  const references = (existing?.metadata.ownerReferences ?? []).filter((reference) => reference.uid !== owner?.uid);
+  const ownerReferences = owner ? [...references, owner] : references;
   if (!existing) {
-    await api.create({ metadata: { name, namespace: plan.namespace, labels: plan.labels }, type: TLS, data: encoded });
+    await api.createSecret({
+      metadata: { name, labels: plan.labels, ...(ownerReferences.length ? { ownerReferences } : {}) },
+      type: TLS,
+      data: encode(data),
+    });
     return;
   }
-  // Replaced whole, so everything else it carries (annotations, owners) is sent back; field ownership is the server's.
+  // Replaced whole, so everything else it carries (annotations) is sent back; field ownership is the server's.
   const { managedFields: _managedFields, ...metadata } = existing.metadata as Secret['metadata'] & {
     managedFields?: unknown;
   };
-  await api.replace({
+  await api.replaceSecret({
     ...existing,
-    metadata: { ...metadata, name, labels: { ...metadata.labels, ...plan.labels } },
+    metadata: { ...metadata, name, labels: { ...metadata.labels, ...plan.labels }, ownerReferences },
     type: TLS,
-    data: encoded,
+    data: encode(data),
   });
 }
 
