@@ -15,6 +15,7 @@
  *      BENCH_CEILING_MS (5 s), the better window counting; the ratios use the mean of the two Express floors.
  *      The second Express floor then takes turns with the sold-out path (5 × 2 s each), for a ratio of the two
  *      that the host's drift over minutes does not skew.
+ * The processes talk mutual TLS, as everywhere; BENCH_MTLS=off runs them in plaintext, to measure what mTLS costs.
  * Writes bench/results/<date>.json, .md and .svg (throughput and latency over the sale), and with BENCH_CPU_PROF a
  * CPU profile and a flame graph (<process>.flame.svg) of each mesh process in that directory. Figures, not tests:
  * nothing here fails on a slow machine.
@@ -36,7 +37,7 @@ import {
   type Running,
 } from './lib/processes';
 import { BENCH_DATABASE, BENCH_TOPIC_PREFIX, freshDatabase } from './lib/database';
-import { addr, databaseUrl, Mesh, REDIS_URL } from './lib/mesh';
+import { addr, benchMtls, databaseUrl, Mesh, REDIS_URL } from './lib/mesh';
 import { percentiles, series } from './lib/stats';
 import { capacity, renderReport } from './lib/report';
 import { monotonicUs, writeFlameGraphs, type Window } from './lib/flame';
@@ -82,6 +83,7 @@ const PURCHASE_BODY = JSON.stringify({ quantity: 1 });
 
 // BENCH_TRACING=off runs everything without OpenTelemetry, to see what tracing costs.
 const tracing = env.BENCH_TRACING === 'off' ? [] : ['--require', '@flash-sale/observability/register'];
+const MTLS = benchMtls();
 
 function loadRunner(load: Running) {
   return (spec: LoadRun) =>
@@ -128,6 +130,7 @@ async function main() {
     nodeArgs: [...tracing, ...profile, ...extra],
     database: BENCH_DATABASE,
     topicPrefix: BENCH_TOPIC_PREFIX,
+    mtls: MTLS,
   });
   mesh.startAll();
   const load = startProcess('load', 'bench/load.ts', {});
@@ -321,6 +324,7 @@ async function main() {
         users: USERS,
         afterMs: AFTER_MS,
         ceilingMs: CEILING_MS,
+        mtls: MTLS,
         ...(STEADY_RATE ? { steadyRate: STEADY_RATE } : {}),
       },
       ceilings: {

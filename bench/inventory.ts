@@ -5,7 +5,8 @@
  *    relay, ledger consumer and reconciler running), from many concurrent clients over a few channels.
  * 2. In the same run, the same reserve Lua script called by EVALSHA straight against Redis, from this process,
  *    with the same concurrency: what Redis alone allows.
- * Prints both and their ratio, and writes JSON to bench/results/. A benchmark, not a test: nothing here fails
+ * The client calls as the mesh does, over mTLS (PrepareSale as the promotion service, Reserve as the gateway);
+ * BENCH_MTLS=off runs both ends in plaintext. Prints both and their ratio, and writes JSON to bench/results/. A benchmark, not a test: nothing here fails
  * on a slow machine.
  */
 import { spawn } from 'node:child_process';
@@ -14,11 +15,13 @@ import { join } from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { inventoryV1 } from '@flash-sale/contracts';
-import { callerMetadata, callUnary, createClient } from '@flash-sale/grpc-kit';
+import { loadConfig, meshEnv, z, type MeshWorkload } from '@flash-sale/config';
+import { callerMetadata, callUnary, createClient, meshTransport } from '@flash-sale/grpc-kit';
+import { createLogger } from '@flash-sale/logging';
 import { BENCH_DATABASE, BENCH_TOPIC_PREFIX, freshDatabase } from './lib/database';
 import { drive } from './lib/drive';
 import { measureRawEvalsha } from './lib/evalsha';
-import { databaseUrl } from './lib/mesh';
+import { benchMtls, databaseUrl } from './lib/mesh';
 import { machine } from './lib/processes';
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 10_000);
@@ -27,6 +30,15 @@ const CHANNELS = Number(process.env.BENCH_CHANNELS ?? 4);
 const USERS = 20_000;
 const PORT = Number(process.env.BENCH_INVENTORY_PORT ?? 50152);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MTLS = benchMtls();
+
+/** This process's side of the mesh as `workload`: its certificate from the local PKI (.infra/pki). */
+const transportAs = (workload: MeshWorkload) =>
+  meshTransport(
+    loadConfig(z.object(meshEnv(workload)), { MTLS_MODE: MTLS }),
+    workload,
+    createLogger({ service: 'bench', level: 'warn' }),
+  );
 
 /** The sale both runs sell from: a large stock, so every call takes the full success path of the script. */
 function sale(promotionId: string) {
@@ -60,21 +72,23 @@ async function main() {
       KAFKA_GROUP_PREFIX: `bench-${Date.now()}.`,
       KAFKA_TOPIC_PREFIX: BENCH_TOPIC_PREFIX,
       KAFKA_NEW_GROUP_START: 'end',
+      MTLS_MODE: MTLS,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const address = `127.0.0.1:${PORT}`;
+  const [gateway, promotion] = [transportAs('gateway'), transportAs('promotion')];
   const clients = Array.from({ length: CHANNELS }, (_, i) =>
-    createClient(inventoryV1.InventoryServiceClient, address, { 'grpc.channel_id': i }),
+    createClient(inventoryV1.InventoryServiceClient, address, gateway.client('inventory'), { 'grpc.channel_id': i }),
   );
+  const setup = createClient(inventoryV1.InventoryServiceClient, address, promotion.client('inventory'));
   const redis = new Redis(REDIS_URL);
   try {
-    const first = clients[0]!;
     const base = BigInt(Date.now()) * 1000n;
     const grpcSale = String(base + 1n);
     for (let attempt = 0; ; attempt += 1) {
       try {
-        await callUnary(first.prepareSale, first, sale(grpcSale), { timeoutMs: 2_000 });
+        await callUnary(setup.prepareSale, setup, sale(grpcSale), { timeoutMs: 2_000 });
         break;
       } catch (error) {
         if (attempt > 60) throw error;
@@ -105,7 +119,7 @@ async function main() {
     const report = {
       date: new Date().toISOString(),
       machine: machine(),
-      settings: { durationMs: DURATION_MS, concurrency: CONCURRENCY, channels: CHANNELS },
+      settings: { durationMs: DURATION_MS, concurrency: CONCURRENCY, channels: CHANNELS, mtls: MTLS },
       grpcReserve: grpc,
       rawEvalsha: raw,
       ratio: Number((grpc.perSecond / raw.perSecond).toFixed(3)),
@@ -122,7 +136,9 @@ async function main() {
 
 gRPC / raw = ${report.ratio}; inventory peak RSS ${report.inventoryPeakRssMb} MB; written to ${file}`);
   } finally {
-    for (const client of clients) client.close();
+    for (const client of [...clients, setup]) client.close();
+    gateway.close();
+    promotion.close();
     redis.disconnect();
     const exited = new Promise((resolve) => service.once('exit', resolve));
     service.kill('SIGTERM');

@@ -14,6 +14,8 @@ export const JWT_SECRET = `e2e-secret-${uniqueSuffix()}-0123456789`;
 
 export interface Mesh {
   url: string;
+  /** The gateway's gRPC front door (TLS, the local PKI's front-door certificate), `127.0.0.1:<port>`. */
+  door: string;
   /** The services' gRPC addresses, for a second gateway. */
   addresses: { PROMOTION_ADDR: string; INVENTORY_ADDR: string; ORDER_ADDR: string; PAYMENT_ADDR: string };
   stop(): Promise<void>;
@@ -30,6 +32,7 @@ export interface MeshOptions {
 export function gatewayEnv(addresses: Mesh['addresses'], extra: Record<string, string> = {}): Record<string, string> {
   return {
     HTTP_PORT: '0',
+    GRPC_DOOR_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JWT_SECRET,
     ...addresses,
@@ -68,6 +71,7 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const gateway = await startGateway(loadGatewayConfig(gatewayEnv(addresses, options.gateway)));
   return {
     url: `http://127.0.0.1:${gateway.port}`,
+    door: address(gateway.grpcPort),
     addresses,
     async stop() {
       await gateway.stop();

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
  * Runs the whole mesh locally for `npm start`: the four services and the gateway as child processes (logs in
- * .infra/logs), waits until each is ready, creates a demo promotion and prints the gateway URL with tokens.
+ * .infra/logs), talking mutual TLS with the certificates scripts/infra.sh keeps in .infra/pki (MTLS_MODE=off in the
+ * environment runs them in plaintext), waits until each is ready, creates a demo promotion and prints the gateway URL
+ * with tokens.
  * Ctrl-C (or SIGTERM) stops every child gracefully and, with --stop-infra, the infrastructure too.
  */
 const { spawn, execFileSync } = require('node:child_process');
@@ -15,6 +17,7 @@ const secret = readFileSync(join(root, '.infra', 'jwt-secret'), 'utf8').trim();
 const env = process.env;
 const host = '127.0.0.1';
 const gatewayPort = Number(env.HTTP_PORT ?? 8080);
+const doorPort = Number(env.GRPC_DOOR_PORT ?? 8443);
 const shared = {
   REDIS_URL: env.REDIS_URL ?? `redis://${host}:${env.REDIS_PORT ?? 6379}`,
   KAFKA_BROKERS: env.KAFKA_BROKERS ?? `${host}:${env.KAFKA_PORT ?? 9092}`,
@@ -50,6 +53,7 @@ const processes = [
     entry: 'gateway/dist/main.js',
     env: {
       HTTP_PORT: gatewayPort,
+      GRPC_DOOR_PORT: doorPort,
       JWT_SECRET: secret,
       PROMOTION_ADDR: address('promotion'),
       INVENTORY_ADDR: address('inventory'),
@@ -170,6 +174,8 @@ async function main() {
 The flash-sale mesh is up.
 
   gateway      ${url}   (logs: .infra/logs/*.log)
+  gRPC door    ${host}:${doorPort}   (TLS, certificate chains to .infra/pki/ca.crt)
+  mTLS         ${env.MTLS_MODE === 'off' ? 'off (plaintext between the processes)' : 'on, certificates in .infra/pki (CA: .infra/pki/ca.crt)'}
   admin token  ${admin}
   buyer token  ${buyer}
   demo sale    ${promotion.id} (${promotion.title}, stock ${promotion.stock})
@@ -178,6 +184,8 @@ Try it:
   curl -s -X POST ${url}/v1/promotions/${promotion.id}/purchase -H "authorization: Bearer ${buyer}" \\
     -H 'content-type: application/json' -H "idempotency-key: $(cat /proc/sys/kernel/random/uuid)" -d '{"quantity":1}'
   curl -s ${url}/v1/orders -H "authorization: Bearer ${buyer}"
+  grpcurl -cacert .infra/pki/ca.crt -H "authorization: Bearer ${buyer}" ${host}:${doorPort} \\
+    flashsale.order.v1.OrderService/ListOrders
 
 More tokens: npm run token -- <user> [--admin]. Ctrl-C stops everything.`);
   const backlog = await orderBacklog().catch(() => 0);

@@ -2,13 +2,14 @@
 # Local infrastructure for the mesh, on 127.0.0.1 only: Redis, PostgreSQL and Apache Kafka (KRaft, one node).
 #
 #   bash scripts/infra.sh up        install what is missing, start what is not answering, create the database,
-#                                   roles, schemas and topics; prints the endpoints (the default command)
+#                                   roles, schemas and topics, and the local certificates (.infra/pki); prints
+#                                   the endpoints (the default command)
 #   bash scripts/infra.sh down      stop the servers this script started (others are left alone); `down kafka`,
 #                                   `down redis` or `down postgres` stops only that one (`up` brings it back)
 #   bash scripts/infra.sh status    one line per server; exit 0 only when all three answer
 #   bash scripts/infra.sh reset     down, then delete their data (.infra/{redis,postgres,kafka})
 #   bash scripts/infra.sh install   only the install step (Debian packages, Kafka's jars), plus shellcheck for
-#                                   `npm run lint`; used by .ci/run
+#                                   `npm run lint` and grpcurl for the gRPC tests; used by .ci/run and npm test
 #   bash scripts/infra.sh verify    prove kafkajs works against the broker (scripts/verify-kafka.js)
 #
 # Idempotent and safe to run concurrently (a lock serialises runs). Debian packages come from apt (apt-get update
@@ -438,6 +439,17 @@ kafka_stop() {
   fi
 }
 
+# --- the mesh's certificates -------------------------------------------------------------------------------------
+# Every process started locally (npm start, the tests, the bench, the fault harness) talks mutual TLS with the
+# certificates in .infra/pki: a CA and one per workload, kept while valid for more than a day (packages/pki).
+pki_init() {
+  local t0 out="$STATE/pki.log"
+  t0=$(now_ms)
+  node "$ROOT/packages/pki/bin/flash-pki.js" init --dir "$ROOT/.infra/pki" >"$out" 2>&1 ||
+    { tail_log "$out"; die "could not create the local certificates in .infra/pki"; }
+  log "pki       certificates in .infra/pki checked in $(since "$t0") ($(grep -c ' issued' "$out" || true) issued)"
+}
+
 # --- helpers for all three ---------------------------------------------------------------------------------------
 wait_until() { # name, check, log file, seconds
   local name=$1 check=$2 logfile=$3 deadline=$((SECONDS + ${4:-60}))
@@ -494,6 +506,7 @@ cmd_up() {
     done
   fi
   kafka_topics
+  pki_init
   log "up in $(since "$t0")"
   endpoints
 }
@@ -535,6 +548,9 @@ case "${1:-up}" in
   install)
     take_lock "$STATE/.infra.lock" 600
     install shellcheck
+    # The reflection and front-door tests drive the real grpcurl (built once into the per-user cache).
+    grpcurl=$(bash "$ROOT/scripts/ensure-grpcurl.sh") || die "could not build grpcurl (scripts/ensure-grpcurl.sh)"
+    log "grpcurl   $grpcurl"
     ;;
   up)
     take_lock "$STATE/.infra.lock" 600
@@ -561,6 +577,6 @@ case "${1:-up}" in
     need_node
     KAFKA_BROKERS="$HOST:$KAFKA_PORT" node "$ROOT/scripts/verify-kafka.js"
     ;;
-  -h | --help | help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help | help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "usage: bash scripts/infra.sh up|down|status|reset|install|verify" ;;
 esac

@@ -22,8 +22,9 @@ const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
 const grpc = require('@grpc/grpc-js');
+const { uriNames } = require('@flash-sale/config');
 const { decodeErrorInfo } = require('@flash-sale/grpc-kit');
-const { createCa, issueCertificate, uriNames } = require('@flash-sale/pki');
+const { createCa, issueCertificate } = require('@flash-sale/pki');
 
 const { values } = parseArgs({
   options: {

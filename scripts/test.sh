@@ -28,7 +28,7 @@ finish() {
   current=""
 }
 
-step "install what is missing (system packages, Kafka's jars, shellcheck)"
+step "install what is missing (system packages, Kafka's jars, shellcheck, grpcurl)"
 bash scripts/infra.sh install
 
 step "generate (protobuf contracts, Prisma clients)"

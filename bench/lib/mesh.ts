@@ -26,6 +26,15 @@ export interface MeshOptions {
   topicPrefix: string;
   /** Extra environment per service. */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Mutual TLS between the processes (the default), or plaintext to measure what mTLS costs (BENCH_MTLS=off). */
+  mtls?: 'on' | 'off';
+}
+
+/** BENCH_MTLS=off runs a mesh in plaintext (MTLS_MODE=off), for the on/off comparison; on by default. */
+export function benchMtls(): 'on' | 'off' {
+  const mode = env.BENCH_MTLS ?? 'on';
+  if (mode !== 'on' && mode !== 'off') throw new Error(`BENCH_MTLS must be on or off, not ${mode}`);
+  return mode;
 }
 
 /**
@@ -52,6 +61,8 @@ export class Mesh {
       KAFKA_GROUP_PREFIX: this.groupPrefix,
       KAFKA_TOPIC_PREFIX: this.options.topicPrefix,
       KAFKA_NEW_GROUP_START: 'end',
+      // The certificates are the local PKI's (.infra/pki, from scripts/infra.sh up), as for `npm start`.
+      MTLS_MODE: this.options.mtls ?? 'on',
     };
     const own: Record<ServiceName, Record<string, string>> = {
       inventory: { GRPC_PORT: String(ports.inventory), DATABASE_URL: pgUrl('inventory') },
@@ -64,6 +75,8 @@ export class Mesh {
       },
       gateway: {
         HTTP_PORT: String(ports.gateway),
+        // The gRPC door is not measured here; any free port, so a running `npm start` does not clash.
+        GRPC_DOOR_PORT: '0',
         JWT_SECRET: this.options.jwtSecret,
         PROMOTION_ADDR: addr(ports.promotion),
         INVENTORY_ADDR: this.options.gatewayInventoryAddr ?? addr(ports.inventory),

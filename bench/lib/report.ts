@@ -11,7 +11,14 @@ interface Summary {
 export interface Report {
   date: string;
   machine: { cpus: number; cpuModel?: string | undefined; memoryGb: number; node: string; note: string };
-  settings: { stock: number; connections: number; users: number; steadyRate?: number | undefined };
+  settings: {
+    stock: number;
+    connections: number;
+    users: number;
+    steadyRate?: number | undefined;
+    /** Mutual TLS between the mesh's processes; reports from before it was measured have none (plaintext). */
+    mtls?: 'on' | 'off' | undefined;
+  };
   ceilings: {
     nodeHttp?: Summary | undefined;
     /** The ratios' floor: the mean rate of the two below (older reports measured it once, before the sale). */
@@ -116,7 +123,7 @@ export async function renderReport(report: Report): Promise<{ markdown: string; 
   const markdown = `## Benchmark ${report.date}
 
 Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGb} GiB, Node ${report.machine.node}; ${report.machine.note}.
-Sale: ${report.settings.stock.toLocaleString('en')} units, one per user, ${report.settings.connections} buyers sending back to back, ${report.settings.users.toLocaleString('en')} distinct users.
+Sale: ${report.settings.stock.toLocaleString('en')} units, one per user, ${report.settings.connections} buyers sending back to back, ${report.settings.users.toLocaleString('en')} distinct users; mTLS between the processes ${report.settings.mtls ?? 'off'}.
 
 | path | requests/s | p50 ms | p95 ms | p99 ms | max ms |
 | --- | --- | --- | --- | --- | --- |

@@ -302,7 +302,9 @@ describe('the allow-list (files/access-policy.yaml) and the call graph', () => {
       expect(policyEdges(rendered.objects)).not.toContain('promotion -> inventory');
       expect(addressEdges(rendered.objects)).toEqual(granted);
       const mounted = rendered.objects.find((object) => object.metadata.name === 'release-flash-sale-access-policy');
-      expect(parse((mounted as { data: Record<string, string> }).data['access-policy.yaml']!)).toEqual(changed);
+      expect(parse((mounted as unknown as { data: Record<string, string> }).data['access-policy.yaml']!)).toEqual(
+        changed,
+      );
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }

@@ -44,7 +44,8 @@ export interface GatewayDependencies {
   draining?: () => boolean;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A request id a client may choose (`X-Request-Id`); anything else is replaced by one of ours. */
+export const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Gives each request an id (the caller's `X-Request-Id` when sane) and echoes it, with the trace, in the response. */
 const requestId: RequestHandler = (req, res, next) => {

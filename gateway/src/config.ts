@@ -1,12 +1,18 @@
-import { commonEnv, env, loadConfig, z } from '@flash-sale/config';
+import { join } from 'node:path';
+import { commonEnv, env, LOCAL_PKI_DIR, loadConfig, meshEnv, z } from '@flash-sale/config';
 
 const perSecond = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
 
 const schema = z
   .object({
     ...commonEnv,
+    ...meshEnv('gateway'),
     HTTP_HOST: env.host(),
     HTTP_PORT: env.port(8080),
+    /** The gRPC front door for outside clients: gRPC over TLS on HTTP_HOST, at this port ... */
+    GRPC_DOOR_PORT: env.port(8443),
+    /** ... with the server certificate `tls.crt` and its key `tls.key` from this directory (reloaded on change). */
+    GRPC_DOOR_TLS_DIR: z.string().min(1).default(join(LOCAL_PKI_DIR, 'front-door')),
     /** HS256 (a shared secret, the default) or RS256 (a public key or a JWKS file). */
     JWT_ALGORITHM: z.enum(['HS256', 'RS256']).default('HS256'),
     JWT_SECRET: env.secret().optional(),

@@ -1,7 +1,15 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
 import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
-import { createHealthClient, isServing, runMain, stopOnSignals } from '@flash-sale/grpc-kit';
+import {
+  createHealthClient,
+  isServing,
+  loadAccessPolicy,
+  meshTransport,
+  runMain,
+  stopOnSignals,
+} from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
 import { createApp } from './app';
 import { memoryRefusals, operationHandlers } from './api/handlers';
@@ -11,7 +19,8 @@ import { loadGatewayConfig, type GatewayConfig } from './config';
 import { closeGracefully } from './http/graceful-close';
 import { RedisIdempotencyStore } from './http/idempotency';
 import { createMetrics } from './http/metrics';
-import { rateLimits } from './http/rate-limits';
+import { rateLimiter, rateLimits } from './http/rate-limits';
+import { bytesOf, startGrpcDoor } from './grpc-door/door';
 import { ReserveBatcher } from './reserve-batcher';
 import { SoldOutSet } from './sold-out-set';
 import { Upstreams } from './upstreams';
@@ -20,6 +29,8 @@ const VERSION = (require('../package.json') as { version: string }).version;
 
 export interface RunningGateway {
   port: number;
+  /** The gRPC front door's port (TLS). */
+  grpcPort: number;
   stop(): Promise<void>;
 }
 
@@ -27,6 +38,7 @@ export interface RunningGateway {
 export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
   const logger = createLogger({ service: 'gateway', level: config.LOG_LEVEL });
   const metrics = createMetrics();
+  const transport = meshTransport(config, 'gateway', logger);
   const upstreams = new Upstreams(
     config,
     {
@@ -35,6 +47,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       resetTimeoutMs: config.CIRCUIT_RESET_MS,
     },
     metrics.upstreamEvents,
+    transport,
   );
   const addresses = {
     promotion: config.PROMOTION_ADDR,
@@ -42,7 +55,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     order: config.ORDER_ADDR,
     payment: config.PAYMENT_ADDR,
   };
-  const health = Object.entries(addresses).map(([name, address]) => [name, createHealthClient(address)] as const);
+  const health = (Object.keys(addresses) as (keyof typeof addresses)[]).map(
+    (name) => [name, createHealthClient(addresses[name], transport.client(name))] as const,
+  );
   // Commands (idempotency keys, rate limits) fail fast when Redis is away instead of queueing.
   // Auto-pipelining: the commands of many requests in one event-loop turn go out in one write.
   const redis = new Redis(config.REDIS_URL, {
@@ -58,14 +73,22 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   await soldOut.follow(subscriber, logger);
   let draining = false;
   const soldOutRejected = () => metrics.soldOutRejections.inc();
+  const verify = createJwtVerifier({
+    key: await verificationKey(config),
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+    ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
+    ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
+  });
+  const routes = routeTable(meshHttpRules(descriptorSetPath));
+  const idempotency = new RedisIdempotencyStore(redis, config.IDEMPOTENCY_TTL_SECONDS);
+  const limits = {
+    perIpPerSecond: config.RATE_LIMIT_IP_PER_SECOND,
+    perUserPerSecond: config.RATE_LIMIT_USER_PER_SECOND,
+  };
+  const limiter = rateLimiter(redis, limits, logger, metrics.rateLimited);
   const app = createApp({
     logger,
-    verify: createJwtVerifier({
-      key: await verificationKey(config),
-      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
-      ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
-      ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
-    }),
+    verify,
     handlers: operationHandlers({
       upstreams,
       soldOut,
@@ -83,14 +106,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     refusals: memoryRefusals({ soldOut, soldOutRejected }),
     upstreamTimeoutMs: config.UPSTREAM_TIMEOUT_MS,
     bodyLimit: config.BODY_LIMIT,
-    routes: routeTable(meshHttpRules(descriptorSetPath)),
-    idempotency: new RedisIdempotencyStore(redis, config.IDEMPOTENCY_TTL_SECONDS),
-    rateLimits: rateLimits(
-      redis,
-      { perIpPerSecond: config.RATE_LIMIT_IP_PER_SECOND, perUserPerSecond: config.RATE_LIMIT_USER_PER_SECOND },
-      logger,
-      metrics.rateLimited,
-    ),
+    routes,
+    idempotency,
+    rateLimits: rateLimits(limiter, limits),
     metrics,
     maxInFlight: config.MAX_IN_FLIGHT,
     corsOrigins: config.CORS_ORIGINS,
@@ -102,23 +120,43 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       return { ...Object.fromEntries(results), redis: redisReady, accepting: !draining };
     },
   });
+  const door = await startGrpcDoor({
+    host: config.HTTP_HOST,
+    port: config.GRPC_DOOR_PORT,
+    tlsDir: config.GRPC_DOOR_TLS_DIR,
+    routes,
+    descriptorSet: readFileSync(descriptorSetPath),
+    maxMessageBytes: bytesOf(config.BODY_LIMIT),
+    // As the services do: with mTLS off the allow-list is not in force (and need not be mounted).
+    ...(config.MTLS_MODE === 'on'
+      ? { policy: { policy: loadAccessPolicy(config.ACCESS_POLICY_FILE), source: config.ACCESS_POLICY_FILE } }
+      : {}),
+    upstreams,
+    verify,
+    limiter,
+    idempotency,
+    timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+    logger,
+  });
+
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve(listening));
   });
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as { port: number }).port;
   logger.info({ port, upstreams: addresses }, 'gateway listening');
-
   return {
     port,
+    grpcPort: door.port,
     async stop() {
       // Readiness fails first so load balancers stop sending; every answer from now on closes its connection.
       draining = true;
-      await closeGracefully(server, config.SHUTDOWN_GRACE_MS);
+      await Promise.all([closeGracefully(server, config.SHUTDOWN_GRACE_MS), door.stop(config.SHUTDOWN_GRACE_MS)]);
       upstreams.close();
       subscriber.disconnect();
       redis.disconnect();
       for (const [, client] of health) client.close();
+      transport.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import CircuitBreaker from 'opossum';
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
-import { callerMetadata, callUnary, createClient, isServiceError } from '@flash-sale/grpc-kit';
+import { callerMetadata, callUnary, createClient, isServiceError, type MeshTransport } from '@flash-sale/grpc-kit';
 import type { Principal } from './auth/jwt';
 import type { GatewayConfig } from './config';
 import { httpProblem } from './http/problem';
@@ -64,12 +64,14 @@ export class Upstreams {
     config: Pick<GatewayConfig, 'PROMOTION_ADDR' | 'INVENTORY_ADDR' | 'ORDER_ADDR' | 'PAYMENT_ADDR'>,
     private readonly breaker: BreakerSettings,
     private readonly events: UpstreamEvents,
+    /** How the gateway reaches the services: mTLS as the gateway workload, checking each is the one it should be. */
+    transport: MeshTransport,
   ) {
     this.clients = {
-      promotion: createClient(promotionV1.PromotionServiceClient, config.PROMOTION_ADDR),
-      inventory: createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR),
-      order: createClient(orderV1.OrderServiceClient, config.ORDER_ADDR),
-      payment: createClient(paymentV1.PaymentServiceClient, config.PAYMENT_ADDR),
+      promotion: createClient(promotionV1.PromotionServiceClient, config.PROMOTION_ADDR, transport.client('promotion')),
+      inventory: createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR, transport.client('inventory')),
+      order: createClient(orderV1.OrderServiceClient, config.ORDER_ADDR, transport.client('order')),
+      payment: createClient(paymentV1.PaymentServiceClient, config.PAYMENT_ADDR, transport.client('payment')),
     };
     for (const name of Object.keys(this.clients) as UpstreamName[]) this.breakers.set(name, this.createBreaker(name));
   }

@@ -179,13 +179,17 @@ done
 helm lint --strict "$INFRA_CHART" --quiet
 npx jest --selectProjects chart --runInBand
 node scripts/k8s/values-doc.js --check
-# The Envoy configuration exactly as the chart renders it, checked with Envoy's own API types.
-mkdir -p .cache/envoy
+# The Envoy configuration exactly as the chart renders it (envoy.yaml and the SDS files beside it, as mounted),
+# checked with Envoy's own API types and the front's policy, mTLS on.
+rm -rf .cache/envoy/rendered-by-chart && mkdir -p .cache/envoy/rendered-by-chart
 helm template flash-sale "$CHART" -n "$NS" -f "$CHART/ci/envoy-values.yaml" --show-only templates/envoy.yaml |
-  node -e 'const y = require("yaml"); const docs = y.parseAllDocuments(require("fs").readFileSync(0, "utf8"));
-    process.stdout.write(docs.map((d) => d.toJS()).find((o) => o && o.kind === "ConfigMap").data["envoy.yaml"]);' \
-  >.cache/envoy/rendered-by-chart.yaml
-(cd tools/envoy-check && go run . -descriptor ../../packages/contracts/descriptor/flashsale.binpb ../../.cache/envoy/rendered-by-chart.yaml)
+  node -e 'const y = require("yaml"); const fs = require("fs");
+    const docs = y.parseAllDocuments(fs.readFileSync(0, "utf8")).map((d) => d.toJS());
+    const { data } = docs.find((o) => o && o.kind === "ConfigMap");
+    for (const [name, text] of Object.entries(data)) fs.writeFileSync(process.argv[1] + "/" + name, text);' \
+  .cache/envoy/rendered-by-chart
+(cd tools/envoy-check && go run . -descriptor ../../packages/contracts/descriptor/flashsale.binpb -mtls on \
+  ../../.cache/envoy/rendered-by-chart/envoy.yaml)
 bash scripts/check-tiltfile.sh
 [ "${K8S_ONLY:-}" = checks ] && exit 0
 
@@ -243,10 +247,11 @@ inventory=(--target flash-sale-inventory:50052 --server-id "spiffe://cluster.loc
 reserve_batch=/flashsale.inventory.v1.InventoryService/ReserveBatch
 answer=$(mesh_call no-certificate '"configMap": {"name": "mesh-ca"}' "${inventory[@]}" --method "$reserve_batch" \
   --ca /creds/ca.crt)
-expect_json "$answer" 'r.status === "UNAVAILABLE"' "no certificate: the handshake is refused"
+expect_json "$answer" 'r.status === "UNAVAILABLE"' "no certificate: the connection is refused before any call"
 answer=$(mesh_call foreign-certificate '"configMap": {"name": "mesh-ca"}' "${inventory[@]}" --method "$reserve_batch" \
   --ca /creds/ca.crt --foreign "spiffe://cluster.local/ns/$NS/sa/flash-sale-gateway")
-expect_json "$answer" 'r.status === "UNAVAILABLE"' "the gateway's identity from another CA: the handshake is refused"
+expect_json "$answer" 'r.status === "UNAVAILABLE"' \
+  "the gateway's identity from another CA: the connection is refused before any call"
 answer=$(mesh_call payment-identity '"secret": {"secretName": "flash-sale-payment-tls"}' "${inventory[@]}" \
   --method /grpc.health.v1.Health/Check --tls-dir /creds)
 expect_json "$answer" 'r.ok && r.response === "0801"' "the payment service's certificate: accepted (health SERVING)"
@@ -255,6 +260,17 @@ answer=$(mesh_call payment-identity '"secret": {"secretName": "flash-sale-paymen
 expect_json "$answer" 'r.status === "PERMISSION_DENIED" && r.reason === "CALLER_NOT_ALLOWED" && r.domain === "flashsale"' \
   "the payment service's certificate: ReserveBatch refused"
 kubectl -n "$NS" delete configmap mesh-ca >/dev/null
+# Each refusal is logged by the inventory pod that made it, with its reason, and the denied call is counted.
+inventory_selector=app.kubernetes.io/instance=flash-sale,app.kubernetes.io/component=inventory
+logs=$(kubectl -n "$NS" logs -l "$inventory_selector" --tail=-1 --max-log-requests=10)
+for reason in NO_CLIENT_CERTIFICATE UNTRUSTED_CERTIFICATE CALLER_NOT_ALLOWED; do
+  grep -q "\"reason\":\"$reason\"" <<<"$logs" || die "no inventory pod logged a refusal with reason $reason"
+done
+counted=$(for ip in $(kubectl -n "$NS" get pods -l "$inventory_selector" -o jsonpath='{.items[*].status.podIP}'); do
+  curl -fsS --max-time 5 "http://$ip:9090/metrics"
+done | grep '^grpc_server_authorization_denied_total{' | grep 'caller="payment"' | grep 'ReserveBatch' || true)
+[ -n "$counted" ] || die "no inventory pod counted the payment service's refused ReserveBatch"
+log "refusals logged with their reasons; counted: $counted"
 
 step "Snowflake worker ids: one lease per running service pod, all different"
 # Each service leases its worker id in Redis under flashsale:snowflake-worker:<id>, held by <service>:<pod>:<token>.

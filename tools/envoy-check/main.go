@@ -5,7 +5,12 @@
 // cluster, every JWT rule a defined provider, and the gRPC-JSON transcoder's services exist, with HTTP
 // annotations, in the descriptor set the transcoder will load.
 //
-//	go run . -descriptor ../../packages/contracts/descriptor/flashsale.binpb envoy.yaml
+// It then checks the front's security policy (policy.go, tls.go): only public methods (those with a google.api.http
+// annotation) are routable, no protected route lets a request through without a valid token, the client's own
+// identity headers are removed, and with mTLS on every upstream presents Envoy's certificate and pins the service's
+// SPIFFE ID. SDS files the configuration names are read from beside it, where the chart mounts them.
+//
+//	go run . -descriptor ../../packages/contracts/descriptor/flashsale.binpb [-mtls on|off] envoy.yaml
 package main
 
 import (
@@ -13,15 +18,16 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_json_transcoder/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/health_check/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
-	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	annotations "google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -37,12 +43,13 @@ type validator interface{ ValidateAll() error }
 
 func main() {
 	descriptor := flag.String("descriptor", "", "the FileDescriptorSet the transcoder loads (checked for its services)")
+	mtls := flag.String("mtls", "on", "on: every upstream must use mTLS; off: the user's own mesh encrypts, upstreams are plaintext")
 	flag.Parse()
-	if flag.NArg() != 1 || *descriptor == "" {
-		fmt.Fprintln(os.Stderr, "usage: envoy-check -descriptor flashsale.binpb envoy.yaml")
+	if flag.NArg() != 1 || *descriptor == "" || (*mtls != "on" && *mtls != "off") {
+		fmt.Fprintln(os.Stderr, "usage: envoy-check -descriptor flashsale.binpb [-mtls on|off] envoy.yaml")
 		os.Exit(2)
 	}
-	problems, err := check(flag.Arg(0), *descriptor)
+	problems, err := check(flag.Arg(0), *descriptor, *mtls == "on")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "envoy-check: %v\n", err)
 		os.Exit(1)
@@ -54,7 +61,7 @@ func main() {
 	fmt.Printf("envoy-check: %s is valid\n", flag.Arg(0))
 }
 
-func check(configPath, descriptorPath string) ([]string, error) {
+func check(configPath, descriptorPath string, mtls bool) ([]string, error) {
 	raw, err := os.ReadFile(configPath)
 	if err != nil {
 		return nil, err
@@ -67,7 +74,13 @@ func check(configPath, descriptorPath string) ([]string, error) {
 	if err := protojson.Unmarshal(asJSON, bootstrap); err != nil {
 		return nil, fmt.Errorf("%s does not parse as an Envoy v3 Bootstrap: %w", configPath, err)
 	}
-	c := &checker{clusters: map[string]bool{}, services: map[string]bool{}}
+	c := &checker{
+		clusters: map[string]bool{},
+		services: map[string]bool{},
+		methods:  map[string]method{},
+		dir:      filepath.Dir(configPath),
+		secrets:  map[string]*tlsv3.Secret{},
+	}
 	for _, cluster := range bootstrap.GetStaticResources().GetClusters() {
 		c.clusters[cluster.GetName()] = true
 	}
@@ -78,6 +91,8 @@ func check(configPath, descriptorPath string) ([]string, error) {
 	if !c.sawTranscoder {
 		c.problems = append(c.problems, "no grpc_json_transcoder filter")
 	}
+	c.checkPolicy(bootstrap)
+	c.checkUpstreamTLS(bootstrap, mtls)
 	sort.Strings(c.problems)
 	return c.problems, nil
 }
@@ -85,8 +100,21 @@ func check(configPath, descriptorPath string) ([]string, error) {
 type checker struct {
 	problems      []string
 	clusters      map[string]bool
-	services      map[string]bool // service name -> has google.api.http annotations
+	services      map[string]bool   // service name -> has google.api.http annotations
+	methods       map[string]method // gRPC path (/service/Method) -> the method
 	sawTranscoder bool
+	dir           string                   // the configuration's directory, where its SDS files sit
+	secrets       map[string]*tlsv3.Secret // SDS files already read, by path
+}
+
+// method is one RPC of the descriptor set: public when it carries a google.api.http annotation.
+type method struct {
+	public    bool
+	httpPaths []string // the annotation's path templates, additional bindings included
+}
+
+func (c *checker) problem(format string, args ...any) {
+	c.problems = append(c.problems, fmt.Sprintf(format, args...))
 }
 
 // walk checks msg and everything inside it. Envoy's generated ValidateAll covers a message and the messages embedded
@@ -219,10 +247,13 @@ func (c *checker) loadServices(path string) error {
 			annotated := false
 			methods := service.Methods()
 			for j := 0; j < methods.Len(); j++ {
+				m := method{}
 				options, _ := methods.Get(j).Options().(*descriptorpb.MethodOptions)
 				if options != nil && proto.HasExtension(options, annotations.E_Http) {
-					annotated = true
+					annotated, m.public = true, true
+					m.httpPaths = httpPaths(proto.GetExtension(options, annotations.E_Http).(*annotations.HttpRule))
 				}
+				c.methods[fmt.Sprintf("/%s/%s", service.FullName(), methods.Get(j).Name())] = m
 			}
 			c.services[string(service.FullName())] = annotated
 		}

@@ -1,14 +1,15 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from '@flash-sale/config';
 import type { Logger } from '@flash-sale/logging';
-import { fingerprint, type Claim, type IdempotencyStore, type StoredResponse } from '../http/idempotency';
+import { fingerprint, type IdempotencyStore, type StoredResponse } from '../http/idempotency';
+import { idempotentCall, NOT_REPLAYED } from '../http/idempotent-call';
 import { problemOf } from '../http/error-handler';
 import { httpProblem } from '../http/problem';
 import { parse } from '../http/validation';
 import type { RateLimits } from '../http/rate-limits';
 import type { AuthMiddleware } from '../routes/auth-middleware';
 import { scopeOf, stateOf } from '../routes/context';
-import type { Handler, MemoryRefusal, OperationInput, OperationResult } from './handlers';
+import type { Handler, MemoryRefusal, OperationInput } from './handlers';
 import { idempotencyKey as keySchema } from './schemas';
 import { expressPath, type Route } from './route-table';
 
@@ -26,17 +27,6 @@ export interface ApiRouterDependencies {
 
 const none = z.object({}).strict();
 const ACCESS = { public: 'optional', user: 'user', admin: 'admin' } as const;
-/** Outcomes that may turn out differently on a later try with the same key: never replayed. */
-const NOT_REPLAYED = new Set([
-  'SOLD_OUT',
-  'INSUFFICIENT_STOCK',
-  'SALE_NOT_ACTIVE',
-  'PURCHASE_LIMIT_REACHED',
-  'RATE_LIMITED',
-  'OVERLOADED',
-  // Another payment holds the order; if it fails, this key may pay.
-  'ORDER_BEING_PAID',
-]);
 
 /** One Express route per operation, at the method and path its gRPC method's annotation declares. */
 export function apiRouter({
@@ -72,77 +62,36 @@ export function apiRouter({
         throw error;
       }
       if (!spec.idempotent) return send(req, res, await handle(input));
-      const key = `${input.scope.principal!.userId}:${spec.operationId}:${input.idempotencyKey}`;
-      const print = fingerprint(method, req.path, input.body);
-      // A refusal known now (the sale is sold out) reads the key instead of taking it: one Redis call, no write.
-      // It is not counted against the user's rate limit either: counting would cost as much as answering, and the
-      // answer is a refusal all the same (the per-address limit still applies).
       const refuse = refusals[spec.rpc]?.(input);
-      const claim = refuse
-        ? await idempotency.peek(key, print)
-        : await claimWithin(
-            rateLimits.checkUser(req),
-            () => idempotency.claim(key, print),
-            () =>
-              idempotency
-                .release(key)
-                .catch((failure: unknown) =>
-                  logger.warn({ err: failure, key }, 'idempotency key not released after 429'),
-                ),
-          );
-      if (claim.kind === 'mismatch') {
-        throw httpProblem(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
-      }
-      if (claim.kind === 'replay') {
-        res.set('Idempotent-Replayed', 'true');
-        return send(req, res, claim.response);
-      }
-      if (refuse) {
-        const refusal = refuse();
-        return send(req, res, { status: refusal.status, body: refusal, problem: true });
-      }
-      let response: OperationResult;
-      try {
-        response = await handle(input);
-      } catch (error) {
-        // A definite refusal (402, 404, 409 ...) is the answer to this key; a failure that may pass is not.
-        // Answered without waiting for Redis, as a success is: a retry that overtakes the release or the stored
-        // refusal finds the key in flight and goes to the upstream, which answers the same or better.
-        const refusal = problemOf(error);
-        const settled =
-          refusal.status >= 500 || NOT_REPLAYED.has(refusal.code)
-            ? idempotency.release(key)
-            : idempotency.complete(key, print, { status: refusal.status, body: refusal, problem: true });
-        settled.catch((failure: unknown) => logger.warn({ err: failure, key }, 'idempotency key not settled'));
-        throw error;
-      }
-      // Answered first: a retry that arrives before the response is stored finds the key in flight and goes to
-      // the upstream, which is idempotent by the same key and answers the same.
-      send(req, res, response);
-      if (response.provisional) await idempotency.release(key);
-      else await idempotency.complete(key, print, response);
+      await idempotentCall(idempotency, logger, {
+        key: `${input.scope.principal!.userId}:${spec.operationId}:${input.idempotencyKey}`,
+        print: fingerprint(method, req.path, input.body),
+        ...(refuse
+          ? {
+              refuse: () => {
+                const refusal = refuse();
+                return { status: refusal.status, body: refusal, problem: true };
+              },
+            }
+          : {}),
+        limit: () => rateLimits.checkUser(req),
+        run: async () => {
+          const response = await handle(input);
+          return { response, ...(response.provisional ? { provisional: true } : {}) };
+        },
+        refusal: (error) => {
+          const refusal = problemOf(error);
+          if (refusal.status >= 500 || NOT_REPLAYED.has(refusal.code)) return undefined;
+          return { status: refusal.status, body: refusal, problem: true };
+        },
+        answer: (response, replayed) => {
+          if (replayed) res.set('Idempotent-Replayed', 'true');
+          send(req, res, response);
+        },
+      });
     });
   }
   return router;
-}
-
-/**
- * Claims an idempotency key while the rate limit is checked. A refused request gives up a key it took, so that the
- * same key works once the limit allows (best effort: `release` logs its own failure; an unreleased claim lapses,
- * and a retry that finds it in flight goes ahead anyway).
- */
-async function claimWithin(
-  limit: Promise<void>,
-  claim: () => Promise<Claim>,
-  release: () => Promise<void>,
-): Promise<Claim> {
-  const [limited, claimed] = await Promise.allSettled([limit, claim()]);
-  if (limited.status === 'rejected') {
-    if (claimed.status === 'fulfilled' && claimed.value.kind === 'new') await release();
-    throw limited.reason;
-  }
-  if (claimed.status === 'rejected') throw claimed.reason;
-  return claimed.value;
 }
 
 function send(req: Request, res: Response, { status, body, location, problem }: StoredResponse): void {
@@ -152,7 +101,8 @@ function send(req: Request, res: Response, { status, body, location, problem }: 
   res.json({ ...(body as object), instance: req.path, requestId: stateOf(req).requestId });
 }
 
-function requireIdempotencyKey(header: Request['headers'][string]): string {
+/** The idempotency key a call must carry (the `Idempotency-Key` header on HTTP), checked as the API says. */
+export function requireIdempotencyKey(header: Request['headers'][string]): string {
   if (header === undefined) {
     throw httpProblem(400, 'IDEMPOTENCY_KEY_REQUIRED', 'the Idempotency-Key header is required', {
       errors: [{ field: 'Idempotency-Key', message: 'required' }],

@@ -24,21 +24,30 @@ export interface RateLimits {
   checkUser(req: Request): Promise<void>;
 }
 
+/** The same limits by key, for any transport: each call counts once and rejects with the 429 problem when over. */
+export interface RateLimiter {
+  /** One request from this client address. */
+  ip(address: string): Promise<void>;
+  /** One request from this authenticated user. */
+  user(userId: string): Promise<void>;
+}
+
 const pass: RequestHandler = (_req, _res, next) => next();
+const unlimited = async () => undefined;
 
 /**
  * Rate limits held in Redis (rate-limiter-flexible), so every gateway replica counts against the same budget.
  * When Redis does not answer, an in-memory limiter of the same size takes over in each replica (the library's
  * insurance limiter) rather than letting everything through or refusing everything.
  */
-export function rateLimits(
+export function rateLimiter(
   redis: Redis,
   settings: RateLimitSettings,
   logger: Logger,
   limited: (scope: 'ip' | 'user') => void,
-): RateLimits {
-  const limiter = (scope: 'ip' | 'user', points: number): ((req: Request) => Promise<void>) | undefined => {
-    if (points === 0) return undefined;
+): RateLimiter {
+  const limiter = (scope: 'ip' | 'user', points: number): ((key: string) => Promise<void>) => {
+    if (points === 0) return unlimited;
     const store = new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: `flashsale:gateway:rate:${scope}`,
@@ -46,9 +55,7 @@ export function rateLimits(
       duration: 1,
       insuranceLimiter: new RateLimiterMemory({ points, duration: 1 }),
     });
-    return async (req) => {
-      const key = scope === 'ip' ? (req.ip ?? 'unknown') : stateOf(req).principal?.userId;
-      if (key === undefined) return;
+    return async (key) => {
       try {
         await store.consume(key);
       } catch (rejection) {
@@ -68,17 +75,25 @@ export function rateLimits(
       }
     };
   };
+  return { ip: limiter('ip', settings.perIpPerSecond), user: limiter('user', settings.perUserPerSecond) };
+}
+
+/** The limits as Express middleware: by `req.ip` (the peer, or the first proxy hop Express trusts) and by user. */
+export function rateLimits(limiter: RateLimiter, settings: RateLimitSettings): RateLimits {
+  const byIp = async (req: Request) => limiter.ip(req.ip ?? 'unknown');
+  const byUser = async (req: Request) => {
+    const userId = stateOf(req).principal?.userId;
+    if (userId !== undefined) await limiter.user(userId);
+  };
   const middleware =
     (check: (req: Request) => Promise<void>): RequestHandler =>
     async (req, _res, next) => {
       await check(req);
       next();
     };
-  const ip = limiter('ip', settings.perIpPerSecond);
-  const user = limiter('user', settings.perUserPerSecond);
   return {
-    ip: ip ? middleware(ip) : pass,
-    user: user ? middleware(user) : pass,
-    checkUser: user ?? (async () => undefined),
+    ip: settings.perIpPerSecond ? middleware(byIp) : pass,
+    user: settings.perUserPerSecond ? middleware(byUser) : pass,
+    checkUser: settings.perUserPerSecond ? byUser : unlimited,
   };
 }

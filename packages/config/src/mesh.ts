@@ -37,6 +37,28 @@ export function workloadOf(naming: SpiffeNaming, spiffeId: string): MeshWorkload
   return isMeshWorkload(name) ? name : undefined;
 }
 
+/** The URI entries of a certificate's subject alternative names as Node prints them (`subjectAltName`, `subjectaltname`). */
+export function uriNames(subjectAltName: string): string[] {
+  const found: string[] = [];
+  // Node quotes a value that holds a separator (JSON style), so a name can never be split or forged by one.
+  const entry = /(?:^|, )URI:("(?:[^"\\]|\\.)*"|[^,]*)/g;
+  for (const match of subjectAltName.matchAll(entry)) {
+    const value = match[1]!;
+    found.push(value.startsWith('"') ? (JSON.parse(value) as string) : value);
+  }
+  return found;
+}
+
+/**
+ * The SPIFFE ID in a certificate's subject alternative names: its one `spiffe://` URI. Undefined when there is none;
+ * an error when there are several (an X.509 SVID has exactly one).
+ */
+export function spiffeIdIn(subjectAltName: string | undefined): string | undefined {
+  const ids = uriNames(subjectAltName ?? '').filter((uri) => uri.startsWith('spiffe://'));
+  if (ids.length > 1) throw new Error(`the certificate names ${ids.length} SPIFFE IDs; a workload has one`);
+  return ids[0];
+}
+
 const REPO = join(__dirname, '..', '..', '..');
 
 /** The development PKI that `flash-pki init` keeps (scripts/infra.sh up runs it): `<dir>/<workload>/tls.*`. */

@@ -11,6 +11,9 @@ export * as paymentEventsV1 from './gen/flashsale/payment/v1/events';
 /** The FileDescriptorSet of every proto (with imports), for server reflection and transcoding. */
 export const descriptorSetPath = join(__dirname, '..', 'descriptor', 'flashsale.binpb');
 
+/** The FileDescriptorSet of the gRPC protos every server implements besides ours: health and reflection. */
+export const grpcDescriptorSetPath = join(__dirname, '..', 'descriptor', 'grpc.binpb');
+
 /** Fully qualified names of the mesh's gRPC services. */
 export const SERVICE_NAMES = [
   'flashsale.promotion.v1.PromotionService',

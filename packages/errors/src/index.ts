@@ -35,7 +35,8 @@ export const precondition = (code: string, message: string, details?: Record<str
   new DomainError('precondition', code, message, details);
 export const unavailable = (code: string, message: string, details?: Record<string, string>) =>
   new DomainError('unavailable', code, message, details);
-export const permissionDenied = (code: string, message: string) => new DomainError('permission_denied', code, message);
+export const permissionDenied = (code: string, message: string, details?: Record<string, string>) =>
+  new DomainError('permission_denied', code, message, details);
 export const unauthenticated = (code: string, message: string) => new DomainError('unauthenticated', code, message);
 
 export const isDomainError = (error: unknown): error is DomainError => error instanceof DomainError;

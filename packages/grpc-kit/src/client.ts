@@ -1,27 +1,32 @@
 import {
-  credentials,
   Metadata,
   type CallOptions,
+  type ChannelCredentials,
   type ChannelOptions,
   type Client,
   type ClientUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
+import type { ClientTransport } from './mesh-tls';
 import { CLIENT_OPTIONS } from './options';
 
 type ClientConstructor<C extends Client> = new (
   address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
+  creds: ChannelCredentials,
   options?: ChannelOptions,
 ) => C;
 
-/** One channel per upstream, created once and reused for every call. */
+/**
+ * One channel per upstream, created once and reused for every call. `transport` says how to reach it: the
+ * process's MeshTransport gives mTLS that checks the upstream is the workload it should be (`client(workload)`).
+ */
 export function createClient<C extends Client>(
   Ctor: ClientConstructor<C>,
   address: string,
+  transport: ClientTransport,
   options: ChannelOptions = {},
 ): C {
-  return new Ctor(address, credentials.createInsecure(), { ...CLIENT_OPTIONS, ...options });
+  return new Ctor(address, transport.credentials, { ...CLIENT_OPTIONS, ...transport.options, ...options });
 }
 
 export type UnaryMethod<Req, Res> = (

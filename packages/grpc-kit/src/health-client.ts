@@ -1,6 +1,7 @@
-import { credentials, loadPackageDefinition, type Client, type ServiceError } from '@grpc/grpc-js';
+import { loadPackageDefinition, type ChannelCredentials, type Client, type ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath } from 'grpc-health-check';
+import type { ClientTransport } from './mesh-tls';
 import { CLIENT_OPTIONS } from './options';
 
 type HealthClient = Client & {
@@ -10,11 +11,7 @@ type HealthClient = Client & {
     callback: (error: ServiceError | null, response: { status: string }) => void,
   ): void;
 };
-type HealthClientConstructor = new (
-  address: string,
-  creds: ReturnType<typeof credentials.createInsecure>,
-  options: object,
-) => HealthClient;
+type HealthClientConstructor = new (address: string, creds: ChannelCredentials, options: object) => HealthClient;
 
 let constructor: HealthClientConstructor | undefined;
 
@@ -29,8 +26,8 @@ function healthClientConstructor(): HealthClientConstructor {
 }
 
 /** A `grpc.health.v1.Health` client for one address, e.g. for readiness checks of upstreams. */
-export function createHealthClient(address: string): HealthClient {
-  return new (healthClientConstructor())(address, credentials.createInsecure(), CLIENT_OPTIONS);
+export function createHealthClient(address: string, transport: ClientTransport): HealthClient {
+  return new (healthClientConstructor())(address, transport.credentials, { ...CLIENT_OPTIONS, ...transport.options });
 }
 
 /** True when the server answers SERVING for `service` ('' = the whole server) within `timeoutMs`. */

@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
-import { loadFileDescriptorSetFromBuffer, loadSync } from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import {
+  Server,
+  type ServerInterceptor,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@flash-sale/logging';
+import { plaintextTransport, type MeshTransport } from './mesh-tls';
 import { MAX_CONNECTION_AGE_MS, SERVER_OPTIONS } from './options';
+import { addReflection } from './reflection';
 
 export interface ServiceBinding {
   /** Fully qualified name, e.g. `flashsale.order.v1.OrderService`, used for its health status. */
@@ -22,6 +27,10 @@ export interface GrpcServerOptions {
   logger: Logger;
   /** Each client connection is asked to reconnect after this long (0: never); default MAX_CONNECTION_AGE_MS. */
   maxConnectionAgeMs?: number;
+  /** How connections are accepted: mutual TLS or plaintext (the default, for tests of the server alone). */
+  transport?: MeshTransport;
+  /** Run on every call before its handler (the allow-list, see authorizationInterceptor). */
+  interceptors?: ServerInterceptor[];
 }
 
 export interface RunningGrpcServer {
@@ -34,31 +43,30 @@ export interface RunningGrpcServer {
 /** Starts a gRPC server with our services, `grpc.health.v1.Health` and server reflection. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
   const maxAgeMs = options.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS;
-  const server = new Server({ ...SERVER_OPTIONS, ...(maxAgeMs > 0 ? { 'grpc.max_connection_age_ms': maxAgeMs } : {}) });
+  const server = new Server({
+    ...SERVER_OPTIONS,
+    ...(maxAgeMs > 0 ? { 'grpc.max_connection_age_ms': maxAgeMs } : {}),
+    interceptors: options.interceptors ?? [],
+  });
   const names = options.services.map((service) => service.name);
   const health = new HealthImplementation(Object.fromEntries(['', ...names].map((name) => [name, 'NOT_SERVING'])));
   health.addToServer(server);
   for (const service of options.services) server.addService(service.definition, service.implementation);
 
-  const reflection = new ReflectionService({
-    ...loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath)),
-    ...loadSync(healthProtoPath),
-  });
-  reflection.addToServer(server);
+  addReflection(server, { descriptorSets: [readFileSync(options.descriptorSetPath)], services: names });
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
+  const transport = options.transport ?? plaintextTransport();
+  const listener = await transport.listen(server, options.host, options.port);
+  const port = listener.port;
   for (const name of ['', ...names]) health.setStatus(name, 'SERVING');
-  options.logger.info({ port, services: names }, 'grpc server listening');
+  options.logger.info({ port, services: names, mtls: transport.mode }, 'grpc server listening');
 
   return {
     port,
     health,
     async shutdown(graceMs) {
       for (const name of ['', ...names]) health.setStatus(name, 'NOT_SERVING');
+      listener.close();
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           options.logger.warn({ graceMs }, 'grace period over; cancelling in-flight grpc calls');

@@ -10,6 +10,7 @@ import {
   createClient,
   createHealthClient,
   isServing,
+  plaintextTransport,
   readFailure,
   startGrpcServer,
   unary,
@@ -17,6 +18,8 @@ import {
 } from '../src';
 
 const logger = createLogger({ service: 'grpc-kit-test', level: 'silent' });
+/** These tests are of the server itself, over plaintext (test/mtls.int.test.ts covers mutual TLS). */
+const plaintext = plaintextTransport().client('inventory');
 const reflectionProto = join(
   require.resolve('@grpc/reflection'),
   '..',
@@ -94,7 +97,7 @@ async function freePort(): Promise<number> {
 describe('the gRPC client kit', () => {
   it('when an upstream is not up yet, then fail-fast calls get UNAVAILABLE at once, and a call that waits for it gets the answer once it is up', async () => {
     const port = await freePort();
-    const client = createClient(inventoryV1.InventoryServiceClient, `127.0.0.1:${port}`);
+    const client = createClient(inventoryV1.InventoryServiceClient, `127.0.0.1:${port}`, plaintext);
     const ask = (waitForReady: boolean, timeoutMs: number) =>
       callUnary(client.getStock, client, { promotionId: '42' }, { timeoutMs, waitForReady }).then(
         () => undefined,
@@ -133,7 +136,11 @@ describe('the gRPC client kit across several servers', () => {
   it('when the address resolves to several servers, then calls are spread over all of them, not held on one', async () => {
     const [a, b] = await Promise.all([startStub(0), startStub(0)]);
     // As a headless Service's name resolves to its ready pods.
-    const client = createClient(inventoryV1.InventoryServiceClient, `ipv4:127.0.0.1:${a.port},127.0.0.1:${b.port}`);
+    const client = createClient(
+      inventoryV1.InventoryServiceClient,
+      `ipv4:127.0.0.1:${a.port},127.0.0.1:${b.port}`,
+      plaintext,
+    );
     try {
       for (let i = 0; i < 20; i += 1) expect(await askStock(client)).toBe(status.NOT_FOUND);
       // Both take a share (exact halves once both connections are up; the first calls may find one still connecting).
@@ -160,6 +167,7 @@ describe('the gRPC client kit across several servers', () => {
     const client = createClient(
       inventoryV1.InventoryServiceClient,
       `127.0.0.1:${(relay.address() as AddressInfo).port}`,
+      plaintext,
     );
     const outcomes: Record<string, number> = {};
     try {
@@ -221,7 +229,7 @@ describe('the gRPC server kit', () => {
   });
 
   it('when health is checked, then the server and its service are SERVING', async () => {
-    const health = createHealthClient(address);
+    const health = createHealthClient(address, plaintext);
     expect(await isServing(health)).toBe(true);
     expect(await isServing(health, 'flashsale.inventory.v1.InventoryService')).toBe(true);
     expect(await isServing(health, 'no.such.Service')).toBe(false);
@@ -229,7 +237,7 @@ describe('the gRPC server kit', () => {
   });
 
   it('when a handler throws a domain error, then the client gets its status, message and ErrorInfo reason', async () => {
-    const client = createClient(inventoryV1.InventoryServiceClient, address);
+    const client = createClient(inventoryV1.InventoryServiceClient, address, plaintext);
     const failure = await callUnary(
       client.getStock,
       client,
@@ -248,7 +256,7 @@ describe('the gRPC server kit', () => {
   });
 
   it('when a handler fails unexpectedly, then the client sees INTERNAL with no internals', async () => {
-    const client = createClient(inventoryV1.InventoryServiceClient, address);
+    const client = createClient(inventoryV1.InventoryServiceClient, address, plaintext);
     const failure = await callUnary(client.reserve, client, inventoryV1.ReserveRequest.fromPartial({}), {
       timeoutMs: 2_000,
     }).then(

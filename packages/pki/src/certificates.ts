@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { randomBytes, webcrypto, X509Certificate as NodeCertificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { spiffeIdIn } from '@flash-sale/config';
 
 type X509Crypto = Parameters<typeof x509.cryptoProvider.set>[0];
 x509.cryptoProvider.set(webcrypto as unknown as X509Crypto);
@@ -35,6 +36,8 @@ export interface IssueOptions {
   days: number;
   /** Start of validity; default a few minutes ago. A date far enough back makes an expired certificate (tests). */
   notBefore?: Date;
+  /** `both` (default): a workload's, for its server and its client ends; `server`: a server's only. */
+  usage?: 'both' | 'server';
 }
 
 /** A self-signed CA (ECDSA P-256) that may sign leaf certificates only. */
@@ -57,7 +60,7 @@ export async function createCa(options: CaOptions): Promise<CertificatePem> {
   return { certPem: certificate.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
-/** A leaf certificate (ECDSA P-256) for both ends of a TLS connection, signed by `ca`. */
+/** A leaf certificate (ECDSA P-256) signed by `ca`, for both ends of a TLS connection unless `usage` says otherwise. */
 export async function issueCertificate(options: IssueOptions): Promise<CertificatePem> {
   const names = [
     ...(options.spiffeId ? [{ type: 'url' as const, value: options.spiffeId }] : []),
@@ -81,7 +84,10 @@ export async function issueCertificate(options: IssueOptions): Promise<Certifica
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        ...(options.usage === 'server' ? [] : [x509.ExtendedKeyUsage.clientAuth]),
+      ]),
       new x509.SubjectAlternativeNameExtension(names),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(caCertificate),
@@ -90,26 +96,9 @@ export async function issueCertificate(options: IssueOptions): Promise<Certifica
   return { certPem: certificate.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
-/**
- * The SPIFFE ID a certificate names: its one `spiffe://` URI SAN. Undefined when it has none; an error when it has
- * several (the SPIFFE X.509-SVID rules allow exactly one).
- */
+/** The SPIFFE ID a certificate names (see spiffeIdIn); undefined when it names none. */
 export function spiffeIdOf(certPem: string | Buffer): string | undefined {
-  const names = new NodeCertificate(certPem).subjectAltName;
-  const ids = uriNames(names ?? '').filter((uri) => uri.startsWith('spiffe://'));
-  if (ids.length > 1) throw new Error(`the certificate names ${ids.length} SPIFFE IDs; a workload has one`);
-  return ids[0];
-}
-
-/** The URI entries of Node's `subjectAltName` text (values with separators in them come JSON-quoted). */
-export function uriNames(subjectAltName: string): string[] {
-  const found: string[] = [];
-  const entry = /(?:^|, )URI:("(?:[^"\\]|\\.)*"|[^,]*)/g;
-  for (const match of subjectAltName.matchAll(entry)) {
-    const value = match[1]!;
-    found.push(value.startsWith('"') ? (JSON.parse(value) as string) : value);
-  }
-  return found;
+  return spiffeIdIn(new NodeCertificate(certPem).subjectAltName);
 }
 
 function generateKeys(): Promise<webcrypto.CryptoKeyPair> {

@@ -1,3 +1,3 @@
-export { createCa, issueCertificate, spiffeIdOf, uriNames, type CertificatePem } from './certificates';
+export { createCa, issueCertificate, spiffeIdOf, type CertificatePem } from './certificates';
 export type { CaOptions, IssueOptions } from './certificates';
 export { FRONT_DOOR, initPki, type InitEntry, type InitOptions } from './local-pki';

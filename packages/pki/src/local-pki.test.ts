@@ -33,6 +33,8 @@ describe('initPki', () => {
     const door = new X509Certificate(read(dir, 'front-door/tls.crt'));
     expect(door.checkHost('localhost')).toBe('localhost');
     expect(door.checkIP('127.0.0.1')).toBe('127.0.0.1');
+    // A server's certificate: no SPIFFE ID, and not usable to call a workload.
+    expect(door.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
   });
 
   it('when run again, then every valid certificate is kept as it is', async () => {

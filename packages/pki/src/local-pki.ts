@@ -11,6 +11,8 @@ const FRONT_DOOR_DNS = ['localhost'];
 const FRONT_DOOR_IPS = ['127.0.0.1'];
 
 const DAY_MS = 86_400_000;
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 export interface InitOptions {
   dir: string;
@@ -56,7 +58,8 @@ export async function initPki(options: InitOptions): Promise<InitEntry[]> {
     }
     const leaves = [
       ...MESH_WORKLOADS.map((workload) => ({ name: workload, spiffeId: spiffeIdFor(naming, workload) })),
-      { name: FRONT_DOOR, dnsNames: FRONT_DOOR_DNS, ipAddresses: FRONT_DOOR_IPS },
+      // A server's certificate only: it names no workload, and cannot be used to call one.
+      { name: FRONT_DOOR, dnsNames: FRONT_DOOR_DNS, ipAddresses: FRONT_DOOR_IPS, usage: 'server' as const },
     ];
     for (const leaf of leaves) {
       const folder = join(dir, leaf.name);
@@ -83,6 +86,7 @@ interface Expected {
   spiffeId?: string;
   dnsNames?: readonly string[];
   ipAddresses?: readonly string[];
+  usage?: 'both' | 'server';
 }
 
 /** Why a certificate must be issued again, or undefined when it may be kept. */
@@ -102,6 +106,13 @@ function problemOf(pair: CertificatePem, now: Date, expected: Expected): string 
   }
   if (expected.spiffeId !== undefined && spiffeIdOf(pair.certPem) !== expected.spiffeId) {
     return `does not name ${expected.spiffeId}`;
+  }
+  if (expected.issuer) {
+    const usages = certificate.keyUsage ?? [];
+    const client = usages.includes(CLIENT_AUTH);
+    if (!usages.includes(SERVER_AUTH)) return 'not for servers';
+    if (expected.usage === 'server' && client) return 'usable as a client certificate';
+    if (expected.usage !== 'server' && !client) return 'not for clients';
   }
   for (const name of expected.dnsNames ?? []) if (!certificate.checkHost(name)) return `does not name ${name}`;
   for (const ip of expected.ipAddresses ?? []) if (!certificate.checkIP(ip)) return `does not name ${ip}`;

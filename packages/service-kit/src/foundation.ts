@@ -2,14 +2,26 @@ import { Redis, type RedisOptions } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import { descriptorSetPath } from '@flash-sale/contracts';
 import { applyMigrations, parseDatabaseUrl, type DbConnection } from '@flash-sale/db';
-import { ShutdownSequence, startGrpcServer, type ServiceBinding } from '@flash-sale/grpc-kit';
+import type { MeshConfig, MeshWorkload } from '@flash-sale/config';
+import {
+  authorizationInterceptor,
+  checkServedServices,
+  loadAccessPolicy,
+  meshTransport,
+  ShutdownSequence,
+  startGrpcServer,
+  type AccessPolicy,
+  type MeshTransport,
+  type ServiceBinding,
+} from '@flash-sale/grpc-kit';
 import { leaseSnowflake, type Snowflake } from '@flash-sale/ids';
 import { connectProducer, createKafka, topicNames, type TopicNames } from '@flash-sale/kafka-kit';
 import { createLogger, type Logger } from '@flash-sale/logging';
+import { Counter, type Registry } from 'prom-client';
 import { servingState } from './probes';
 
-/** The variables every service's config has (see `serviceEnv` in @flash-sale/config). */
-export interface FoundationConfig {
+/** The variables every service's config has (see `serviceEnv` and `meshEnv` in @flash-sale/config). */
+export interface FoundationConfig extends MeshConfig {
   LOG_LEVEL: string;
   DATABASE_URL: string;
   MIGRATE_ON_START: boolean;
@@ -21,10 +33,16 @@ export interface FoundationConfig {
   SHUTDOWN_GRACE_MS: number;
 }
 
-/** What every service starts with: its logger, its database migrated, Redis, a Snowflake generator, a stop list. */
+/**
+ * What every service starts with: its logger, its mesh transport (mTLS with its certificate, or plaintext) and the
+ * allow-list it enforces, its database migrated, Redis, a Snowflake generator, a stop list.
+ */
 export interface Foundation {
-  name: string;
+  name: MeshWorkload;
   logger: Logger;
+  transport: MeshTransport;
+  /** The allow-list; none with MTLS_MODE=off (nothing is authorized then). */
+  policy?: AccessPolicy;
   connection: DbConnection;
   redis: Redis;
   ids: Snowflake;
@@ -37,26 +55,30 @@ export interface RunningService {
 }
 
 /**
- * The start-up steps shared by every composition root, in order: logger, migrations (unless the deployment runs
- * them as a Job), Redis, and a Snowflake worker id leased in Redis. Each step registers its own shutdown.
+ * The start-up steps shared by every composition root, in order: logger, the certificates and the allow-list (so a
+ * missing file fails at once), migrations (unless the deployment runs them as a Job), Redis, and a Snowflake worker
+ * id leased in Redis. Each step registers its own shutdown.
  */
 export async function startFoundation(
-  name: string,
+  name: MeshWorkload,
   config: FoundationConfig,
   migrationsDir: string,
   redisOptions: RedisOptions = {},
 ): Promise<Foundation> {
   const logger = createLogger({ service: name, level: config.LOG_LEVEL });
+  const policy = config.MTLS_MODE === 'on' ? loadAccessPolicy(config.ACCESS_POLICY_FILE) : undefined;
+  const transport = meshTransport(config, name, logger);
+  const shutdown = new ShutdownSequence(logger);
+  shutdown.add('certificate reloads', () => transport.close());
   const connection = parseDatabaseUrl(config.DATABASE_URL);
   if (config.MIGRATE_ON_START) await applyMigrations({ migrationsDir, connection, logger });
-  const shutdown = new ShutdownSequence(logger);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, ...redisOptions });
   shutdown.add('redis', () => redis.disconnect());
   const { ids, lease } = await leaseSnowflake(redis, `${name}:${config.POD_NAME}`, (workerId) =>
     logger.error({ workerId }, 'Snowflake worker lease lost; ids fail until a free one is leased again'),
   );
   shutdown.add('worker lease', () => lease.release());
-  return { name, logger, connection, redis, ids, shutdown };
+  return { name, logger, transport, ...(policy ? { policy } : {}), connection, redis, ids, shutdown };
 }
 
 /** What `connectKafka` reads from a service's configuration. */
@@ -84,19 +106,38 @@ export async function connectKafka(
   return { kafka, producer, topics: topicNames(config.KAFKA_TOPIC_PREFIX) };
 }
 
-/** Starts serving gRPC last, so the server's shutdown (stop taking work) runs first. */
+/**
+ * Starts serving gRPC last, so the server's shutdown (stop taking work) runs first. With mTLS, every call is checked
+ * against the allow-list before its handler runs; refusals are counted in `registry` (the service's metrics).
+ */
 export async function serve(
   foundation: Foundation,
   config: FoundationConfig,
   services: ServiceBinding[],
+  registry?: Registry,
 ): Promise<RunningService> {
+  const { logger, policy, transport } = foundation;
+  const interceptors = [];
+  if (policy) {
+    checkServedServices(policy, config.ACCESS_POLICY_FILE, foundation.name, services);
+    const denied = new Counter({
+      name: 'grpc_server_authorization_denied_total',
+      help: 'gRPC calls refused by the allow-list, by method, reason and calling workload (unknown: none of the mesh)',
+      labelNames: ['method', 'reason', 'caller'] as const,
+      registers: registry ? [registry] : [],
+    });
+    interceptors.push(authorizationInterceptor(policy, transport, logger, (denial) => denied.inc(denial)));
+    logger.info({ policy: config.ACCESS_POLICY_FILE }, 'gRPC calls are authorized by the allow-list');
+  }
   const server = await startGrpcServer({
     host: config.GRPC_HOST,
     port: config.GRPC_PORT,
     descriptorSetPath,
-    logger: foundation.logger,
+    logger,
     services,
     maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE_MS,
+    transport,
+    interceptors,
   });
   servingState(foundation).follow(server.health);
   foundation.shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));

@@ -1,8 +1,9 @@
-import { commonEnv, databaseUrl, env, loadConfig, serviceEnv, z } from '@flash-sale/config';
+import { commonEnv, databaseUrl, env, loadConfig, meshEnv, serviceEnv, z } from '@flash-sale/config';
 
 const schema = z.object({
   ...commonEnv,
   ...serviceEnv,
+  ...meshEnv('inventory'),
   GRPC_PORT: env.port(50052),
   DATABASE_URL: databaseUrl('postgresql://inventory:inventory@127.0.0.1:5432/flashsale?schema=inventory'),
   /** Outbox entries read by a relay that then went quiet for this long are taken over by another. */

@@ -132,11 +132,16 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   });
   reconciler.start();
   shutdown.add('reconciler', reconciler.stop);
-  return serve(foundation, config, [
-    {
-      name: 'flashsale.inventory.v1.InventoryService',
-      definition: inventoryV1.InventoryServiceService,
-      implementation: inventoryHandlers(useCases, logger),
-    },
-  ]);
+  return serve(
+    foundation,
+    config,
+    [
+      {
+        name: 'flashsale.inventory.v1.InventoryService',
+        definition: inventoryV1.InventoryServiceService,
+        implementation: inventoryHandlers(useCases, logger),
+      },
+    ],
+    registry,
+  );
 }

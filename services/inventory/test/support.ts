@@ -6,8 +6,8 @@ import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { Client as PgClient } from 'pg';
 import { inventoryV1 } from '@flash-sale/contracts';
-import { callerMetadata, callUnary, createClient, readFailure, type CallFailure } from '@flash-sale/grpc-kit';
-import { infra, serviceEnv } from '@flash-sale/testing';
+import { callerMetadata, callUnary, readFailure, type CallFailure } from '@flash-sale/grpc-kit';
+import { infra, meshClient, serviceEnv } from '@flash-sale/testing';
 import { loadInventoryConfig } from '../src/config';
 import { saleKeys } from '../src/domain/sale-keys';
 import { startInventoryService } from '../src/service';
@@ -20,10 +20,15 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** Boots the real inventory service on a free port, plus a client and a Redis connection for assertions. */
+/**
+ * Boots the real inventory service on a free port, plus a client (each method called as the workload the allow-list
+ * names, over mTLS unless `MTLS_MODE: 'off'` is given) and a Redis connection for assertions.
+ */
 export async function startInventory(extraEnv: Record<string, string> = {}): Promise<Harness> {
   const service = await startInventoryService(loadInventoryConfig(serviceEnv('inventory', extraEnv)));
-  const client = createClient(inventoryV1.InventoryServiceClient, `127.0.0.1:${service.port}`);
+  const client = meshClient(inventoryV1.InventoryServiceClient, `127.0.0.1:${service.port}`, {
+    mtls: extraEnv.MTLS_MODE === 'off' ? 'off' : 'on',
+  });
   const redis = new Redis(infra.redisUrl);
   return {
     client,

@@ -1,8 +1,9 @@
-import { commonEnv, databaseUrl, env, loadConfig, serviceEnv, z } from '@flash-sale/config';
+import { commonEnv, databaseUrl, env, loadConfig, meshEnv, serviceEnv, z } from '@flash-sale/config';
 
 const schema = z.object({
   ...commonEnv,
   ...serviceEnv,
+  ...meshEnv('order'),
   GRPC_PORT: env.port(50053),
   DATABASE_URL: databaseUrl('postgresql://orders:orders@127.0.0.1:5432/flashsale?schema=orders'),
   INVENTORY_ADDR: z.string().min(1).default('127.0.0.1:50052'),

@@ -29,7 +29,7 @@ import { TimerAlarm } from './infrastructure/timer-alarm';
 /** The order service's composition root. */
 export async function startOrderService(config: OrderConfig): Promise<RunningService> {
   const foundation = await startFoundation('order', config, join(__dirname, '..', 'prisma', 'migrations'));
-  const { logger, ids, shutdown, connection } = foundation;
+  const { logger, ids, shutdown, connection, transport } = foundation;
   const { adapter, sql } = createDatabase(config.DATABASE_URL, {
     max: config.DATABASE_POOL_SIZE,
     onConnectionError: lostConnection(logger),
@@ -37,7 +37,11 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer, topics } = await connectKafka(foundation, config);
-  const inventoryClient = createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR);
+  const inventoryClient = createClient(
+    inventoryV1.InventoryServiceClient,
+    config.INVENTORY_ADDR,
+    transport.client('inventory'),
+  );
   shutdown.add('inventory client', () => inventoryClient.close());
 
   const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
@@ -106,11 +110,16 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     alarm?.stop();
     await sweep.stop();
   });
-  return serve(foundation, config, [
-    {
-      name: 'flashsale.order.v1.OrderService',
-      definition: orderV1.OrderServiceService,
-      implementation: orderHandlers(useCases, logger),
-    },
-  ]);
+  return serve(
+    foundation,
+    config,
+    [
+      {
+        name: 'flashsale.order.v1.OrderService',
+        definition: orderV1.OrderServiceService,
+        implementation: orderHandlers(useCases, logger),
+      },
+    ],
+    registry,
+  );
 }

@@ -5,10 +5,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from '@flash-sale/testing';
+import { meshClient, waitFor } from '@flash-sale/testing';
 import { call, getStock, newSale, reserve, runPool, type InventoryClient } from '../../inventory/test/support';
 import { inventoryV1 } from '@flash-sale/contracts';
-import { createClient } from '@flash-sale/grpc-kit';
 import { as, database, orderApi, startOrderStack, type OrderApi, type OrderStack } from './support';
 
 const infra = (...args: string[]) =>
@@ -26,7 +25,7 @@ beforeAll(async () => {
   // While the broker is away a purchase waits for Kafka this long before it is accepted from Redis alone.
   stack = await startOrderStack({ KAFKA_SESSION_TIMEOUT_MS: '6000' }, { RESERVE_DURABLE_WAIT_MS: '200' });
   orders = orderApi(stack.orderAddress);
-  inventory = createClient(inventoryV1.InventoryServiceClient, stack.inventoryAddress);
+  inventory = meshClient(inventoryV1.InventoryServiceClient, stack.inventoryAddress);
 });
 
 afterAll(async () => {

@@ -6,8 +6,8 @@
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { Pool } from 'pg';
 import { inventoryEventsV1, orderEventsV1, orderV1, paymentEventsV1 } from '@flash-sale/contracts';
-import { callerMetadata, callUnary, createClient, readFailure, type CallFailure } from '@flash-sale/grpc-kit';
-import { infra, serviceEnv, waitFor, testTopics } from '@flash-sale/testing';
+import { callerMetadata, callUnary, readFailure, type CallFailure } from '@flash-sale/grpc-kit';
+import { infra, meshClient, serviceEnv, waitFor, testTopics } from '@flash-sale/testing';
 import { loadInventoryConfig } from '../../inventory/src/config';
 import { startInventoryService } from '../../inventory/src/service';
 import { loadOrderConfig } from '../src/config';
@@ -61,9 +61,9 @@ export async function startOrderStack(
 const S = orderV1.OrderStatus;
 export const OrderStatus = S;
 
-/** The order service's gRPC API, one call per method, as a given caller. */
+/** The order service's gRPC API, one call per method, as a given caller (through the gateway's identity). */
 export function orderApi(orderAddress: string) {
-  const client = createClient(orderV1.OrderServiceClient, orderAddress);
+  const client = meshClient(orderV1.OrderServiceClient, orderAddress);
   const settings = (metadata: Metadata) => ({ timeoutMs: 5_000, metadata });
   const api = {
     get: (orderId: string, metadata: Metadata) =>

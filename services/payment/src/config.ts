@@ -1,4 +1,4 @@
-import { commonEnv, databaseUrl, env, loadConfig, serviceEnv, z } from '@flash-sale/config';
+import { commonEnv, databaseUrl, env, loadConfig, meshEnv, serviceEnv, z } from '@flash-sale/config';
 
 /** A claim commits in the order service within this or never (its CLAIM_MAX_MS). */
 const ORDER_CLAIM_BOUND_MS = 5_000;
@@ -7,6 +7,8 @@ const schema = z
   .object({
     ...commonEnv,
     ...serviceEnv,
+    ...meshEnv('payment'),
+    ...meshEnv('payment'),
     GRPC_PORT: env.port(50054),
     DATABASE_URL: databaseUrl('postgresql://payment:payment@127.0.0.1:5432/flashsale?schema=payment'),
     ORDER_ADDR: z.string().min(1).default('127.0.0.1:50053'),

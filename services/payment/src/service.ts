@@ -30,12 +30,12 @@ const RECOVERY_BATCH = 100;
 /** The payment service's composition root. */
 export async function startPaymentService(config: PaymentConfig): Promise<RunningService> {
   const foundation = await startFoundation('payment', config, join(__dirname, '..', 'prisma', 'migrations'));
-  const { logger, ids, shutdown, connection } = foundation;
+  const { logger, ids, shutdown, connection, transport } = foundation;
   const { adapter, sql } = createDatabase(config.DATABASE_URL, { onConnectionError: lostConnection(logger) });
   const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer, topics } = await connectKafka(foundation, config);
-  const orderClient = createClient(orderV1.OrderServiceClient, config.ORDER_ADDR);
+  const orderClient = createClient(orderV1.OrderServiceClient, config.ORDER_ADDR, transport.client('order'));
   shutdown.add('order client', () => orderClient.close());
 
   const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
@@ -79,11 +79,16 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
   shutdown.add('pending payment recovery', recovery.stop);
   // Charges still running when the service stops get their outcome recorded (bounded by the provider's timeout).
   shutdown.add('charges in flight', () => pay.drain(config.SHUTDOWN_GRACE_MS));
-  return serve(foundation, config, [
-    {
-      name: 'flashsale.payment.v1.PaymentService',
-      definition: paymentV1.PaymentServiceService,
-      implementation: paymentHandlers({ pay, payments }, logger),
-    },
-  ]);
+  return serve(
+    foundation,
+    config,
+    [
+      {
+        name: 'flashsale.payment.v1.PaymentService',
+        definition: paymentV1.PaymentServiceService,
+        implementation: paymentHandlers({ pay, payments }, logger),
+      },
+    ],
+    registry,
+  );
 }

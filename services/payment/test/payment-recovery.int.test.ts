@@ -6,9 +6,9 @@
  */
 import { status } from '@grpc/grpc-js';
 import { orderV1, paymentV1 } from '@flash-sale/contracts';
-import { callUnary, createClient } from '@flash-sale/grpc-kit';
+import { callUnary } from '@flash-sale/grpc-kit';
 import type { RunningService } from '@flash-sale/service-kit';
-import { serviceEnv, waitFor } from '@flash-sale/testing';
+import { meshClient, serviceEnv, waitFor } from '@flash-sale/testing';
 import {
   address,
   announcedKinds,
@@ -46,8 +46,8 @@ beforeAll(async () => {
       }),
     ),
   );
-  client = createClient(paymentV1.PaymentServiceClient, address(payment.port));
-  orderClient = createClient(orderV1.OrderServiceClient, h.stack.orderAddress);
+  client = meshClient(paymentV1.PaymentServiceClient, address(payment.port));
+  orderClient = meshClient(orderV1.OrderServiceClient, h.stack.orderAddress);
 });
 
 afterAll(async () => {
@@ -91,8 +91,8 @@ async function strandedAttempt(order: { orderId: string; userId: string; amountC
   const { order: claimed } = await callUnary(
     orderClient.claimPayment,
     orderClient,
-    { orderId: order.orderId, paymentId: id },
-    { timeoutMs: 5_000, metadata: as(order.userId) },
+    { orderId: order.orderId, paymentId: id, userId: order.userId },
+    { timeoutMs: 5_000 },
   );
   expect(claimed).toMatchObject({ status: OrderStatus.ORDER_STATUS_PAYING, paymentId: id });
   return id;

@@ -1,8 +1,9 @@
-import { commonEnv, databaseUrl, env, loadConfig, serviceEnv, z } from '@flash-sale/config';
+import { commonEnv, databaseUrl, env, loadConfig, meshEnv, serviceEnv, z } from '@flash-sale/config';
 
 const schema = z.object({
   ...commonEnv,
   ...serviceEnv,
+  ...meshEnv('promotion'),
   GRPC_PORT: env.port(50051),
   DATABASE_URL: databaseUrl('postgresql://promotion:promotion@127.0.0.1:5432/flashsale?schema=promotion'),
   INVENTORY_ADDR: z.string().min(1).default('127.0.0.1:50052'),

@@ -3,7 +3,7 @@ import { inventoryV1, promotionV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
 import { createClient } from '@flash-sale/grpc-kit';
 import { PumpLoop } from '@flash-sale/kafka-kit';
-import { lostConnection, serve, startFoundation, type RunningService } from '@flash-sale/service-kit';
+import { lostConnection, serve, startFoundation, startMetrics, type RunningService } from '@flash-sale/service-kit';
 import { promotionHandlers } from './api/promotion-handlers';
 import { CreatePromotion } from './application/create-promotion';
 import { PreheatPromotion } from './application/preheat-promotion';
@@ -17,12 +17,16 @@ import { PrismaPromotionRepository } from './infrastructure/prisma-promotion-rep
 /** The promotion service's composition root. */
 export async function startPromotionService(config: PromotionConfig): Promise<RunningService> {
   const foundation = await startFoundation('promotion', config, join(__dirname, '..', 'prisma', 'migrations'));
-  const { logger, ids, shutdown } = foundation;
+  const { logger, ids, shutdown, transport } = foundation;
   const prisma = new PrismaClient({
     adapter: createPrismaAdapter(config.DATABASE_URL, { onConnectionError: lostConnection(logger) }),
   });
   shutdown.add('postgres', () => prisma.$disconnect());
-  const inventoryClient = createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR);
+  const inventoryClient = createClient(
+    inventoryV1.InventoryServiceClient,
+    config.INVENTORY_ADDR,
+    transport.client('inventory'),
+  );
   shutdown.add('inventory client', () => inventoryClient.close());
 
   const promotions = new PrismaPromotionRepository(prisma);
@@ -44,11 +48,17 @@ export async function startPromotionService(config: PromotionConfig): Promise<Ru
   );
   scheduler.start();
   shutdown.add('preheat scheduler', scheduler.stop);
-  return serve(foundation, config, [
-    {
-      name: 'flashsale.promotion.v1.PromotionService',
-      definition: promotionV1.PromotionServiceService,
-      implementation: promotionHandlers(useCases, logger),
-    },
-  ]);
+  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
+  return serve(
+    foundation,
+    config,
+    [
+      {
+        name: 'flashsale.promotion.v1.PromotionService',
+        definition: promotionV1.PromotionServiceService,
+        implementation: promotionHandlers(useCases, logger),
+      },
+    ],
+    registry,
+  );
 }

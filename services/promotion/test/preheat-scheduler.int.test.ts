@@ -1,8 +1,8 @@
 import { Metadata } from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import { promotionV1 } from '@flash-sale/contracts';
-import { callerMetadata, callUnary, createClient } from '@flash-sale/grpc-kit';
-import { infra, serviceEnv, waitFor } from '@flash-sale/testing';
+import { callerMetadata, callUnary } from '@flash-sale/grpc-kit';
+import { infra, meshClient, serviceEnv, waitFor } from '@flash-sale/testing';
 import type { RunningService } from '@flash-sale/service-kit';
 import { loadInventoryConfig } from '../../inventory/src/config';
 import { saleKeys } from '../../inventory/src/domain/sale-keys';
@@ -26,7 +26,7 @@ beforeAll(async () => {
       }),
     ),
   );
-  client = createClient(promotionV1.PromotionServiceClient, `127.0.0.1:${promotion.port}`);
+  client = meshClient(promotionV1.PromotionServiceClient, `127.0.0.1:${promotion.port}`);
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { uriNames, type CertificatePem } from '../certificates';
+import { uriNames } from '@flash-sale/config';
+import type { CertificatePem } from '../certificates';
 
 /** What a workload or front-door certificate must be, to be kept. */
 export interface LeafExpectation {
@@ -9,7 +10,12 @@ export interface LeafExpectation {
   spiffeId?: string;
   /** Exactly these DNS SANs (any order). */
   dnsNames?: readonly string[];
+  /** `both`: a workload's, for its server and client ends; `server`: a server's only (it names no workload). */
+  usage: 'both' | 'server';
 }
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 /** Why a CA must be replaced, or undefined: it must outlive by `minRemainingMs` any certificate issued now. */
 export function caProblem(pair: CertificatePem, now: Date, minRemainingMs: number): string | undefined {
@@ -20,8 +26,8 @@ export function caProblem(pair: CertificatePem, now: Date, minRemainingMs: numbe
 
 /**
  * Why a leaf certificate must be issued again, or undefined when it may be kept: unreadable, not matching its key,
- * expiring within `renewBeforeMs`, signed by another CA, or naming other identities than expected (a renamed
- * release, another trust domain, other DNS names).
+ * expiring within `renewBeforeMs`, signed by another CA, naming other identities than expected (a renamed release,
+ * another trust domain, other DNS names), or for other uses.
  */
 export function leafProblem(
   pair: CertificatePem,
@@ -39,6 +45,11 @@ export function leafProblem(
   if (!sameSet(uris, wantedUris)) return `names ${uris.join(' ') || 'no URI'}, not ${wantedUris.join(' ') || 'none'}`;
   const dns = [...names.matchAll(/(?:^|, )DNS:([^,]*)/g)].map((match) => match[1]!);
   if (!sameSet(dns, expected.dnsNames ?? [])) return `names the DNS names ${dns.join(' ') || '(none)'}`;
+  const usages = certificate.keyUsage ?? [];
+  if (!usages.includes(SERVER_AUTH)) return 'not for servers';
+  const client = usages.includes(CLIENT_AUTH);
+  if (expected.usage === 'server' && client) return 'usable as a client certificate';
+  if (expected.usage === 'both' && !client) return 'not for clients';
   return undefined;
 }
 

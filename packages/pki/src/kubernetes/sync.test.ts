@@ -92,9 +92,12 @@ describe('syncSecrets', () => {
       expect(api.text(secret, 'ca.crt')).toBe(api.text('fs-ca', 'tls.crt'));
       expect(api.text(secret, 'tls.key')).toMatch(/BEGIN PRIVATE KEY/);
     }
+    expect(cert(api, 'fs-inventory-tls').keyUsage).toEqual(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']);
     const door = cert(api, 'fs-front-door-tls');
     expect(door.checkHost('fs-gateway.shop.svc')).toBe('fs-gateway.shop.svc');
     expect(spiffeIdOf(door.toString())).toBeUndefined();
+    // A server's certificate only: it cannot be presented as a client of the mesh.
+    expect(door.keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
   });
 
   it('when run again (an upgrade), then it keeps everything and writes nothing', async () => {
@@ -160,6 +163,29 @@ describe('syncSecrets', () => {
     ]);
     expect(spiffeIdOf(api.text('fs-inventory-tls', 'tls.crt')!)).toBe('spiffe://example.org/ns/shop/sa/fs-inventory');
     expect(cert(api, 'fs-front-door-tls').checkHost('grpc.shop.example.com')).toBe('grpc.shop.example.com');
+  });
+
+  it('when the door certificate could also be used as a client one, then it is issued again as a server one', async () => {
+    const api = new FakeSecrets();
+    await syncSecrets(api, PLAN);
+    const ca = { certPem: api.text('fs-ca', 'tls.crt')!, keyPem: api.text('fs-ca', 'tls.key')! };
+    const both = await issueCertificate({
+      ca,
+      commonName: 'fs-gateway',
+      dnsNames: ['fs-gateway', 'fs-gateway.shop.svc'],
+      days: 365,
+    });
+    api.store.get('fs-front-door-tls')!.data!['tls.crt'] = Buffer.from(both.certPem).toString('base64');
+    api.store.get('fs-front-door-tls')!.data!['tls.key'] = Buffer.from(both.keyPem).toString('base64');
+
+    const entries = await syncSecrets(api, PLAN);
+
+    expect(entries.at(-1)).toEqual({
+      secret: 'fs-front-door-tls',
+      action: 'issued',
+      reason: 'usable as a client certificate',
+    });
+    expect(cert(api, 'fs-front-door-tls').keyUsage).toEqual(['1.3.6.1.5.5.7.3.1']);
   });
 
   it('when a certificate was signed by another CA or its key does not match, then it is issued again', async () => {

@@ -70,6 +70,8 @@ export async function syncSecrets(api: KubernetesApi, plan: Plan, now = new Date
     const names = {
       ...(wanted.spiffeId ? { spiffeId: wanted.spiffeId } : {}),
       ...(wanted.dnsNames ? { dnsNames: wanted.dnsNames } : {}),
+      // A certificate that names no workload is a server's only: it can never be used to call one.
+      usage: wanted.spiffeId ? ('both' as const) : ('server' as const),
     };
     const why = pair ? leafProblem(pair, { issuerPem: ca.certPem, ...names }, now, plan.renewDays * DAY_MS) : 'missing';
     if (why) {

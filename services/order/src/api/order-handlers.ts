@@ -1,7 +1,8 @@
 import { orderV1 } from '@flash-sale/contracts';
-import { decodePageToken, encodePageToken, requireCaller, unary } from '@flash-sale/grpc-kit';
+import { decodePageToken, encodePageToken, optionalCaller, requireCaller, unary } from '@flash-sale/grpc-kit';
+import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from '@flash-sale/logging';
-import { notFound } from '@flash-sale/errors';
+import { invalid, notFound } from '@flash-sale/errors';
 import type { OrderStatus } from '../domain/order';
 import type { CancelOrder } from '../application/cancel-order';
 import type { ClaimPayment } from '../application/claim-payment';
@@ -40,6 +41,17 @@ const toMessage = (order: OrderView): orderV1.Order =>
     ...(order.paymentId ? { paymentId: order.paymentId } : {}),
   });
 
+/**
+ * The buyer an internal call acts for: named in the request by the payment service. A payment service of the
+ * previous version names the buyer in the caller metadata instead, which only a mesh without mTLS lets through (with
+ * mTLS, metadata from anyone but a front is refused before it gets here): taken during such an upgrade.
+ */
+function buyerOf(request: { userId: string }, metadata: Metadata): string {
+  const userId = request.userId || optionalCaller(metadata)?.userId;
+  if (!userId) throw invalid('USER_ID_REQUIRED', 'user_id is required', { field: 'user_id' });
+  return userId;
+}
+
 export function orderHandlers(useCases: OrderUseCases, logger: Logger): orderV1.OrderServiceServer {
   const method = (name: string) => `flashsale.order.v1.OrderService/${name}`;
   return {
@@ -60,10 +72,17 @@ export function orderHandlers(useCases: OrderUseCases, logger: Logger): orderV1.
     cancelOrder: unary(method('CancelOrder'), logger, async (request: orderV1.CancelOrderRequest, { metadata }) => ({
       order: toMessage(await useCases.cancel.execute(request.orderId, requireCaller(metadata))),
     })),
+    getBuyerOrder: unary(
+      method('GetBuyerOrder'),
+      logger,
+      async (request: orderV1.GetBuyerOrderRequest, { metadata }) => ({
+        order: toMessage(
+          await useCases.query.get(request.orderId, { userId: buyerOf(request, metadata), isAdmin: false }),
+        ),
+      }),
+    ),
     claimPayment: unary(method('ClaimPayment'), logger, async (request: orderV1.ClaimPaymentRequest, { metadata }) => ({
-      order: toMessage(
-        await useCases.claim.execute(request.orderId, request.paymentId, requireCaller(metadata).userId),
-      ),
+      order: toMessage(await useCases.claim.execute(request.orderId, request.paymentId, buyerOf(request, metadata))),
     })),
     settlePayment: unary(
       method('SettlePayment'),
@@ -72,7 +91,7 @@ export function orderHandlers(useCases: OrderUseCases, logger: Logger): orderV1.
         const settled = await useCases.settle.execute({
           orderId: request.orderId,
           paymentId: request.paymentId,
-          userId: requireCaller(metadata).userId,
+          userId: buyerOf(request, metadata),
           result: request.succeeded
             ? { succeeded: true, paidAt: request.paidTime ?? new Date() }
             : { succeeded: false },

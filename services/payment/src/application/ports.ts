@@ -43,8 +43,8 @@ export interface PaymentRepository {
 }
 
 /**
- * The order service, as the payment path needs it: every call carries the buyer's identity, so the order
- * service's own ownership rules apply.
+ * The order service, as the payment path needs it: every call names the buyer it acts for, so the order service's
+ * own ownership rules apply.
  */
 export interface Orders {
   /** The order as its buyer sees it, or undefined. */

@@ -1,7 +1,7 @@
-import { Metadata, status } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { orderV1 } from '@flash-sale/contracts';
 import { notFound, precondition } from '@flash-sale/errors';
-import { callerMetadata, callUnary, isServiceError, readFailure, type UnaryMethod } from '@flash-sale/grpc-kit';
+import { callUnary, isServiceError, readFailure, type UnaryMethod } from '@flash-sale/grpc-kit';
 import type { OrderStatusName, PayableOrder } from '../../domain/payment';
 import type { Orders } from '../../application/ports';
 
@@ -9,9 +9,10 @@ const statusName = (value: orderV1.OrderStatus): OrderStatusName =>
   orderV1.orderStatusToJSON(value).replace('ORDER_STATUS_', '');
 
 /**
- * The order service, called as the buyer, so its own ownership rules apply. Its refusals (FAILED_PRECONDITION,
- * NOT_FOUND) come back as domain errors with the order service's reason and message; anything else (unavailable,
- * deadline) is thrown as it is: the outcome is unknown.
+ * The order service's internal methods, each naming in the request the buyer it acts for, so the order service's
+ * own ownership rules apply (caller metadata is for the fronts only; the order service refuses it from payment).
+ * Its refusals (FAILED_PRECONDITION, NOT_FOUND) come back as domain errors with the order service's reason and
+ * message; anything else (unavailable, deadline) is thrown as it is: the outcome is unknown.
  */
 export class GrpcOrders implements Orders {
   constructor(
@@ -21,7 +22,7 @@ export class GrpcOrders implements Orders {
 
   async find(orderId: string, userId: string): Promise<PayableOrder | undefined> {
     try {
-      const { order } = await this.call(this.client.getOrder, { orderId }, userId);
+      const { order } = await this.call(this.client.getBuyerOrder, { orderId, userId });
       if (!order) return undefined;
       return {
         id: order.orderId,
@@ -37,7 +38,7 @@ export class GrpcOrders implements Orders {
   }
 
   async claim(orderId: string, paymentId: string, userId: string): Promise<void> {
-    await this.call(this.client.claimPayment, { orderId, paymentId }, userId).catch(asRefusal);
+    await this.call(this.client.claimPayment, { orderId, paymentId, userId }).catch(asRefusal);
   }
 
   async settle(
@@ -49,16 +50,16 @@ export class GrpcOrders implements Orders {
     const request = orderV1.SettlePaymentRequest.fromPartial({
       orderId,
       paymentId,
+      userId,
       succeeded: outcome.succeeded,
       ...(outcome.succeeded ? { paidTime: outcome.paidAt } : {}),
     });
-    const { order } = await this.call(this.client.settlePayment, request, userId).catch(asRefusal);
+    const { order } = await this.call(this.client.settlePayment, request).catch(asRefusal);
     return statusName(order!.status);
   }
 
-  private call<Req, Res>(method: UnaryMethod<Req, Res>, request: Req, userId: string): Promise<Res> {
-    const metadata = callerMetadata({ userId, roles: [] }, new Metadata());
-    return callUnary(method, this.client, request, { timeoutMs: this.timeoutMs, metadata });
+  private call<Req, Res>(method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
+    return callUnary(method, this.client, request, { timeoutMs: this.timeoutMs });
   }
 }
 
