@@ -252,6 +252,22 @@ describe('syncSecrets', () => {
     expect(api.writes).toBe(writes);
   });
 
+  it('when the Secrets were left by an uninstalled release of the same name, then they are all issued anew', async () => {
+    const api = new FakeSecrets();
+    const plan: Plan = { ...PLAN, owner: { kind: 'ConfigMap', name: 'fs-access-policy' } };
+    api.configMaps.set('fs-access-policy', 'uid-old');
+    await syncSecrets(api, plan);
+    const before = api.text('fs-ca', 'tls.crt');
+    // Uninstalled (its ConfigMap is gone), and installed again before garbage collection removed the Secrets.
+    api.configMaps.delete('fs-access-policy');
+
+    const entries = await syncSecrets(api, plan);
+
+    expect(entries.map((entry) => `${entry.action} ${entry.reason}`)).toEqual(Array(4).fill('issued missing'));
+    expect(api.text('fs-ca', 'tls.crt')).not.toBe(before);
+    expect([...api.store.values()].every((secret) => !secret.metadata.ownerReferences?.length)).toBe(true);
+  });
+
   it('when a Secret of the same name has another type, then it is replaced by a kubernetes.io/tls one', async () => {
     const api = new FakeSecrets();
     await api.createSecret({ metadata: { name: 'fs-payment-tls' }, type: 'Opaque', data: { other: 'eA==' } });

@@ -43,7 +43,22 @@ export async function syncSecrets(api: KubernetesApi, plan: Plan, now = new Date
     return why;
   };
 
-  const caSecret = await api.getSecret(plan.ca.secret);
+  /**
+   * A Secret owned by an earlier object of the owner's name belongs to an uninstalled release, and garbage
+   * collection is about to delete it: it is removed now and issued again, never kept.
+   */
+  const read = async (name: string) => {
+    const secret = await api.getSecret(name);
+    const orphan = (secret?.metadata.ownerReferences ?? []).some(
+      (reference) =>
+        reference.kind === plan.owner?.kind && reference.name === plan.owner.name && reference.uid !== owner?.uid,
+    );
+    if (!orphan) return secret;
+    await api.deleteSecret(name);
+    return undefined;
+  };
+
+  const caSecret = await read(plan.ca.secret);
   const current = pairOf(caSecret);
   const problem = current ? caProblem(current, now, (plan.days + plan.renewDays) * DAY_MS) : 'missing';
   let ca: CertificatePem;
@@ -65,7 +80,7 @@ export async function syncSecrets(api: KubernetesApi, plan: Plan, now = new Date
   const bundle = ca.certPem + (previous ?? '');
 
   for (const wanted of plan.certificates) {
-    const secret = await api.getSecret(wanted.secret);
+    const secret = await read(wanted.secret);
     const pair = pairOf(secret);
     const names = {
       ...(wanted.spiffeId ? { spiffeId: wanted.spiffeId } : {}),
