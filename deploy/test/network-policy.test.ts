@@ -1,19 +1,28 @@
 /**
  * The bridge CNI plugin used in CI does not enforce NetworkPolicy, so this test reads the rendered policies and
  * checks that the connections they allow are exactly the mesh's call graph: the one in the design (flows,
- * section 1), which must also be the one the code can make (each service's *_ADDR settings). Nothing more, nothing
- * less, and both ends of every connection agree (the caller's egress and the callee's ingress).
+ * section 1), which must also be the one the code can make (each service's *_ADDR settings) and the one the
+ * allow-list grants (files/access-policy.yaml, the one source the chart derives the policies and the addresses
+ * from). Nothing more, nothing less, and both ends of every connection agree (the caller's egress and the callee's
+ * ingress).
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import { loadGatewayConfig } from '../../gateway/src/config';
 import { loadInventoryConfig } from '../../services/inventory/src/config';
 import { loadOrderConfig } from '../../services/order/src/config';
 import { loadPaymentConfig } from '../../services/payment/src/config';
 import { loadPromotionConfig } from '../../services/promotion/src/config';
-import { template, type K8sObject } from './helm';
+import { chart, template, type K8sObject } from './helm';
 
 /** design.md, section 1: who calls whom over gRPC, and which infrastructure each one uses. */
 const DESIGN = [
   'world -> gateway:8080',
+  // The gateway's gRPC front door (TLS).
+  'world -> gateway:8443',
   'gateway -> promotion:50051',
   'gateway -> inventory:50052',
   'gateway -> order:50053',
@@ -37,6 +46,8 @@ const DESIGN = [
   'migrations -> postgres',
   'topics -> kafka',
   'smoke-test -> gateway:8080',
+  // The certificate Job (mTLS on, no cert-manager) writes its Secrets through the Kubernetes API.
+  'pki -> kube-apiserver',
 ];
 const ENVOY = [
   'world -> envoy:8080',
@@ -45,7 +56,13 @@ const ENVOY = [
   'envoy -> order:50053',
   'envoy -> payment:50054',
 ];
-const INFRASTRUCTURE_PORTS: Record<string, string> = { '6379': 'redis', '9092': 'kafka', '5432': 'postgres' };
+const INFRASTRUCTURE_PORTS: Record<string, string> = {
+  '6379': 'redis',
+  '9092': 'kafka',
+  '5432': 'postgres',
+  '443': 'kube-apiserver',
+  '6443': 'kube-apiserver',
+};
 const DNS_PORT = 53;
 
 const component = (selector: { matchLabels?: Record<string, string> } | undefined) =>
@@ -178,5 +195,135 @@ describe('network policies', () => {
   it('when network policies are turned off, then none is rendered', () => {
     const rendered = template(['--set', 'networkPolicy.enabled=false']);
     expect(rendered.objects.filter((object) => object.kind === 'NetworkPolicy')).toEqual([]);
+  });
+
+  it('when network policies are turned off, the allow-list still wires the addresses', () => {
+    const rendered = template(['--set', 'networkPolicy.enabled=false']);
+    expect(addressEdges(rendered.objects)).toEqual(allowListEdges(POLICY).filter((edge) => !edge.startsWith('envoy')));
+  });
+});
+
+/** files/access-policy.yaml, as the chart and every service read it. */
+interface AccessPolicy {
+  fronts: string[];
+  services: Record<
+    string,
+    { workload: string; methods: Record<string, { public?: boolean; callers?: string[] } | null> }
+  >;
+}
+const POLICY_FILE = path.join(chart, 'files/access-policy.yaml');
+const POLICY = parse(readFileSync(POLICY_FILE, 'utf8')) as AccessPolicy;
+
+/** "a -> b": a calls some method of workload b (public methods: the fronts call them). */
+function allowListEdges(policy: AccessPolicy): string[] {
+  const edges = new Set<string>();
+  for (const { workload, methods } of Object.values(policy.services)) {
+    for (const method of Object.values(methods)) {
+      const callers = [...(method?.public ? policy.fronts : []), ...(method?.callers ?? [])];
+      for (const caller of callers) edges.add(`${caller} -> ${workload}`);
+    }
+  }
+  return [...edges].sort();
+}
+
+/** "a -> b" for every *_ADDR variable of a's Deployment naming b. */
+function addressEdges(objects: K8sObject[]): string[] {
+  return objects
+    .filter((object) => object.kind === 'Deployment')
+    .flatMap((deployment) =>
+      ((deployment.spec.template.spec.containers[0].env ?? []) as { name: string }[])
+        .filter((variable) => variable.name.endsWith('_ADDR'))
+        .map(
+          (variable) =>
+            `${component(deployment.spec.selector)} -> ${variable.name.replace(/_ADDR$/, '').toLowerCase()}`,
+        ),
+    )
+    .sort();
+}
+
+/** "a -> b" for every pod-to-pod egress the policies allow between the mesh's workloads. */
+function policyEdges(objects: K8sObject[]): string[] {
+  const workloads = new Set(['gateway', 'envoy', 'promotion', 'inventory', 'order', 'payment']);
+  const { egress } = allowedEdges(objects);
+  return [...egress]
+    .map((edge) => edge.replace(/:\d+$/, ''))
+    .filter((edge) => edge.split(' -> ').every((end) => workloads.has(end)))
+    .sort();
+}
+
+const grpcEdges = (edges: string[]) =>
+  edges.filter((edge) => /:\d{5}$/.test(edge)).map((edge) => edge.replace(/:\d+$/, ''));
+
+describe('the allow-list (files/access-policy.yaml) and the call graph', () => {
+  it("when read, then the workloads it lets call each other are exactly the design's gRPC calls", () => {
+    expect(allowListEdges(POLICY).filter((edge) => !edge.startsWith('envoy'))).toEqual(grpcEdges(DESIGN).sort());
+    expect(allowListEdges(POLICY).filter((edge) => edge.startsWith('envoy'))).toEqual(grpcEdges(ENVOY).sort());
+  });
+
+  it('when rendered, then the policies and the *_ADDR wiring allow exactly what the allow-list grants', () => {
+    const rendered = template(['--set', 'envoy.enabled=true', '--set-json', 'envoy.jwks="{\\"keys\\":[]}"']);
+    expect(rendered.ok).toBe(true);
+    expect(policyEdges(rendered.objects)).toEqual(allowListEdges(POLICY));
+    // Envoy's clusters come from its own configuration; the other callers are given addresses.
+    expect(addressEdges(rendered.objects)).toEqual(allowListEdges(POLICY).filter((edge) => !edge.startsWith('envoy')));
+  });
+
+  it('when a method is public, then it is exactly one that proto/ annotates with google.api.http', () => {
+    const annotated = meshHttpRules(descriptorSetPath)
+      .map((rule) => rule.rpc)
+      .sort();
+    const publicMethods = Object.entries(POLICY.services)
+      .flatMap(([service, { methods }]) =>
+        Object.entries(methods).map(([method, rule]) => (rule?.public ? `${service}.${method}` : undefined)),
+      )
+      .filter((name): name is string => name !== undefined)
+      .sort();
+    expect(publicMethods).toEqual(annotated);
+  });
+
+  it('when the allow-list changes, then the policies and the addresses follow it (nothing else holds the graph)', () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'chart-'));
+    try {
+      cpSync(chart, copy, { recursive: true });
+      const changed = structuredClone(POLICY);
+      const inventory = changed.services['flashsale.inventory.v1.InventoryService']!.methods;
+      // Promotion no longer calls inventory; payment now reads stock.
+      for (const rule of Object.values(inventory))
+        if (rule?.callers) rule.callers = rule.callers.filter((c) => c !== 'promotion');
+      inventory.GetStock = { callers: ['payment'] };
+      writeFileSync(path.join(copy, 'files/access-policy.yaml'), stringify(changed));
+
+      const rendered = template([], copy);
+
+      expect(rendered.stderr).toBe('');
+      const granted = allowListEdges(changed).filter((edge) => !edge.startsWith('envoy')); // Envoy is off
+      expect(policyEdges(rendered.objects)).toEqual(granted);
+      expect(policyEdges(rendered.objects)).toContain('payment -> inventory');
+      expect(policyEdges(rendered.objects)).not.toContain('promotion -> inventory');
+      expect(addressEdges(rendered.objects)).toEqual(granted);
+      const mounted = rendered.objects.find((object) => object.metadata.name === 'release-flash-sale-access-policy');
+      expect(parse((mounted as unknown as { data: Record<string, string> }).data['access-policy.yaml']!)).toEqual(
+        changed,
+      );
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('when the allow-list names a workload that does not exist, then the chart refuses to render', () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'chart-'));
+    try {
+      cpSync(chart, copy, { recursive: true });
+      const changed = structuredClone(POLICY);
+      changed.services['flashsale.order.v1.OrderService']!.methods.GetOrder = { callers: ['billing'] };
+      writeFileSync(path.join(copy, 'files/access-policy.yaml'), stringify(changed));
+
+      const rendered = template([], copy);
+
+      expect(rendered.ok).toBe(false);
+      expect(rendered.stderr).toMatch(/OrderService\/GetOrder: unknown caller billing/);
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

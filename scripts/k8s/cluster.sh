@@ -29,9 +29,9 @@
 # Pods there are simulated (kwok marks them Running/Ready; nothing runs).
 #
 # The node's InternalIP is the bridge address 10.88.0.1 (not eth0's), so kubelet (10250) listens only
-# there and on loopback. Limitation: the `kubernetes` Service has no endpoints (the apiserver listens
-# on loopback only), so pods cannot call the Kubernetes API; everything else (DNS, Services, probes,
-# logs, exec, host services on 10.88.0.1) works.
+# there and on loopback. The apiserver listens on loopback only; pods reach it through the `kubernetes`
+# Service, whose endpoint is 10.88.0.1:6443, where socat forwards to loopback (the chart's certificate
+# Job uses it). Nothing listens on the machine's other interfaces.
 # Needs root (bridge, iptables, containerd). Every command prints its timings.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -66,7 +66,7 @@ cmd_up() {
   wait_for etcd 30 check_etcd
 
   start kube-apiserver kube-apiserver --bind-address 127.0.0.1 --secure-port "$APISERVER_PORT" \
-    --advertise-address "$GATEWAY" --endpoint-reconciler-type none \
+    --advertise-address "$GATEWAY" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" --service-cluster-ip-range "$SERVICE_CIDR" \
     --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" --client-ca-file "$PKI/ca.crt" \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
@@ -76,6 +76,11 @@ cmd_up() {
     --kubelet-certificate-authority "$PKI/ca.crt" --kubelet-preferred-address-types InternalIP \
     --profiling=false
   wait_for kube-apiserver 90 check_kube_apiserver
+  # The `kubernetes` Service's endpoint is the advertised address: pods reach the apiserver there, through
+  # this forwarder (socat's own log path puts $K on its command line, which marks the process as ours).
+  start apiserver-forward socat -lf "$LOGS/apiserver-forward.socat.log" \
+    "TCP-LISTEN:$APISERVER_PORT,bind=$GATEWAY,reuseaddr,fork" "TCP:127.0.0.1:$APISERVER_PORT"
+  wait_for apiserver-forward 30 check_apiserver_forward
 
   start kube-controller-manager kube-controller-manager --kubeconfig "$CONF/controller-manager.kubeconfig" \
     --authentication-kubeconfig "$CONF/controller-manager.kubeconfig" --authorization-kubeconfig "$CONF/controller-manager.kubeconfig" \
@@ -159,7 +164,13 @@ cmd_down() {
   if [ -x "$BIN/kube-proxy" ]; then
     kube-proxy --cleanup >> "$LOGS/kube-proxy-cleanup.log" 2>&1 || say "kube-proxy --cleanup reported errors (see $LOGS/kube-proxy-cleanup.log)"
   fi
-  stop coredns; stop kube-apiserver; stop etcd; stop containerd
+  stop coredns
+  # socat forks a child per open connection, in its own process group (started by setsid): those go too.
+  local forward
+  forward=$(pid_of apiserver-forward)
+  stop apiserver-forward
+  if [ -n "$forward" ]; then kill -TERM -- "-$forward" 2>/dev/null || true; fi
+  stop kube-apiserver; stop etcd; stop containerd
   # containerd's shims outlive it; they are ours when they were started for our socket.
   local p
   for p in $(leftover_pids); do
@@ -186,7 +197,7 @@ cmd_down() {
 
 cmd_status() {
   local ok=0 name
-  for name in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy coredns; do
+  for name in etcd kube-apiserver apiserver-forward kube-controller-manager kube-scheduler containerd kubelet kube-proxy coredns; do
     if alive "$name" && "check_${name//-/_}" >/dev/null 2>&1; then
       printf '%-24s ok (pid %s)\n' "$name" "$(pid_of "$name")"
     else

@@ -7,11 +7,13 @@
 #   2. images: a private dockerd, local base images, every image built, saved and imported into the cluster
 #   3. cluster: etcd, apiserver, controllers, scheduler, kubelet on containerd, kube-proxy, CoreDNS; two kwok nodes
 #   4. every values file passes `kubectl apply --dry-run=server --validate=strict`
-#   5. the real thing, in namespace `shop`: flash-sale-infra, then flash-sale with its default values:
-#      hook Jobs, every pod Ready on its probes, `helm test` (a purchase that becomes payable, then paid); one
-#      gateway pod's purchases reserved by every inventory pod (gRPC balanced per call);
-#      `helm upgrade` with a changed value under a purchase load with no failed purchase; `helm rollback`;
-#      `helm uninstall` leaves nothing
+#   5. the real thing, in namespace `shop`: flash-sale-infra, then flash-sale with its default values (mTLS on,
+#      certificates from the chart's hook Job): hook Jobs, every pod Ready on its probes, `helm test` (a purchase
+#      that becomes payable, then paid); each workload's certificate names its ServiceAccount and is owned by the
+#      release; one gateway pod's purchases reserved by every inventory pod (gRPC balanced per call); pods with no
+#      certificate, a foreign one, or the payment service's cannot reserve stock at inventory; `helm upgrade` with
+#      a changed value under a purchase load with no failed purchase, certificates kept; `helm rollback`;
+#      `helm uninstall` leaves nothing (certificates and the hook's Role included)
 #   6. the other values files installed for real, one after the other: in-cluster (narrowed policies),
 #      autoscaling (strict spread over three zones), Envoy front (Envoy on kwok nodes), external infrastructure
 #      (Redis, Kafka, PostgreSQL on the host, reached through the bridge)
@@ -86,11 +88,17 @@ expect_ready() { # namespace release
 }
 
 # Nothing labelled with the release is left, of any kind the chart makes (hooks included), once its pods are gone.
+# The certificate Secrets go by garbage collection once their owner is deleted: a few seconds are allowed for it.
 expect_nothing_left() { # namespace release
-  local left
+  local left deadline=$(($(date +%s) + 30))
   kubectl -n "$1" wait --for=delete pod -l "app.kubernetes.io/instance=$2" --timeout=120s >/dev/null 2>&1 || true
-  left=$(kubectl -n "$1" get all,configmaps,secrets,serviceaccounts,poddisruptionbudgets,networkpolicies,\
-horizontalpodautoscalers,ingresses,jobs,persistentvolumeclaims -l "app.kubernetes.io/instance=$2" -o name)
+  while :; do
+    left=$(kubectl -n "$1" get all,configmaps,secrets,serviceaccounts,poddisruptionbudgets,networkpolicies,\
+horizontalpodautoscalers,ingresses,jobs,persistentvolumeclaims,roles,rolebindings -l "app.kubernetes.io/instance=$2" \
+      -o name)
+    if [ -z "$left" ] || [ "$(date +%s)" -ge "$deadline" ]; then break; fi
+    sleep 2
+  done
   [ -z "$left" ] || die "helm uninstall $2 left: $left"
   log "$2: nothing left behind"
 }
@@ -100,6 +108,54 @@ install_release() { # namespace release values...
   shift 2
   helm install "$release" "$CHART" -n "$ns" "${image_values[@]}" "$@" --wait --wait-for-jobs --timeout 10m
   expect_ready "$ns" "$release"
+}
+
+# The certificates of release flash-sale in $NS: "secret sha256" per line, to compare across upgrades.
+certificate_digests() {
+  local secret
+  for secret in $(kubectl -n "$NS" get secrets -l app.kubernetes.io/instance=flash-sale,app.kubernetes.io/component=tls \
+    -o name | sort); do
+    echo "$secret $(kubectl -n "$NS" get "$secret" -o jsonpath='{.data.tls\.crt}' | sha256sum | cut -c1-16)"
+  done
+}
+
+# mesh_call POD VOLUME ARG...: scripts/mesh-call.js in a pod of the mesh image, with VOLUME (a volume source, JSON)
+# at /creds; prints its one JSON line. The pod belongs to no release, so no NetworkPolicy selects it; and the CI
+# network does not enforce NetworkPolicy anyway: only mTLS and the allow-list stand between it and the mesh.
+mesh_call() {
+  local pod=$1 volume=$2 args
+  shift 2
+  args=$(printf '"%s",' "$@")
+  kubectl -n "$NS" delete pod "$pod" --ignore-not-found --wait >/dev/null
+  kubectl -n "$NS" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: {name: $pod, labels: {app.kubernetes.io/name: mesh-call}}
+spec:
+  restartPolicy: Never
+  automountServiceAccountToken: false
+  enableServiceLinks: false
+  securityContext: {runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001}
+  containers:
+    - name: call
+      image: flash-sale/gateway:$TAG
+      imagePullPolicy: Never
+      command: [node, /app/scripts/mesh-call.js, ${args%,}]
+      securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+      volumeMounts: [{name: creds, mountPath: /creds, readOnly: true}]
+  volumes: [{name: creds, $volume}]
+YAML
+  kubectl -n "$NS" wait pod "$pod" --for=jsonpath='{.status.phase}'=Succeeded --timeout=90s >/dev/null ||
+    die "$pod did not finish: $(kubectl -n "$NS" logs "$pod" 2>&1 | tail -n 5)"
+  kubectl -n "$NS" logs "$pod" | tail -n 1
+  kubectl -n "$NS" delete pod "$pod" --wait=false >/dev/null
+}
+
+# expect_json JSON NODE-EXPRESSION WHAT: the expression (over `r`, the parsed JSON) is true, or the run fails.
+expect_json() {
+  node -e 'const r = JSON.parse(process.argv[1]); process.exit(eval(process.argv[2]) ? 0 : 1)' "$1" "$2" ||
+    die "$3: $1"
+  log "$3: $1"
 }
 
 install_and_test() { # namespace release values...
@@ -169,6 +225,53 @@ helm install flash-sale-infra "$INFRA_CHART" -n "$NS" "${infra_values[@]}" --wai
 expect_ready "$NS" flash-sale-infra
 install_and_test "$NS" flash-sale
 
+step "mTLS: each workload's certificate names its ServiceAccount, and the release owns it"
+[ "$(kubectl -n "$NS" get configmap flash-sale-config -o jsonpath='{.data.MTLS_MODE}')" = on ] || die "MTLS_MODE is not on"
+for workload in gateway promotion inventory order payment; do
+  account=$(kubectl -n "$NS" get deployment "flash-sale-$workload" -o jsonpath='{.spec.template.spec.serviceAccountName}')
+  id=$(kubectl -n "$NS" get secret "flash-sale-$workload-tls" -o jsonpath='{.data.tls\.crt}' | base64 -d |
+    node -e 'console.log(new (require("node:crypto").X509Certificate)(require("fs").readFileSync(0)).subjectAltName)')
+  [ "$id" = "URI:spiffe://cluster.local/ns/$NS/sa/$account" ] || die "$workload's certificate names $id, not its account $account"
+  owner=$(kubectl -n "$NS" get secret "flash-sale-$workload-tls" -o jsonpath='{.metadata.ownerReferences[*].name}')
+  [ "$owner" = flash-sale-access-policy ] || die "$workload's certificate is owned by '$owner'"
+done
+certificates_at_install=$(certificate_digests)
+[ "$(wc -l <<<"$certificates_at_install")" -eq 7 ] || die "expected 7 certificate Secrets: $certificates_at_install"
+log "5 workload certificates, the CA and the gRPC door's, each owned by the release; SPIFFE IDs name the accounts"
+
+step "zero trust: only a caller with a mesh certificate on the allow-list reaches inventory"
+# Kept by the test as a ConfigMap: the CA's certificate alone (public), so the callers below can check the server.
+kubectl -n "$NS" create configmap mesh-ca --from-literal="ca.crt=$(kubectl -n "$NS" get secret flash-sale-ca \
+  -o jsonpath='{.data.tls\.crt}' | base64 -d)" --dry-run=client -o yaml | kubectl -n "$NS" apply -f - >/dev/null
+inventory=(--target flash-sale-inventory:50052 --server-id "spiffe://cluster.local/ns/$NS/sa/flash-sale-inventory")
+reserve_batch=/flashsale.inventory.v1.InventoryService/ReserveBatch
+answer=$(mesh_call no-certificate '"configMap": {"name": "mesh-ca"}' "${inventory[@]}" --method "$reserve_batch" \
+  --ca /creds/ca.crt)
+expect_json "$answer" 'r.status === "UNAVAILABLE"' "no certificate: the connection is refused before any call"
+answer=$(mesh_call foreign-certificate '"configMap": {"name": "mesh-ca"}' "${inventory[@]}" --method "$reserve_batch" \
+  --ca /creds/ca.crt --foreign "spiffe://cluster.local/ns/$NS/sa/flash-sale-gateway")
+expect_json "$answer" 'r.status === "UNAVAILABLE"' \
+  "the gateway's identity from another CA: the connection is refused before any call"
+answer=$(mesh_call payment-identity '"secret": {"secretName": "flash-sale-payment-tls"}' "${inventory[@]}" \
+  --method /grpc.health.v1.Health/Check --tls-dir /creds)
+expect_json "$answer" 'r.ok && r.response === "0801"' "the payment service's certificate: accepted (health SERVING)"
+answer=$(mesh_call payment-identity '"secret": {"secretName": "flash-sale-payment-tls"}' "${inventory[@]}" \
+  --method "$reserve_batch" --tls-dir /creds)
+expect_json "$answer" 'r.status === "PERMISSION_DENIED" && r.reason === "CALLER_NOT_ALLOWED" && r.domain === "flashsale"' \
+  "the payment service's certificate: ReserveBatch refused"
+kubectl -n "$NS" delete configmap mesh-ca >/dev/null
+# Each refusal is logged by the inventory pod that made it, with its reason, and the denied call is counted.
+inventory_selector=app.kubernetes.io/instance=flash-sale,app.kubernetes.io/component=inventory
+logs=$(kubectl -n "$NS" logs -l "$inventory_selector" --tail=-1 --max-log-requests=10)
+for reason in NO_CLIENT_CERTIFICATE UNTRUSTED_CERTIFICATE CALLER_NOT_ALLOWED; do
+  grep -q "\"reason\":\"$reason\"" <<<"$logs" || die "no inventory pod logged a refusal with reason $reason"
+done
+counted=$(for ip in $(kubectl -n "$NS" get pods -l "$inventory_selector" -o jsonpath='{.items[*].status.podIP}'); do
+  curl -fsS --max-time 5 "http://$ip:9090/metrics"
+done | grep '^grpc_server_authorization_denied_total{' | grep 'caller="payment"' | grep 'ReserveBatch' || true)
+[ -n "$counted" ] || die "no inventory pod counted the payment service's refused ReserveBatch"
+log "refusals logged with their reasons; counted: $counted"
+
 step "Snowflake worker ids: one lease per running service pod, all different"
 # Each service leases its worker id in Redis under flashsale:snowflake-worker:<id>, held by <service>:<pod>:<token>.
 # shellcheck disable=SC2016 # the pod's shell expands $key and $(...), not this one
@@ -215,7 +318,9 @@ after=$(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale -o na
 [ -z "$(comm -12 <(echo "$before") <(echo "$after"))" ] || die "some pods were not replaced by the upgrade"
 [ "$(kubectl -n "$NS" get configmap flash-sale-config -o jsonpath='{.data.LOG_LEVEL}')" = debug ] ||
   die "the upgrade did not change LOG_LEVEL"
-log "every pod replaced, no purchase failed, LOG_LEVEL=debug"
+# The hook Job ran again before the upgrade and kept every certificate that was still good.
+[ "$(certificate_digests)" = "$certificates_at_install" ] || die "the upgrade changed certificates: $(certificate_digests)"
+log "every pod replaced, no purchase failed, LOG_LEVEL=debug, every certificate kept"
 
 step "rollback"
 helm rollback flash-sale 1 -n "$NS" --wait --timeout 10m
@@ -223,6 +328,7 @@ helm rollback flash-sale 1 -n "$NS" --wait --timeout 10m
   die "the rollback did not restore LOG_LEVEL"
 expect_ready "$NS" flash-sale
 helm test flash-sale -n "$NS" --timeout 5m
+[ "$(certificate_digests)" = "$certificates_at_install" ] || die "the rollback changed certificates"
 helm history flash-sale -n "$NS"
 
 step "PodDisruptionBudget: a voluntary eviction is allowed, a second one in a row is refused"

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_SPIFFE, spiffeNamingSchema } from '@flash-sale/config';
+import { secretsCommand, SECRETS_USAGE } from './kubernetes/command';
 import { initPki } from './local-pki';
 
 const USAGE = `usage: flash-pki init --dir <dir> [options]
@@ -12,10 +13,13 @@ Creates, or keeps while valid, a CA and one certificate per mesh workload (and t
   --namespace <name>     Kubernetes namespace in the SPIFFE IDs (default ${LOCAL_SPIFFE.namespace})
   --sa-prefix <prefix>   ServiceAccount name before the workload (default ${LOCAL_SPIFFE.saPrefix})
   --days <n>             validity of new workload certificates (default 365)
-  --ca-days <n>          validity of a new CA (default 3650)`;
+  --ca-days <n>          validity of a new CA (default 3650)
+
+${SECRETS_USAGE}`;
 
 /** `flash-pki init ...`; returns the exit code. */
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'secrets') return secretsCommand(argv.slice(1));
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

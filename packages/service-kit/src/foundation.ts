@@ -18,6 +18,7 @@ import { leaseSnowflake, type Snowflake } from '@flash-sale/ids';
 import { connectProducer, createKafka, topicNames, type TopicNames } from '@flash-sale/kafka-kit';
 import { createLogger, type Logger } from '@flash-sale/logging';
 import { Counter, type Registry } from 'prom-client';
+import { servingState } from './probes';
 
 /** The variables every service's config has (see `serviceEnv` and `meshEnv` in @flash-sale/config). */
 export interface FoundationConfig extends MeshConfig {
@@ -138,6 +139,7 @@ export async function serve(
     transport,
     interceptors,
   });
+  servingState(foundation).follow(server.health);
   foundation.shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
   return { port: server.port, stop: foundation.shutdown.run };
 }

@@ -1,18 +1,27 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Foundation } from './foundation';
+import { servingState } from './probes';
 
 /**
- * A Prometheus registry for a service and, when `port` is set, a tiny HTTP server exposing it at `/metrics`
- * (stopped on shutdown). gRPC services keep their metrics off the gRPC port so scraping needs no gRPC client.
+ * A Prometheus registry for a service and, when `port` is set, a tiny plaintext HTTP server exposing it at
+ * `/metrics`, with `/healthz` and `/readyz` for kubelet's probes (see ServingState); stopped on shutdown. gRPC
+ * services keep these off the gRPC port, so neither scraping nor probing needs a gRPC client or a certificate.
  */
 export async function startMetrics(foundation: Foundation, host: string, port: number | undefined): Promise<Registry> {
   const registry = new Registry();
   registry.setDefaultLabels({ service: foundation.name });
   collectDefaultMetrics({ register: registry });
   if (port === undefined) return registry;
+  const probes = servingState(foundation);
   const server: Server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    const answer = probes.probe(path);
+    if (answer) {
+      res.writeHead(answer.code, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+      return;
+    }
+    if (path !== '/metrics') {
       res.writeHead(404).end();
       return;
     }

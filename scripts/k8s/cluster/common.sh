@@ -107,6 +107,10 @@ leftover_pids() {
 curl_api() { curl -fsS --max-time 3 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "https://127.0.0.1:$APISERVER_PORT$1"; }
 check_etcd() { curl -fsS --max-time 2 "http://127.0.0.1:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 check_kube_apiserver() { curl_api /readyz; }
+check_apiserver_forward() {
+  curl -fsS --max-time 3 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
+    "https://$GATEWAY:$APISERVER_PORT/readyz"
+}
 check_kube_controller_manager() { curl -fsSk --max-time 2 "https://127.0.0.1:$CONTROLLER_MANAGER_PORT/healthz"; }
 check_kube_scheduler() { curl -fsSk --max-time 2 "https://127.0.0.1:$SCHEDULER_PORT/healthz"; }
 check_containerd() { [ -S "$CONTAINERD_SOCK" ] && ctr -a "$CONTAINERD_SOCK" --connect-timeout 2s version; }
