@@ -4,7 +4,8 @@
 // `workspaces`. Prints each mismatch, naming the workspace and the file, and exits 1 when there is one.
 //   - tsconfig.json `references`: every workspace with a tsconfig.json (`tsc -b` builds what it lists), no others;
 //   - tsconfig.check.json and tsconfig.source.json `paths`: every library's name resolves to its src/;
-//   - the root `generate` script runs every workspace's own, @flash-sale/contracts first.
+//   - the root `generate` script runs every workspace's own, @flash-sale/contracts first;
+//   - the Tiltfile's PACKAGES and SERVICES (Starlark cannot read package.json): packages/* and services/*.
 // jest.config.js computes its list from scripts/lib/workspaces.js, so it needs no check.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -80,6 +81,35 @@ function problems(root) {
     found.push(
       `package.json: workspaces run generate in their order, and ${first.name} now comes before @flash-sale/contracts`,
     );
+  }
+  found.push(
+    ...tiltfileProblems(
+      root,
+      all.map(({ dir }) => dir),
+    ),
+  );
+  return found;
+}
+
+/** The Tiltfile's hand-written lists against the workspaces under packages/ and services/. */
+function tiltfileProblems(/** @type {string} */ root, /** @type {string[]} */ dirs) {
+  const tiltfile = path.join(root, 'Tiltfile');
+  if (!fs.existsSync(tiltfile)) return [];
+  const text = fs.readFileSync(tiltfile, 'utf8');
+  const found = [];
+  for (const [list, folder] of [
+    ['PACKAGES', 'packages'],
+    ['SERVICES', 'services'],
+  ]) {
+    const match = new RegExp(`^${list} = \\[([^\\]]*)\\]`, 'm').exec(text);
+    const listed = match ? [...match[1].matchAll(/'([^']+)'/g)].map((m) => m[1]).sort() : [];
+    const expected = dirs.filter((dir) => dir.startsWith(`${folder}/`)).map((dir) => dir.slice(folder.length + 1));
+    const sorted = [...expected].sort();
+    if (listed.join() !== sorted.join()) {
+      found.push(
+        `Tiltfile: ${list} is [${listed.join(', ')}], but the workspaces in ${folder}/ are [${sorted.join(', ')}]`,
+      );
+    }
   }
   return found;
 }

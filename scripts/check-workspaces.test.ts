@@ -103,4 +103,13 @@ describe('check-workspaces', () => {
       expect.stringMatching(/@flash-sale\/config now comes before @flash-sale\/contracts/),
     ]);
   });
+
+  it('when the Tiltfile lists a package that is not a workspace, or misses one, then the check names both lists', () => {
+    const { root } = make();
+    fs.writeFileSync(path.join(root, 'Tiltfile'), "SERVICES = []\nPACKAGES = ['config', 'old']\n");
+
+    expect(problems(root)).toEqual([
+      'Tiltfile: PACKAGES is [config, old], but the workspaces in packages/ are [config, contracts]',
+    ]);
+  });
 });
