@@ -1,4 +1,5 @@
 import { commonEnv, env, loadConfig, z } from '@flash-sale/config';
+import { isProxyAddress } from './http/trusted-proxies';
 
 const perSecond = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
 
@@ -57,6 +58,21 @@ const schema = z
             .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'each must be an origin like https://shop.example'),
         ),
       ),
+    /**
+     * The proxies in front of the gateway whose X-Forwarded-For is believed, comma-separated: addresses, CIDR ranges
+     * or loopback, linklocal, uniquelocal (an ingress controller's pods). Empty: none, and the client address is the
+     * connection's peer whatever the request says.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((proxy) => proxy.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().refine(isProxyAddress, 'each must be an IP address or a CIDR range like 10.0.0.0/8'))),
     /** How long a sold-out promotion is answered from memory before inventory is asked again. */
     SOLD_OUT_TTL_MS: env.durationMs(5_000),
     /** How long a response is replayed for a repeated Idempotency-Key. */

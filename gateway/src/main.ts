@@ -94,6 +94,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     metrics,
     maxInFlight: config.MAX_IN_FLIGHT,
     corsOrigins: config.CORS_ORIGINS,
+    trustedProxies: config.TRUSTED_PROXIES,
     version: VERSION,
     draining: () => draining,
     readiness: async () => {
