@@ -1,4 +1,4 @@
-import { commonEnv, env, loadConfig, z } from '@flash-sale/config';
+import { commonEnv, env, loadConfig, redisEnv, z } from '@flash-sale/config';
 import { isProxyAddress } from './http/trusted-proxies';
 
 const perSecond = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
@@ -35,7 +35,7 @@ const schema = z
     CIRCUIT_MIN_CALLS: z.coerce.number().int().min(1).default(10),
     /** ... and lets one probe through after this long. */
     CIRCUIT_RESET_MS: env.durationMs(5_000),
-    REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+    ...redisEnv,
     /** Requests per second per client address and per user, counted in Redis across replicas; 0: no limit. */
     RATE_LIMIT_IP_PER_SECOND: perSecond(1_000),
     RATE_LIMIT_USER_PER_SECOND: perSecond(20),
