@@ -8,7 +8,8 @@
 #   3. cluster: etcd, apiserver, controllers, scheduler, kubelet on containerd, kube-proxy, CoreDNS; two kwok nodes
 #   4. every values file passes `kubectl apply --dry-run=server --validate=strict`
 #   5. the real thing, in namespace `shop`: flash-sale-infra, then flash-sale with its default values:
-#      hook Jobs, every pod Ready on its probes, `helm test` (a purchase that becomes payable, then paid); one
+#      hook Jobs, every pod Ready on its probes, `helm test` (a purchase that becomes payable, then paid, with
+#      tokens minted here: the test pod never holds the JWT secret); one
 #      gateway pod's purchases reserved by every inventory pod (gRPC balanced per call);
 #      `helm upgrade` with a changed value under a purchase load with no failed purchase; `helm rollback`;
 #      `helm uninstall` leaves nothing
@@ -30,9 +31,9 @@ IMAGES="$ROOT/.cache/images/$TAG"
 NS=shop
 EXTERNAL_NS=ci-external
 # The "external" Redis, Kafka and PostgreSQL: scripts/infra.sh on the bridge address, ports of its own (the same
-# addresses as ci/external-values.yaml), so that up and down address the same servers.
+# addresses and Redis password as ci/external-values.yaml), so that up and down address the same servers.
 external_infra=(env INFRA_HOST=10.88.0.1 INFRA_CLIENT_CIDR=10.88.0.0/16 INFRA_DIR="$ROOT/.infra/k8s-external"
-  REDIS_PORT=16379 PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093)
+  REDIS_PORT=16379 PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 REDIS_PASSWORD=ci-external-redis)
 started=$(date +%s)
 
 LOG_TAG=k8s
@@ -102,10 +103,24 @@ install_release() { # namespace release values...
   expect_ready "$ns" "$release"
 }
 
-install_and_test() { # namespace release values...
-  install_release "$@"
+# `helm test` with a purchase. The test pod never holds the JWT secret: its tokens are minted here, from the
+# release's Secret, valid for 10 minutes, and given in the Secret smoke-tokens (tests.tokensSecret).
+helm_test() { # namespace release
+  local secret admin buyer
+  secret=$(kubectl -n "$1" get secret "$2-secrets" -o jsonpath='{.data.jwt-secret}' | base64 -d)
+  admin=$(JWT_SECRET="$secret" node scripts/token.js smoke-admin --admin --ttl 600)
+  buyer=$(JWT_SECRET="$secret" node scripts/token.js "smoke-buyer-$RANDOM" --ttl 600)
+  # From a file descriptor, not the command line (which any process list shows).
+  kubectl -n "$1" create secret generic smoke-tokens --dry-run=client -o yaml \
+    --from-env-file=<(printf 'admin-token=%s\nbuyer-token=%s\n' "$admin" "$buyer") | kubectl apply -f - >/dev/null
   # The smoke pod is deleted when it passes; when it fails, it stays and on_exit prints its log.
   helm test "$2" -n "$1" --timeout 5m
+  kubectl -n "$1" delete secret smoke-tokens >/dev/null
+}
+
+install_and_test() { # namespace release values...
+  install_release "$@" --set tests.tokensSecret=smoke-tokens
+  helm_test "$1" "$2"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -218,7 +233,7 @@ helm rollback flash-sale 1 -n "$NS" --wait --timeout 10m
 [ "$(kubectl -n "$NS" get configmap flash-sale-config -o jsonpath='{.data.LOG_LEVEL}')" = info ] ||
   die "the rollback did not restore LOG_LEVEL"
 expect_ready "$NS" flash-sale
-helm test flash-sale -n "$NS" --timeout 5m
+helm_test "$NS" flash-sale
 helm history flash-sale -n "$NS"
 
 step "PodDisruptionBudget: a voluntary eviction is allowed, a second one in a row is refused"
@@ -244,7 +259,10 @@ helm uninstall flash-sale -n "$NS" --wait --timeout 5m
 expect_nothing_left "$NS" flash-sale
 
 step "values file ci/envoy-values.yaml (Envoy front, its pods on kwok nodes)"
-install_and_test "$NS" flash-sale -f "$CHART/ci/envoy-values.yaml"
+install_release "$NS" flash-sale -f "$CHART/ci/envoy-values.yaml"
+# No tokens here: the test pod's checks without one (a public read through to PostgreSQL, 401 for missing and
+# forged tokens), as a user's `helm test` runs by default.
+helm test flash-sale -n "$NS" --timeout 5m
 kubectl -n "$NS" get pods -l app.kubernetes.io/component=envoy -o wide
 [ "$(kubectl -n "$NS" get deployment flash-sale-envoy -o jsonpath='{.status.readyReplicas}')" = 2 ] ||
   die "the Envoy front is not Ready"
