@@ -46,6 +46,9 @@ SERVICE_ROLES=(promotion inventory orders payment)
 # password (scram-sha-256), besides trust on the host itself.
 HOST="${INFRA_HOST:-127.0.0.1}"
 CLIENT_CIDR="${INFRA_CLIENT_CIDR:-}"
+# REDIS_PASSWORD: a Redis this script starts requires it of every client (test-k8s.sh sets one for that second set);
+# unset: none, as on 127.0.0.1.
+REDIS_PASSWORD="${REDIS_PASSWORD:-}"
 
 LOG_TAG=infra
 APT_LOG="$STATE/install.log"
@@ -168,7 +171,13 @@ need_node() {
 }
 
 # --- Redis -------------------------------------------------------------------------------------------------------
-redis_cli() { redis-cli -h "$HOST" -p "$REDIS_PORT" "$@"; }
+redis_cli() {
+  if [ -n "$REDIS_PASSWORD" ]; then
+    REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -h "$HOST" -p "$REDIS_PORT" "$@"
+  else
+    redis-cli -h "$HOST" -p "$REDIS_PORT" "$@"
+  fi
+}
 redis_up() { [ "$(redis_cli ping 2>/dev/null)" = PONG ]; }
 redis_ours() { [ "$(redis_cli config get dir 2>/dev/null | sed -n 2p)" = "$STATE/redis" ]; }
 
@@ -183,9 +192,14 @@ redis_start() {
   fi
   port_open "$REDIS_PORT" && die "port $REDIS_PORT is taken by something that is not Redis: set REDIS_PORT"
   mkdir -p "$dir"
+  # The password goes in this file, which only this user reads, not on the command line that process lists show.
+  # Inside double quotes, Redis's configuration reads \\ and \" as the characters themselves.
+  local quoted=${REDIS_PASSWORD//\\/\\\\}
+  (umask 077 && : >"$dir/auth.conf")
+  [ -z "$REDIS_PASSWORD" ] || printf 'requirepass "%s"\n' "${quoted//\"/\\\"}" >"$dir/auth.conf"
   # Protected mode refuses every client of a non-loopback address without a password; that address (INFRA_HOST)
   # is the cluster bridge's, which only this machine's pods reach.
-  redis-server --port "$REDIS_PORT" --bind "$HOST" --save '' --appendonly no --dir "$dir" --daemonize yes \
+  redis-server "$dir/auth.conf" --port "$REDIS_PORT" --bind "$HOST" --save '' --appendonly no --dir "$dir" --daemonize yes \
     --protected-mode "$([ "$HOST" = 127.0.0.1 ] && echo yes || echo no)" \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --maxclients 10000 9>&- ||
     { tail_log "$dir/redis.log"; die "redis-server did not start"; }

@@ -4,28 +4,36 @@
  * payable (AWAITING_PAYMENT) and is paid (PAID). `helm test` runs it in a pod; scripts/k8s/test-k8s.sh runs its
  * load mode from the host while the chart upgrades.
  *
- *   node scripts/smoke.js                     one purchase, paid; exit 0 when every step answered as expected
+ *   node scripts/smoke.js                     the public checks below, then one purchase, paid; exit 0 when every
+ *                                             step answered as expected
  *   node scripts/smoke.js --load SECONDS      purchases by new buyers without pause for SECONDS (8 at a time);
  *                                             exit 1 if any was refused or any accepted order never became payable;
  *                                             the summary names the inventory workers that reserved the orders
  *
- * Environment: GATEWAY_URL (http://127.0.0.1:8080), JWT_SECRET (HS256 secret of the gateway).
+ * The public checks need no token: the gateway is ready, a public read reaches the promotion service and its
+ * database, and requests without a token or with a forged one are refused (401).
+ *
+ * Environment: GATEWAY_URL (http://127.0.0.1:8080), and the tokens, from one of:
+ *   JWT_SECRET                  the gateway's HS256 secret: tokens are minted here (the load mode needs it)
+ *   ADMIN_TOKEN and BUYER_TOKEN tokens minted elsewhere, short-lived: what `helm test` gets, never the secret
+ *   neither                     the public checks only
  * Prints one JSON line per step (and a summary in load mode).
  */
 'use strict';
 
-const { randomUUID } = require('node:crypto');
+const { randomBytes, randomUUID } = require('node:crypto');
 const { mint } = require('./token');
 
 const gateway = (process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
 const say = (fields) => console.log(JSON.stringify({ at: new Date().toISOString(), ...fields }));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One request; `token` undefined sends none. */
 async function call(method, path, token, body, headers = {}) {
   const response = await fetch(`${gateway}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${token}`,
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       ...headers,
     },
@@ -48,8 +56,16 @@ function expectStatus(step, reply, status) {
   }
 }
 
-async function createSale(stock, perUserLimit) {
-  const admin = await mint('smoke-admin', { admin: true });
+/** The admin's and a buyer's tokens: minted with JWT_SECRET, or ADMIN_TOKEN and BUYER_TOKEN; undefined without. */
+async function tokens() {
+  if (process.env.JWT_SECRET) {
+    return { admin: await mint('smoke-admin', { admin: true }), buyer: await mint(`smoke-buyer-${randomUUID()}`) };
+  }
+  const { ADMIN_TOKEN: admin, BUYER_TOKEN: buyer } = process.env;
+  return admin && buyer ? { admin, buyer } : undefined;
+}
+
+async function createSale(stock, perUserLimit, admin) {
   const now = Date.now();
   const reply = await call('POST', '/v1/promotions', admin, {
     itemId: `smoke-${now}`,
@@ -122,8 +138,16 @@ async function once() {
     if (attempt === 60) throw new Error(`${gateway}/readyz did not answer 200 within 60 s`);
     await sleep(1_000);
   }
-  const promotionId = await createSale(5, 1);
-  const buyer = await mint(`smoke-buyer-${randomUUID()}`);
+  await publicChecks();
+  const given = await tokens();
+  if (!given) {
+    say({ step: 'purchase skipped', why: 'no tokens: set JWT_SECRET, or ADMIN_TOKEN and BUYER_TOKEN' });
+    return;
+  }
+  const { admin, buyer } = given;
+  expectStatus('a buyer creating a sale', await call('POST', '/v1/promotions', buyer, {}), 403);
+  say({ step: 'a buyer cannot create a sale (403)' });
+  const promotionId = await createSale(5, 1, admin);
   const bought = await purchase(promotionId, buyer);
   expectStatus('purchase', bought, 202);
   say({ step: 'purchase accepted', orderId: bought.body.orderId });
@@ -136,8 +160,22 @@ async function once() {
   say({ step: 'order paid', orderId: order.id, paymentId: paid.body.paymentId });
 }
 
+/** What any client can check without a token: a public read through to a database, and refusals of bad tokens. */
+async function publicChecks() {
+  expectStatus('list promotions (public)', await call('GET', '/v1/promotions?pageSize=1'), 200);
+  say({ step: 'a public read reached the promotion service' });
+  const purchase = ['POST', '/v1/promotions/1/purchase'];
+  expectStatus('purchase without a token', await call(...purchase, undefined, { quantity: 1 }), 401);
+  // An admin token signed with a key of its own: the gateway must not believe it.
+  const forged = await mint('smoke-forger', { admin: true, key: randomBytes(32).toString('hex') });
+  expectStatus('create a sale with a forged admin token', await call('POST', '/v1/promotions', forged, {}), 401);
+  expectStatus('list orders without a token', await call('GET', '/v1/orders'), 401);
+  say({ step: 'missing and forged tokens refused (401)' });
+}
+
 async function load(seconds) {
-  const promotionId = await createSale(1_000_000, 1);
+  if (!process.env.JWT_SECRET) throw new Error('--load mints a token per buyer: set JWT_SECRET');
+  const promotionId = await createSale(1_000_000, 1, await mint('smoke-admin', { admin: true }));
   const until = Date.now() + seconds * 1000;
   const accepted = [];
   const refused = [];

@@ -6,9 +6,10 @@
 #
 # Targets, all from Debian packages (plus Kafka's jars from Maven Central), each non-root with a numeric user (so
 # Kubernetes' runAsNonRoot can verify it) and fine with a read-only root file system plus one writable volume:
-#   redis     Debian's redis-server 7, uid 999, volume /data
+#   redis     Debian's redis-server 7, uid 999, volume /data; requires REDIS_PASSWORD when that is set
+#             (deploy/docker/redis/entrypoint.sh)
 #   postgres  Debian's postgresql-15, uid 999 (postgres), volume /var/lib/postgresql/data; creates the database
-#             flashsale and the services' roles and schemas at start (deploy/docker/postgres/)
+#             flashsale and the services' roles and schemas, and sets their passwords, at start (deploy/docker/postgres/)
 #   kafka     Apache Kafka 4.1.2 (infra/kafka/pom.xml) in KRaft mode, one node, on Debian's Java 17, uid 1000,
 #             volume /var/lib/kafka; configured from the environment (deploy/docker/kafka/entrypoint.sh)
 # Build argument DEBIAN_IMAGE (default debian:bookworm-slim). Optional BuildKit secret `ca`: a PEM bundle Maven
@@ -28,12 +29,13 @@ RUN groupadd --system --gid 999 redis \
   && rm -rf /var/lib/apt/lists/* \
   && mkdir /data && chown redis:redis /data \
   && redis-server --version
+COPY deploy/docker/redis/entrypoint.sh /usr/local/bin/redis-entrypoint
 VOLUME /data
 WORKDIR /data
 USER 999:999
 EXPOSE 6379
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["redis-server"]
+ENTRYPOINT ["redis-entrypoint"]
 LABEL org.opencontainers.image.title="flash-sale redis (in-cluster profile)"
 # No persistence (a cache and a stock mirror the services rebuild from PostgreSQL); override to add some.
 CMD ["--bind", "0.0.0.0", "--port", "6379", "--protected-mode", "no", "--dir", "/data", "--save", "", "--appendonly", "no", "--maxclients", "10000"]
@@ -50,6 +52,7 @@ RUN groupadd --system --gid 999 postgres \
   && mkdir -p /var/lib/postgresql/data && chown -R postgres:postgres /var/lib/postgresql \
   && /usr/lib/postgresql/15/bin/postgres --version
 COPY deploy/docker/postgres/bootstrap.sql /etc/flash-sale/bootstrap.sql
+COPY deploy/docker/postgres/passwords.sql /etc/flash-sale/passwords.sql
 COPY deploy/docker/postgres/entrypoint.sh /usr/local/bin/postgres-entrypoint
 ENV PATH=/usr/lib/postgresql/15/bin:$PATH \
     PGDATA=/var/lib/postgresql/data/pgdata \

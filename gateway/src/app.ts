@@ -16,6 +16,7 @@ import { loadShedding } from './http/load-shedding';
 import type { GatewayMetrics } from './http/metrics';
 import { httpProblem } from './http/problem';
 import type { RateLimits } from './http/rate-limits';
+import { trustProxy } from './http/trusted-proxies';
 import { authMiddleware } from './routes/auth-middleware';
 import { stateOf, type RequestState } from './routes/context';
 
@@ -37,6 +38,8 @@ export interface GatewayDependencies {
   metrics: GatewayMetrics;
   /** Requests served at once before new ones are shed with 503 (0: no bound). */
   maxInFlight: number;
+  /** Proxies whose X-Forwarded-For names the client (addresses or CIDR ranges); none by default. */
+  trustedProxies?: readonly string[];
   /** Origins allowed to call from a browser; empty: no CORS headers at all. */
   corsOrigins: readonly string[];
   version: string;
@@ -90,7 +93,7 @@ export function createApp(deps: GatewayDependencies) {
   const app = express();
   const { metrics } = deps;
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', trustProxy(deps.trustedProxies ?? []));
   app.use(requestId, helmet(), metrics.observe);
   if (deps.draining) app.use(closeWhileDraining(deps.draining));
 

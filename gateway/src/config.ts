@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { commonEnv, env, LOCAL_PKI_DIR, loadConfig, meshEnv, z } from '@flash-sale/config';
+import { commonEnv, env, LOCAL_PKI_DIR, loadConfig, meshEnv, redisEnv, z } from '@flash-sale/config';
+import { isProxyAddress } from './http/trusted-proxies';
 
 const perSecond = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
 
@@ -40,7 +41,7 @@ const schema = z
     CIRCUIT_MIN_CALLS: z.coerce.number().int().min(1).default(10),
     /** ... and lets one probe through after this long. */
     CIRCUIT_RESET_MS: env.durationMs(5_000),
-    REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+    ...redisEnv,
     /** Requests per second per client address and per user, counted in Redis across replicas; 0: no limit. */
     RATE_LIMIT_IP_PER_SECOND: perSecond(1_000),
     RATE_LIMIT_USER_PER_SECOND: perSecond(20),
@@ -63,6 +64,21 @@ const schema = z
             .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, 'each must be an origin like https://shop.example'),
         ),
       ),
+    /**
+     * The proxies in front of the gateway whose X-Forwarded-For is believed, comma-separated: addresses, CIDR ranges
+     * or loopback, linklocal, uniquelocal (an ingress controller's pods). Empty: none, and the client address is the
+     * connection's peer whatever the request says.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((proxy) => proxy.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().refine(isProxyAddress, 'each must be an IP address or a CIDR range like 10.0.0.0/8'))),
     /** How long a sold-out promotion is answered from memory before inventory is asked again. */
     SOLD_OUT_TTL_MS: env.durationMs(5_000),
     /** How long a response is replayed for a repeated Idempotency-Key. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { Redis } from 'ioredis';
+import { redisAuth } from '@flash-sale/config';
 import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import {
   createHealthClient,
@@ -61,6 +62,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   // Commands (idempotency keys, rate limits) fail fast when Redis is away instead of queueing.
   // Auto-pipelining: the commands of many requests in one event-loop turn go out in one write.
   const redis = new Redis(config.REDIS_URL, {
+    ...redisAuth(config),
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     enableAutoPipelining: true,
@@ -68,7 +70,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   redis.on('error', (err) => logger.warn({ err }, 'redis connection error'));
   if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
   // A dedicated connection: a subscribed Redis connection can do nothing else.
-  const subscriber = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  const subscriber = new Redis(config.REDIS_URL, { ...redisAuth(config), maxRetriesPerRequest: null });
   const soldOut = new SoldOutSet(config.SOLD_OUT_TTL_MS);
   await soldOut.follow(subscriber, logger);
   let draining = false;
@@ -112,6 +114,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     metrics,
     maxInFlight: config.MAX_IN_FLIGHT,
     corsOrigins: config.CORS_ORIGINS,
+    trustedProxies: config.TRUSTED_PROXIES,
     version: VERSION,
     draining: () => draining,
     readiness: async () => {

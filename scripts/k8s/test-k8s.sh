@@ -9,11 +9,12 @@
 #   4. every values file passes `kubectl apply --dry-run=server --validate=strict`
 #   5. the real thing, in namespace `shop`: flash-sale-infra, then flash-sale with its default values (mTLS on,
 #      certificates from the chart's hook Job): hook Jobs, every pod Ready on its probes, `helm test` (a purchase
-#      that becomes payable, then paid); each workload's certificate names its ServiceAccount and is owned by the
-#      release; one gateway pod's purchases reserved by every inventory pod (gRPC balanced per call); pods with no
-#      certificate, a foreign one, or the payment service's cannot reserve stock at inventory; `helm upgrade` with
-#      a changed value under a purchase load with no failed purchase, certificates kept; `helm rollback`;
-#      `helm uninstall` leaves nothing (certificates and the hook's Role included)
+#      that becomes payable, then paid, with tokens minted here: the test pod never holds the JWT secret); each
+#      workload's certificate names its ServiceAccount and is owned by the release; one gateway pod's purchases
+#      reserved by every inventory pod (gRPC balanced per call); pods with no certificate, a foreign one, or the
+#      payment service's cannot reserve stock at inventory; `helm upgrade` with a changed value under a purchase
+#      load with no failed purchase, certificates kept; `helm rollback`; `helm uninstall` leaves nothing
+#      (certificates and the hook's Role included)
 #   6. the other values files installed for real, one after the other: in-cluster (narrowed policies),
 #      autoscaling (strict spread over three zones), Envoy front (Envoy on kwok nodes), external infrastructure
 #      (Redis, Kafka, PostgreSQL on the host, reached through the bridge)
@@ -32,9 +33,9 @@ IMAGES="$ROOT/.cache/images/$TAG"
 NS=shop
 EXTERNAL_NS=ci-external
 # The "external" Redis, Kafka and PostgreSQL: scripts/infra.sh on the bridge address, ports of its own (the same
-# addresses as ci/external-values.yaml), so that up and down address the same servers.
+# addresses and Redis password as ci/external-values.yaml), so that up and down address the same servers.
 external_infra=(env INFRA_HOST=10.88.0.1 INFRA_CLIENT_CIDR=10.88.0.0/16 INFRA_DIR="$ROOT/.infra/k8s-external"
-  REDIS_PORT=16379 PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093)
+  REDIS_PORT=16379 PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 REDIS_PASSWORD=ci-external-redis)
 started=$(date +%s)
 
 LOG_TAG=k8s
@@ -158,10 +159,24 @@ expect_json() {
   log "$3: $1"
 }
 
-install_and_test() { # namespace release values...
-  install_release "$@"
+# `helm test` with a purchase. The test pod never holds the JWT secret: its tokens are minted here, from the
+# release's Secret, valid for 10 minutes, and given in the Secret smoke-tokens (tests.tokensSecret).
+helm_test() { # namespace release
+  local secret admin buyer
+  secret=$(kubectl -n "$1" get secret "$2-secrets" -o jsonpath='{.data.jwt-secret}' | base64 -d)
+  admin=$(JWT_SECRET="$secret" node scripts/token.js smoke-admin --admin --ttl 600)
+  buyer=$(JWT_SECRET="$secret" node scripts/token.js "smoke-buyer-$RANDOM" --ttl 600)
+  # From a file descriptor, not the command line (which any process list shows).
+  kubectl -n "$1" create secret generic smoke-tokens --dry-run=client -o yaml \
+    --from-env-file=<(printf 'admin-token=%s\nbuyer-token=%s\n' "$admin" "$buyer") | kubectl apply -f - >/dev/null
   # The smoke pod is deleted when it passes; when it fails, it stays and on_exit prints its log.
   helm test "$2" -n "$1" --timeout 5m
+  kubectl -n "$1" delete secret smoke-tokens >/dev/null
+}
+
+install_and_test() { # namespace release values...
+  install_release "$@" --set tests.tokensSecret=smoke-tokens
+  helm_test "$1" "$2"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -327,7 +342,7 @@ helm rollback flash-sale 1 -n "$NS" --wait --timeout 10m
 [ "$(kubectl -n "$NS" get configmap flash-sale-config -o jsonpath='{.data.LOG_LEVEL}')" = info ] ||
   die "the rollback did not restore LOG_LEVEL"
 expect_ready "$NS" flash-sale
-helm test flash-sale -n "$NS" --timeout 5m
+helm_test "$NS" flash-sale
 [ "$(certificate_digests)" = "$certificates_at_install" ] || die "the rollback changed certificates"
 helm history flash-sale -n "$NS"
 
@@ -354,7 +369,10 @@ helm uninstall flash-sale -n "$NS" --wait --timeout 5m
 expect_nothing_left "$NS" flash-sale
 
 step "values file ci/envoy-values.yaml (Envoy front, its pods on kwok nodes)"
-install_and_test "$NS" flash-sale -f "$CHART/ci/envoy-values.yaml"
+install_release "$NS" flash-sale -f "$CHART/ci/envoy-values.yaml"
+# No tokens here: the test pod's checks without one (a public read through to PostgreSQL, 401 for missing and
+# forged tokens), as a user's `helm test` runs by default.
+helm test flash-sale -n "$NS" --timeout 5m
 kubectl -n "$NS" get pods -l app.kubernetes.io/component=envoy -o wide
 [ "$(kubectl -n "$NS" get deployment flash-sale-envoy -o jsonpath='{.status.readyReplicas}')" = 2 ] ||
   die "the Envoy front is not Ready"

@@ -2,7 +2,8 @@
 -- entrypoint.sh) at every start, through psql as the superuser, so it must stay idempotent.
 -- scripts/infra.sh runs this same file for the local cluster (its DATABASE and SERVICE_ROLES must match).
 -- Database flashsale (or the psql variable `database`: scripts/infra.sh also makes flashsale_test for the tests);
--- per service a LOGIN role (password = its name) owning the schema of the same name, with its search_path there.
+-- per service a LOGIN role owning the schema of the same name, with its search_path there, created with its name as
+-- password (the postgres image then sets the one it is given: passwords.sql).
 -- Roles get no rights on each other's schemas, and nobody creates objects in `public`.
 \if :{?database}
 \else

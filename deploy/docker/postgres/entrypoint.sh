@@ -5,13 +5,15 @@
 #   pgdata/   the cluster (PGDATA), made by initdb on the first start
 #   run/      the Unix socket (no /var/run/postgresql on a read-only root)
 # Every start: (re)writes pg_hba.conf from the environment, runs bootstrap.sql (database flashsale, the services'
-# roles and schemas; idempotent) on a socket-only server, then execs the real server as PID 1 (SIGTERM = smart
-# shutdown; the image's STOPSIGNAL is SIGINT = fast shutdown). Arguments are passed to `postgres`.
+# roles and schemas; idempotent) and passwords.sql (the roles' passwords) on a socket-only server, then execs the
+# real server as PID 1 (SIGTERM = smart shutdown; the image's STOPSIGNAL is SIGINT = fast shutdown). Arguments are
+# passed to `postgres`.
 # Environment:
 #   PGPORT                     port (5432)
 #   POSTGRES_LISTEN_ADDRESSES  listen_addresses ('*')
 #   POSTGRES_HOST_AUTH         pg_hba method for TCP clients: trust (default; development only) or scram-sha-256
-#                              (the service roles' passwords are their names)
+#   POSTGRES_PASSWORD_<ROLE>   the password of each service role (PROMOTION, INVENTORY, ORDERS, PAYMENT), set at
+#                              every start; unset: the role keeps its password (at creation, its name)
 #   POSTGRES_HOST_CIDRS        client networks allowed over TCP ("0.0.0.0/0 ::/0": the pod network and anything
 #                              that reaches the Service)
 set -eu
@@ -51,6 +53,15 @@ if ! psql -X -q -v ON_ERROR_STOP=1 -h "$RUN_DIR" -U postgres -d postgres -f /etc
   log "bootstrap.sql failed" >&2
   exit 1
 fi
+for role in promotion inventory orders payment; do
+  variable="POSTGRES_PASSWORD_$(printf %s "$role" | tr '[:lower:]' '[:upper:]')"
+  if ! psql -X -q -v ON_ERROR_STOP=1 -h "$RUN_DIR" -U postgres -d postgres -v role="$role" -v variable="$variable" \
+    -f /etc/flash-sale/passwords.sql; then
+    pg_ctl -D "$PGDATA" -m fast -w -s stop
+    log "setting the password of $role failed" >&2
+    exit 1
+  fi
+done
 pg_ctl -D "$PGDATA" -m fast -w -t 120 -s stop
 log "database flashsale, roles and schemas ready; starting on port $PGPORT"
 

@@ -1,4 +1,14 @@
-import { ConfigError, env, loadConfig, serviceEnv, z } from './index';
+import {
+  ConfigError,
+  databaseEnv,
+  env,
+  loadConfig,
+  redisAuth,
+  redisEnv,
+  serviceEnv,
+  withDatabasePassword,
+  z,
+} from './index';
 
 const schema = z.object({
   GRPC_PORT: env.port(50051),
@@ -56,5 +66,40 @@ describe('loadConfig', () => {
     expect(loadConfig(grpc, { GRPC_MAX_CONNECTION_AGE_MS: '0' }).GRPC_MAX_CONNECTION_AGE_MS).toBe(0);
     expect(() => loadConfig(grpc, { GRPC_MAX_CONNECTION_AGE_MS: '-1' })).toThrow(/GRPC_MAX_CONNECTION_AGE_MS/);
     expect(() => loadConfig(grpc, { GRPC_MAX_CONNECTION_AGE_MS: '30s' })).toThrow(/GRPC_MAX_CONNECTION_AGE_MS/);
+  });
+});
+
+describe('credentials apart from their addresses', () => {
+  const database = z
+    .object(databaseEnv('postgresql://orders:orders@127.0.0.1:5432/flashsale?schema=orders'))
+    .transform(withDatabasePassword);
+
+  it('when DATABASE_PASSWORD is set, then it becomes the password of DATABASE_URL, percent-encoded, and is not kept apart', () => {
+    const config = loadConfig(database, {
+      DATABASE_URL: 'postgresql://orders@db.internal:5432/flashsale?schema=orders',
+      DATABASE_PASSWORD: 'p@ss/w:rd%?#',
+    });
+    expect(config).toEqual({
+      DATABASE_URL: 'postgresql://orders:p%40ss%2Fw%3Ard%25%3F%23@db.internal:5432/flashsale?schema=orders',
+    });
+    expect(decodeURIComponent(new URL(config.DATABASE_URL).password)).toBe('p@ss/w:rd%?#');
+  });
+
+  it('when DATABASE_PASSWORD is unset or empty, then DATABASE_URL is used as given', () => {
+    const url = 'postgresql://orders:orders@db:5432/flashsale?schema=orders';
+    expect(loadConfig(database, { DATABASE_URL: url })).toEqual({ DATABASE_URL: url });
+    expect(loadConfig(database, { DATABASE_URL: url, DATABASE_PASSWORD: '' })).toEqual({ DATABASE_URL: url });
+  });
+
+  it('when REDIS_USERNAME and REDIS_PASSWORD are set, then they become the client options, and REDIS_URL holds none', () => {
+    const redis = z.object(redisEnv);
+    const config = loadConfig(redis, { REDIS_URL: 'redis://redis:6379', REDIS_PASSWORD: 's3cret', REDIS_USERNAME: '' });
+    expect(config.REDIS_URL).toBe('redis://redis:6379');
+    expect(redisAuth(config)).toEqual({ password: 's3cret' });
+    expect(redisAuth(loadConfig(redis, { REDIS_USERNAME: 'gateway', REDIS_PASSWORD: 'x' }))).toEqual({
+      username: 'gateway',
+      password: 'x',
+    });
+    expect(redisAuth(loadConfig(redis, {}))).toEqual({});
   });
 });

@@ -59,6 +59,12 @@ export const env = {
   durationMs: (fallback: number) => z.coerce.number().int().min(0).default(fallback),
   positiveInt: (fallback: number) => z.coerce.number().int().positive().default(fallback),
   secret: () => z.string().min(16, 'must be at least 16 characters'),
+  /** A credential given apart from the address it is for (a Secret beside plain configuration); empty is unset. */
+  credential: () =>
+    z
+      .string()
+      .optional()
+      .transform((value) => (value === '' ? undefined : value)),
 };
 
 /** Variables every service reads: log level, shutdown grace. */
@@ -78,10 +84,33 @@ const kafkaNamePrefix = () =>
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, dash and underscore only')
     .default('');
 
+/**
+ * Redis's address and, apart from it, its credentials: REDIS_URL can then be plain configuration and the password
+ * come from a Secret (see {@link redisAuth}).
+ */
+export const redisEnv = {
+  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  /** An ACL user; unset: Redis's default user. */
+  REDIS_USERNAME: env.credential(),
+  /** The password (AUTH); unset: none, or the one written in REDIS_URL. */
+  REDIS_PASSWORD: env.credential(),
+};
+
+/** The ioredis options for REDIS_USERNAME and REDIS_PASSWORD (those in REDIS_URL, if any, win). */
+export function redisAuth(config: { REDIS_USERNAME?: string | undefined; REDIS_PASSWORD?: string | undefined }): {
+  username?: string;
+  password?: string;
+} {
+  return {
+    ...(config.REDIS_USERNAME === undefined ? {} : { username: config.REDIS_USERNAME }),
+    ...(config.REDIS_PASSWORD === undefined ? {} : { password: config.REDIS_PASSWORD }),
+  };
+}
+
 /** Variables of the gRPC services, with local defaults; each service picks the ones it uses. */
 export const serviceEnv = {
   GRPC_HOST: env.host(),
-  REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  ...redisEnv,
   KAFKA_BROKERS: env.list('127.0.0.1:9092'),
   /** Names this process in leases and consumer ids; Kubernetes sets it from the pod name. */
   POD_NAME: z.string().min(1).default(`local-${process.pid}`),
@@ -119,3 +148,23 @@ export const serviceEnv = {
 
 /** A PostgreSQL URL naming the service's schema, e.g. postgresql://orders:orders@127.0.0.1:5432/flashsale?schema=orders. */
 export const databaseUrl = (fallback: string) => env.url(['postgresql', 'postgres'], fallback);
+
+/**
+ * DATABASE_URL and, apart from it, DATABASE_PASSWORD: the URL can then be plain configuration and the password come
+ * from a Secret. A schema using these ends with `.transform(withDatabasePassword)`.
+ */
+export const databaseEnv = (fallback: string) => ({
+  DATABASE_URL: databaseUrl(fallback),
+  DATABASE_PASSWORD: env.credential(),
+});
+
+/** The configuration with DATABASE_PASSWORD, when set, put into DATABASE_URL (percent-encoded: any character works). */
+export function withDatabasePassword<C extends { DATABASE_URL: string; DATABASE_PASSWORD?: string | undefined }>({
+  DATABASE_PASSWORD: password,
+  ...config
+}: C): Omit<C, 'DATABASE_PASSWORD'> {
+  if (password === undefined) return config;
+  const url = new URL(config.DATABASE_URL);
+  url.password = encodeURIComponent(password);
+  return { ...config, DATABASE_URL: url.toString() };
+}

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { applyMigrations } from './apply-migrations';
-import { parseDatabaseUrl } from './connection';
+import { parseDatabaseUrl, type DbConnection } from './connection';
 import { runPrismaGenerate } from './generate';
 import type { DbLogger } from './logger';
 import { createMigration, MIGRATIONS_DIR, SCHEMA_FILE } from './new-migration';
@@ -11,7 +11,8 @@ import { resolveMigration } from './resolve-migration';
 
 const USAGE = `Usage (run in a service folder, e.g. services/order):
   flash-db generate [prisma generate options]   generate the Prisma client, no engine download needed
-  flash-db migrate                              apply prisma/migrations to DATABASE_URL (with ?schema=)
+  flash-db migrate                              apply prisma/migrations to DATABASE_URL (with ?schema=;
+                                                DATABASE_PASSWORD, when set, is its password)
   flash-db new-migration [service] <name>       write prisma/migrations/<timestamp>_<name>/migration.sql
                                                 from the change of prisma/schema.prisma since git HEAD
   flash-db resolve --rolled-back|--applied <migration>
@@ -43,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate': {
       const { applied } = await applyMigrations({
         migrationsDir: path.join(cwd, MIGRATIONS_DIR),
-        connection: parseDatabaseUrl(requireEnv('DATABASE_URL')),
+        connection: databaseConnection(),
         logger: consoleLogger,
       });
       for (const name of applied) process.stdout.write(`${name}\n`);
@@ -69,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
       }
       await resolveMigration({
         migrationsDir: path.join(cwd, MIGRATIONS_DIR),
-        connection: parseDatabaseUrl(requireEnv('DATABASE_URL')),
+        connection: databaseConnection(),
         migrationName,
         as: flag === '--applied' ? 'applied' : 'rolled-back',
         logger: consoleLogger,
@@ -95,6 +96,13 @@ function serviceFolder(cwd: string, service: string): string {
   const candidate = path.join(root, 'services', service);
   if (existsSync(path.join(candidate, SCHEMA_FILE))) return candidate;
   throw new Error(`No ${SCHEMA_FILE} in ${direct} or ${candidate}`);
+}
+
+/** DATABASE_URL's connection, with DATABASE_PASSWORD as its password when set (as the services read them). */
+function databaseConnection(): DbConnection {
+  const connection = parseDatabaseUrl(requireEnv('DATABASE_URL'));
+  const password = process.env.DATABASE_PASSWORD;
+  return password ? { ...connection, password } : connection;
 }
 
 function requireEnv(name: string): string {

@@ -28,6 +28,24 @@ describe('createLogger', () => {
     expect(JSON.stringify(lines[0])).not.toContain('abc');
     expect(JSON.stringify(lines[0])).not.toContain('4242');
   });
+
+  it('when a configuration with credentials is logged, then the credentials are redacted', () => {
+    const { lines, stream } = capture();
+    const config = {
+      DATABASE_URL: 'postgresql://orders:db-secret@db:5432/flashsale?schema=orders',
+      DATABASE_PASSWORD: 'db-secret',
+      REDIS_URL: 'redis://redis:6379',
+      REDIS_PASSWORD: 'redis-secret',
+      JWT_SECRET: 'jwt-secret-of-at-least-32-characters',
+    };
+    const logger = createLogger({ service: 'order', destination: stream });
+    logger.info(config, 'config');
+    logger.info({ config }, 'config');
+    for (const line of lines) {
+      expect(JSON.stringify(line)).not.toMatch(/db-secret|redis-secret|jwt-secret/);
+    }
+    expect(lines[0]).toMatchObject({ REDIS_URL: 'redis://redis:6379', DATABASE_URL: '[redacted]' });
+  });
 });
 
 describe('trace correlation', () => {

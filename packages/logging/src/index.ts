@@ -20,6 +20,15 @@ export const REDACTED_PATHS = [
   '*.cvc',
   'databaseUrl',
   '*.databaseUrl',
+  // The settings that hold credentials, should a configuration object ever be logged.
+  'DATABASE_URL',
+  '*.DATABASE_URL',
+  'DATABASE_PASSWORD',
+  '*.DATABASE_PASSWORD',
+  'REDIS_PASSWORD',
+  '*.REDIS_PASSWORD',
+  'JWT_SECRET',
+  '*.JWT_SECRET',
 ];
 
 export interface LoggerOptions {

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
+import { redisAuth } from '@flash-sale/config';
 import { descriptorSetPath } from '@flash-sale/contracts';
 import { applyMigrations, parseDatabaseUrl, type DbConnection } from '@flash-sale/db';
 import type { MeshConfig, MeshWorkload } from '@flash-sale/config';
@@ -26,6 +27,8 @@ export interface FoundationConfig extends MeshConfig {
   DATABASE_URL: string;
   MIGRATE_ON_START: boolean;
   REDIS_URL: string;
+  REDIS_USERNAME?: string | undefined;
+  REDIS_PASSWORD?: string | undefined;
   POD_NAME: string;
   GRPC_HOST: string;
   GRPC_PORT: number;
@@ -72,7 +75,7 @@ export async function startFoundation(
   shutdown.add('certificate reloads', () => transport.close());
   const connection = parseDatabaseUrl(config.DATABASE_URL);
   if (config.MIGRATE_ON_START) await applyMigrations({ migrationsDir, connection, logger });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, ...redisOptions });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, ...redisAuth(config), ...redisOptions });
   shutdown.add('redis', () => redis.disconnect());
   const { ids, lease } = await leaseSnowflake(redis, `${name}:${config.POD_NAME}`, (workerId) =>
     logger.error({ workerId }, 'Snowflake worker lease lost; ids fail until a free one is leased again'),

@@ -1,11 +1,11 @@
-import { commonEnv, databaseUrl, env, loadConfig, meshEnv, serviceEnv, z } from '@flash-sale/config';
+import { commonEnv, databaseEnv, env, loadConfig, meshEnv, serviceEnv, withDatabasePassword, z } from '@flash-sale/config';
 
-const schema = z.object({
+const variables = z.object({
   ...commonEnv,
   ...serviceEnv,
   ...meshEnv('inventory'),
   GRPC_PORT: env.port(50052),
-  DATABASE_URL: databaseUrl('postgresql://inventory:inventory@127.0.0.1:5432/flashsale?schema=inventory'),
+  ...databaseEnv('postgresql://inventory:inventory@127.0.0.1:5432/flashsale?schema=inventory'),
   /** Outbox entries read by a relay that then went quiet for this long are taken over by another. */
   RELAY_CLAIM_IDLE_MS: env.durationMs(30_000),
   /** How often Redis counters are compared with the PostgreSQL truth (and repaired). */
@@ -21,6 +21,7 @@ const schema = z.object({
    */
   RESERVE_DURABLE_WAIT_MS: env.durationMs(2_000),
 });
+const schema = variables.transform(withDatabasePassword);
 
 export type InventoryConfig = Readonly<z.output<typeof schema>>;
 

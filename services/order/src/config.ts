@@ -1,11 +1,11 @@
-import { commonEnv, databaseUrl, env, loadConfig, meshEnv, serviceEnv, z } from '@flash-sale/config';
+import { commonEnv, databaseEnv, env, loadConfig, meshEnv, serviceEnv, withDatabasePassword, z } from '@flash-sale/config';
 
-const schema = z.object({
+const variables = z.object({
   ...commonEnv,
   ...serviceEnv,
   ...meshEnv('order'),
   GRPC_PORT: env.port(50053),
-  DATABASE_URL: databaseUrl('postgresql://orders:orders@127.0.0.1:5432/flashsale?schema=orders'),
+  ...databaseEnv('postgresql://orders:orders@127.0.0.1:5432/flashsale?schema=orders'),
   INVENTORY_ADDR: z.string().min(1).default('127.0.0.1:50052'),
   UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
   DATABASE_POOL_SIZE: env.positiveInt(10),
@@ -22,6 +22,7 @@ const schema = z.object({
   /** Orders expired per sweep transaction. */
   ORDER_SWEEP_BATCH: env.positiveInt(500),
 });
+const schema = variables.transform(withDatabasePassword);
 
 export type OrderConfig = Readonly<z.output<typeof schema>>;
 

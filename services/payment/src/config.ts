@@ -1,16 +1,16 @@
-import { commonEnv, databaseUrl, env, loadConfig, meshEnv, serviceEnv, z } from '@flash-sale/config';
+import { commonEnv, databaseEnv, env, loadConfig, meshEnv, serviceEnv, withDatabasePassword, z } from '@flash-sale/config';
 
 /** A claim commits in the order service within this or never (its CLAIM_MAX_MS). */
 const ORDER_CLAIM_BOUND_MS = 5_000;
 
-const schema = z
+const variables = z
   .object({
     ...commonEnv,
     ...serviceEnv,
     ...meshEnv('payment'),
     ...meshEnv('payment'),
     GRPC_PORT: env.port(50054),
-    DATABASE_URL: databaseUrl('postgresql://payment:payment@127.0.0.1:5432/flashsale?schema=payment'),
+    ...databaseEnv('postgresql://payment:payment@127.0.0.1:5432/flashsale?schema=payment'),
     ORDER_ADDR: z.string().min(1).default('127.0.0.1:50053'),
     UPSTREAM_TIMEOUT_MS: env.durationMs(3_000),
     /** The simulated provider's answer time and decline rate (0 to 1). */
@@ -38,6 +38,7 @@ const schema = z
     path: ['PAYMENT_RECOVERY_AFTER_MS'],
     message: `must be longer than PROVIDER_TIMEOUT_MS and the order service's claim bound (${ORDER_CLAIM_BOUND_MS} ms), or recovery could settle an attempt whose claim or charge is still under way`,
   });
+const schema = variables.transform(withDatabasePassword);
 
 export type PaymentConfig = Readonly<z.output<typeof schema>>;
 

@@ -17,3 +17,12 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 {{ include "infra.selectorLabels" . }}
 {{- end }}
+
+{{- define "infra.credentialsSecret" -}}
+{{- .Values.credentials.existingSecret | default (printf "%s-credentials" (include "infra.fullname" .)) -}}
+{{- end }}
+
+{{/* An environment variable from a key of the credentials Secret: (dict "root" $ "name" "REDIS_PASSWORD" "key" "redis") */}}
+{{- define "infra.credentialEnv" -}}
+{{- dict "name" .name "valueFrom" (dict "secretKeyRef" (dict "name" (include "infra.credentialsSecret" .root) "key" (printf "%s-password" .key))) | toJson -}}
+{{- end }}

@@ -84,24 +84,97 @@ ready pods (what gRPC callers are given) */}}
 {{- .Values.auth.existingSecret | default (include "flash-sale.secretName" .) -}}
 {{- end }}
 
-{{- define "flash-sale.databaseSecretName" -}}
-{{- .Values.infrastructure.postgres.existingSecret | default (include "flash-sale.secretName" .) -}}
-{{- end }}
+{{/*
+Where each credential comes from. Every one can come from a Secret the user manages (existingSecret,
+passwordsSecret): then the chart renders none, and `helm template` renders (GitOps tools) are the same each time.
+Given as values, credentials go to the release's Secret, never to a ConfigMap or an env value.
+*/}}
 
-{{/* Secret data: one database URL per service (the role's schema has the role's name), for the release's Secret
-and the migration hook's. */}}
-{{- define "flash-sale.databaseUrls" -}}
+{{/* The services whose database password is given as a value (users.<service>.password), as a YAML list. */}}
+{{- define "flash-sale.inlineDatabasePasswords" -}}
 {{- $pg := .Values.infrastructure.postgres -}}
+{{- $inline := list -}}
+{{- if not $pg.existingSecret }}
 {{- range $service := include "flash-sale.services" . | fromYamlArray }}
 {{- $user := get $pg.users $service }}
-{{ $service }}-database-url: {{ printf "postgresql://%s:%s@%s:%v/%s?schema=%s" (urlquery $user.user) (urlquery $user.password) $pg.host $pg.port $pg.database $user.user | b64enc | quote }}
+{{- if and $user.password $pg.passwordsSecret }}
+{{- fail (printf "infrastructure.postgres: users.%s.password and passwordsSecret are both set; give the password one way" $service) }}
+{{- end }}
+{{- if and (not $user.password) (not $pg.passwordsSecret) }}
+{{- fail (printf "infrastructure.postgres: no password for %s; set existingSecret, passwordsSecret or users.%s.password" $service $service) }}
+{{- end }}
+{{- if $user.password }}{{ $inline = append $inline $service }}{{ end }}
+{{- end }}
+{{- end }}
+{{- toYaml $inline }}
+{{- end }}
+
+{{/* Secret data: the database passwords given as values (for the release's Secret and the migration hook's). */}}
+{{- define "flash-sale.databasePasswords" -}}
+{{- range $service := include "flash-sale.inlineDatabasePasswords" . | fromYamlArray }}
+{{ $service }}-database-password: {{ (get $.Values.infrastructure.postgres.users $service).password | b64enc | quote }}
 {{- end }}
 {{- end }}
 
-{{/* The Secret's data: the database URLs, and the JWT secret (random, kept across upgrades). */}}
+{{/*
+A service's DATABASE_URL, and DATABASE_PASSWORD from a Secret: (dict "root" $ "service" "order" "secret" name), where
+"secret" is the Secret holding the passwords given as values (the release's, or the migration hook's).
+*/}}
+{{- define "flash-sale.databaseEnv" -}}
+{{- $pg := .root.Values.infrastructure.postgres -}}
+{{- if $pg.existingSecret }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ $pg.existingSecret }}
+      key: {{ .service }}-database-url
+{{- else }}
+{{- $user := get $pg.users .service }}
+- name: DATABASE_URL
+  value: {{ printf "postgresql://%s@%s:%v/%s?schema=%s" (urlquery $user.user) $pg.host $pg.port $pg.database $user.user | quote }}
+- name: DATABASE_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      {{- if $user.password }}
+      name: {{ .secret }}
+      key: {{ .service }}-database-password
+      {{- else }}
+      name: {{ $pg.passwordsSecret }}
+      key: {{ $user.user }}-password
+      {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* REDIS_USERNAME and REDIS_PASSWORD, when Redis wants them. */}}
+{{- define "flash-sale.redisEnv" -}}
+{{- $redis := .Values.infrastructure.redis -}}
+{{- with $redis.username }}
+- name: REDIS_USERNAME
+  value: {{ . | quote }}
+{{- end }}
+{{- if or $redis.existingSecret $redis.password }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      {{- if $redis.existingSecret }}
+      name: {{ $redis.existingSecret }}
+      key: {{ $redis.existingSecretKey }}
+      {{- else }}
+      name: {{ include "flash-sale.secretName" . }}
+      key: redis-password
+      {{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The release Secret's data: the JWT secret (random, kept across upgrades) and the credentials given as values. */}}
 {{- define "flash-sale.secretData" -}}
-{{- if not .Values.infrastructure.postgres.existingSecret }}
-{{- include "flash-sale.databaseUrls" . }}
+{{- include "flash-sale.databasePasswords" . }}
+{{- $redis := .Values.infrastructure.redis }}
+{{- if and $redis.existingSecret $redis.password }}
+{{- fail "infrastructure.redis: existingSecret and password are both set; give the password one way" }}
+{{- end }}
+{{- if $redis.password }}
+redis-password: {{ $redis.password | b64enc | quote }}
 {{- end }}
 {{- if not .Values.auth.existingSecret }}
 {{- $existing := lookup "v1" "Secret" .Release.Namespace (include "flash-sale.secretName" .) }}

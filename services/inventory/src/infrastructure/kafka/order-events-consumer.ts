@@ -24,10 +24,14 @@ export function orderEventsHandler(settle: SettleReservation, logger: Logger): B
           logger.warn({ orderId: event.orderId, event: event.kind?.$case }, 'no reservation to settle');
           return;
         }
-        // A paid order whose units were already released: retrying can never succeed, and blocking the partition
-        // would stall every other order. The order service owns this race (it refunds the loser); make it loud.
+        // A paid order whose units were already released, or that PostgreSQL refuses to count as sold because the
+        // sale would be oversold (OVERSELL_REFUSED: Redis let more through than the stock): retrying can never
+        // succeed, and blocking the partition would stall every other order. Make it loud: a person must act.
         if (isDomainError(error) && error.kind === 'precondition') {
-          logger.error({ orderId: event.orderId, reason: error.code }, 'order event cannot settle its reservation');
+          logger.error(
+            { orderId: event.orderId, reason: error.code, details: error.details, err: error.message },
+            'order event cannot settle its reservation',
+          );
           return;
         }
         throw error;

@@ -1,11 +1,9 @@
 import type { SqlPool } from '@flash-sale/db';
-import { conflict } from '@flash-sale/errors';
+import { precondition } from '@flash-sale/errors';
 import type { LedgerEntry } from '../../domain/ledger';
 import type { SaleTerms } from '../../domain/sale';
 import type { SaleRepository } from '../../application/ports';
 import type { PrismaClient, Reservation as ReservationRow } from '../../generated/prisma/client';
-
-const MAX_LOCK_ATTEMPTS = 10;
 
 const RECORD_RESERVED = `
   WITH input AS (
@@ -167,17 +165,24 @@ export class PrismaSaleRepository implements SaleRepository {
 
 type Transaction = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
-/** Adds paid units to `sold` under the optimistic lock on `version`, retrying when another writer won. */
+/**
+ * Adds paid units to `sold` in one guarded update: PostgreSQL counts them only while `sold` stays within the stock
+ * (the row lock orders concurrent payers), and the CHECK constraint sales_sold_within_stock holds it for any other
+ * writer. A refusal means Redis let more units be reserved than the sale has: it rolls the settlement back and is
+ * reported, never counted.
+ */
 async function addSold(tx: Transaction, promotionId: bigint, quantity: number) {
-  for (let attempt = 0; attempt < MAX_LOCK_ATTEMPTS; attempt += 1) {
-    const { version } = await tx.sale.findUniqueOrThrow({ where: { promotionId }, select: { version: true } });
-    const updated = await tx.sale.updateMany({
-      where: { promotionId, version },
-      data: { sold: { increment: quantity }, version: { increment: 1 } },
-    });
-    if (updated.count === 1) return;
-  }
-  throw conflict('STOCK_VERSION_CONFLICT', `could not update the stock of ${promotionId}; try again`);
+  const added = await tx.$executeRaw`
+    UPDATE sales SET sold = sold + ${quantity}, version = version + 1, updated_at = now()
+     WHERE promotion_id = ${promotionId} AND sold + ${quantity} <= total_stock`;
+  if (added === 1) return;
+  const sale = await tx.sale.findUniqueOrThrow({ where: { promotionId }, select: { sold: true, totalStock: true } });
+  throw precondition(
+    'OVERSELL_REFUSED',
+    `PostgreSQL refused to count ${quantity} more unit(s) of sale ${promotionId} as sold: ` +
+      `${sale.sold} of ${sale.totalStock} are sold already`,
+    { promotion_id: promotionId.toString(), sold: String(sale.sold), total_stock: String(sale.totalStock) },
+  );
 }
 
 function toRow(entry: LedgerEntry, status: ReservationRow['status']) {
