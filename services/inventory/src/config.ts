@@ -1,4 +1,13 @@
-import { commonEnv, databaseEnv, env, loadConfig, meshEnv, serviceEnv, withDatabasePassword, z } from '@flash-sale/config';
+import {
+  commonEnv,
+  databaseEnv,
+  env,
+  loadConfig,
+  meshEnv,
+  serviceEnv,
+  withDatabasePassword,
+  z,
+} from '@flash-sale/config';
 
 const variables = z.object({
   ...commonEnv,

@@ -1,4 +1,13 @@
-import { commonEnv, databaseEnv, env, loadConfig, meshEnv, serviceEnv, withDatabasePassword, z } from '@flash-sale/config';
+import {
+  commonEnv,
+  databaseEnv,
+  env,
+  loadConfig,
+  meshEnv,
+  serviceEnv,
+  withDatabasePassword,
+  z,
+} from '@flash-sale/config';
 
 /** A claim commits in the order service within this or never (its CLAIM_MAX_MS). */
 const ORDER_CLAIM_BOUND_MS = 5_000;
