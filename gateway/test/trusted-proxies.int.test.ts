@@ -14,7 +14,7 @@ import { routeTable } from '../src/api/route-table';
 import { createJwtVerifier } from '../src/auth/jwt';
 import type { IdempotencyStore } from '../src/http/idempotency';
 import { createMetrics } from '../src/http/metrics';
-import { rateLimits } from '../src/http/rate-limits';
+import { rateLimiter, rateLimits } from '../src/http/rate-limits';
 
 const servers: Server[] = [];
 const away: Redis[] = [];
@@ -32,6 +32,7 @@ async function startGateway(trustedProxies?: string[]): Promise<string> {
   const logger = createLogger({ service: 'trusted-proxies-test', level: 'fatal' });
   const redis = new Redis({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
   away.push(redis);
+  const limits = { perIpPerSecond: 1, perUserPerSecond: 0 };
   const app = createApp({
     logger,
     verify: createJwtVerifier({ key: { algorithm: 'HS256', secret: 'x'.repeat(32) }, clockToleranceSeconds: 30 }),
@@ -41,7 +42,10 @@ async function startGateway(trustedProxies?: string[]): Promise<string> {
     bodyLimit: '16kb',
     routes,
     idempotency: noKeys,
-    rateLimits: rateLimits(redis, { perIpPerSecond: 1, perUserPerSecond: 0 }, logger, () => undefined),
+    rateLimits: rateLimits(
+      rateLimiter(redis, limits, logger, () => undefined),
+      limits,
+    ),
     metrics: createMetrics(),
     maxInFlight: 0,
     corsOrigins: [],
