@@ -14,7 +14,8 @@ let h: Harness;
 
 beforeAll(async () => {
   // No reconciliation pass during a test: it would repair the counter the test makes wrong.
-  h = await startInventory({ RECONCILE_INTERVAL_MS: '3600000' });
+  // Confirm is driven by order events, and the allow-list lets no workload call it over gRPC: without mTLS here.
+  h = await startInventory({ RECONCILE_INTERVAL_MS: '3600000', MTLS_MODE: 'off' });
 });
 
 afterAll(async () => {
