@@ -1,8 +1,9 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_SPIFFE, MESH_WORKLOADS, spiffeIdFor, type SpiffeNaming } from '@flash-sale/config';
 import { createCa, issueCertificate, spiffeIdOf, type CertificatePem } from './certificates';
+import { pairProblem, usageProblem } from './certificate-checks';
 import { withLock } from './lock';
 
 /** The gateway's gRPC front door: a server certificate for outside clients on this machine. */
@@ -11,8 +12,6 @@ const FRONT_DOOR_DNS = ['localhost'];
 const FRONT_DOOR_IPS = ['127.0.0.1'];
 
 const DAY_MS = 86_400_000;
-const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 export interface InitOptions {
   dir: string;
@@ -91,15 +90,9 @@ interface Expected {
 
 /** Why a certificate must be issued again, or undefined when it may be kept. */
 function problemOf(pair: CertificatePem, now: Date, expected: Expected): string | undefined {
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(pair.certPem);
-    if (!certificate.checkPrivateKey(createPrivateKey(pair.keyPem))) return 'the key does not match the certificate';
-  } catch (error) {
-    return `unreadable: ${(error as Error).message}`;
-  }
-  if (new Date(certificate.validTo).getTime() - now.getTime() <= DAY_MS) return 'expires within a day';
-  if (new Date(certificate.validFrom).getTime() > now.getTime()) return 'not valid yet';
+  const problem = pairProblem(pair, now, DAY_MS);
+  if (problem) return problem;
+  const certificate = new X509Certificate(pair.certPem);
   if (expected.ca !== undefined && certificate.ca !== expected.ca) return 'not a CA';
   if (expected.issuer && !certificate.verify(new X509Certificate(expected.issuer.certPem).publicKey)) {
     return 'signed by another CA';
@@ -107,13 +100,8 @@ function problemOf(pair: CertificatePem, now: Date, expected: Expected): string 
   if (expected.spiffeId !== undefined && spiffeIdOf(pair.certPem) !== expected.spiffeId) {
     return `does not name ${expected.spiffeId}`;
   }
-  if (expected.issuer) {
-    const usages = certificate.keyUsage ?? [];
-    const client = usages.includes(CLIENT_AUTH);
-    if (!usages.includes(SERVER_AUTH)) return 'not for servers';
-    if (expected.usage === 'server' && client) return 'usable as a client certificate';
-    if (expected.usage !== 'server' && !client) return 'not for clients';
-  }
+  const usage = expected.issuer ? usageProblem(certificate, expected.usage ?? 'both') : undefined;
+  if (usage) return usage;
   for (const name of expected.dnsNames ?? []) if (!certificate.checkHost(name)) return `does not name ${name}`;
   for (const ip of expected.ipAddresses ?? []) if (!certificate.checkIP(ip)) return `does not name ${ip}`;
   return undefined;

@@ -1,6 +1,7 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { uriNames } from '@flash-sale/config';
 import type { CertificatePem } from '../certificates';
+import { pairProblem, usageProblem } from '../certificate-checks';
 
 /** What a workload or front-door certificate must be, to be kept. */
 export interface LeafExpectation {
@@ -13,9 +14,6 @@ export interface LeafExpectation {
   /** `both`: a workload's, for its server and client ends; `server`: a server's only (it names no workload). */
   usage: 'both' | 'server';
 }
-
-const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
-const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 /** Why a CA must be replaced, or undefined: it must outlive by `minRemainingMs` any certificate issued now. */
 export function caProblem(pair: CertificatePem, now: Date, minRemainingMs: number): string | undefined {
@@ -45,28 +43,7 @@ export function leafProblem(
   if (!sameSet(uris, wantedUris)) return `names ${uris.join(' ') || 'no URI'}, not ${wantedUris.join(' ') || 'none'}`;
   const dns = [...names.matchAll(/(?:^|, )DNS:([^,]*)/g)].map((match) => match[1]!);
   if (!sameSet(dns, expected.dnsNames ?? [])) return `names the DNS names ${dns.join(' ') || '(none)'}`;
-  const usages = certificate.keyUsage ?? [];
-  if (!usages.includes(SERVER_AUTH)) return 'not for servers';
-  const client = usages.includes(CLIENT_AUTH);
-  if (expected.usage === 'server' && client) return 'usable as a client certificate';
-  if (expected.usage === 'both' && !client) return 'not for clients';
-  return undefined;
-}
-
-/** The checks a CA and a leaf share: readable, key matches, valid now and for at least `minRemainingMs` more. */
-function pairProblem(pair: CertificatePem, now: Date, minRemainingMs: number): string | undefined {
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(pair.certPem);
-    if (!certificate.checkPrivateKey(createPrivateKey(pair.keyPem))) return 'the key does not match the certificate';
-  } catch (error) {
-    return `unreadable: ${(error as Error).message}`;
-  }
-  if (new Date(certificate.validFrom).getTime() > now.getTime()) return 'not valid yet';
-  const left = new Date(certificate.validTo).getTime() - now.getTime();
-  if (left <= 0) return 'expired';
-  if (left <= minRemainingMs) return `expires in ${Math.floor(left / 86_400_000)} days`;
-  return undefined;
+  return usageProblem(certificate, expected.usage);
 }
 
 const sameSet = (a: readonly string[], b: readonly string[]) =>
