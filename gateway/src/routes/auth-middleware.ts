@@ -31,7 +31,8 @@ export async function authorize(
     if (error instanceof AuthError) throw httpProblem(error.status, error.code, error.message);
     throw error;
   }
-  if (access === 'admin' && !principal.isAdmin) throw httpProblem(403, 'FORBIDDEN', 'this operation needs the admin role');
+  if (access === 'admin' && !principal.isAdmin)
+    throw httpProblem(403, 'FORBIDDEN', 'this operation needs the admin role');
   return principal;
 }
 
