@@ -2,7 +2,7 @@ import { Server, type ServiceDefinition, type UntypedServiceImplementation } fro
 import { HealthImplementation } from 'grpc-health-check';
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
 import { ConfigError } from '@flash-sale/config';
-import { addReflection, SERVER_OPTIONS, type AccessPolicy } from '@flash-sale/grpc-kit';
+import { addReflection, drainServer, SERVER_OPTIONS, type AccessPolicy } from '@flash-sale/grpc-kit';
 import type { Route } from '../api/route-table';
 import type { UpstreamName } from '../upstreams';
 import { publicDescriptorSet } from './descriptors';
@@ -87,16 +87,7 @@ export async function startGrpcDoor(options: GrpcDoorOptions): Promise<RunningGr
     port,
     async stop(graceMs) {
       for (const name of ['', ...served]) health.setStatus(name, 'NOT_SERVING');
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await drainServer(server, graceMs, options.logger);
     },
   };
 }

@@ -67,17 +67,22 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     async shutdown(graceMs) {
       for (const name of ['', ...names]) health.setStatus(name, 'NOT_SERVING');
       listener.close();
-      await new Promise<void>((resolve) => {
-        const force = setTimeout(() => {
-          options.logger.warn({ graceMs }, 'grace period over; cancelling in-flight grpc calls');
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      await drainServer(server, graceMs, options.logger);
     },
   };
+}
+
+/** Lets the calls in flight on `server` finish for up to `graceMs`, then cancels the rest. */
+export function drainServer(server: Server, graceMs: number, logger: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const force = setTimeout(() => {
+      logger.warn({ graceMs }, 'grace period over; cancelling in-flight grpc calls');
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
 }
