@@ -7,7 +7,7 @@ import {
   type sendUnaryData,
   type ServerUnaryCall,
 } from '@grpc/grpc-js';
-import { orderV1, paymentV1 } from '@flash-sale/contracts';
+import type { paymentV1 } from '@flash-sale/contracts';
 import type { Logger } from '@flash-sale/logging';
 import { requireIdempotencyKey } from '../api/api-router';
 import type { OperationSpec } from '../api/operations';
@@ -16,6 +16,7 @@ import type { JwtVerifier } from '../auth/jwt';
 import { problemOf } from '../http/error-handler';
 import { fingerprint, type IdempotencyStore } from '../http/idempotency';
 import { idempotentCall, NOT_REPLAYED } from '../http/idempotent-call';
+import { orderIsPaid } from '../http/mappers';
 import type { RateLimiter } from '../http/rate-limits';
 import { authorize } from '../routes/auth-middleware';
 import type { CallScope, UpstreamName, Upstreams } from '../upstreams';
@@ -40,8 +41,7 @@ type UpstreamMethod = Parameters<Upstreams['call']>[1];
  * payment whose order is not PAID yet is still charging, so a retry with the key asks again.
  */
 const PROVISIONAL: Record<string, (reply: any) => boolean> = {
-  'flashsale.payment.v1.PaymentService.Pay': (reply: paymentV1.PayResponse) =>
-    reply.orderStatus !== orderV1.OrderStatus.ORDER_STATUS_PAID,
+  'flashsale.payment.v1.PaymentService.Pay': (reply: paymentV1.PayResponse) => !orderIsPaid(reply.orderStatus),
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 

@@ -40,10 +40,13 @@ export function orderJson(o: orderV1.Order) {
   };
 }
 
+/** A Pay answer is final only once its order is paid; until then the charge is still going on (PAYING). */
+export const orderIsPaid = (order: orderV1.OrderStatus) => order === orderV1.OrderStatus.ORDER_STATUS_PAID;
+
 /** The contract speaks of the order's state after paying: PAID only when the order is paid, else PAYING. */
 export function paymentJson(p: paymentV1.Payment, order: orderV1.OrderStatus) {
   return {
-    status: order === orderV1.OrderStatus.ORDER_STATUS_PAID ? ('PAID' as const) : ('PAYING' as const),
+    status: orderIsPaid(order) ? ('PAID' as const) : ('PAYING' as const),
     paymentId: p.paymentId,
     orderId: p.orderId,
     amountCents: cents(p.amountCents),
