@@ -80,12 +80,16 @@ const settled = (orderId: string, wanted: string) =>
     { what: `payment of order ${orderId} ${wanted}`, timeoutMs: 20_000 },
   );
 
-/** What a payment process killed after its claim leaves behind: a PENDING attempt that holds the order. */
+/**
+ * What a payment process killed after its claim leaves behind: a PENDING attempt that holds the order. It is written
+ * fresh (recovery leaves it alone for PAYMENT_RECOVERY_AFTER_MS) and aged only once the order is claimed, so recovery
+ * never races the claim or the assertions made while the attempt still holds the order.
+ */
 async function strandedAttempt(order: { orderId: string; userId: string; amountCents: string }) {
   const id = newId();
   await paymentDb.query(
     `INSERT INTO payment.payments (id, order_id, user_id, amount_cents, status, idempotency_key, created_at, attempted_at)
-     VALUES ($1, $2, $3, $4, 'PENDING', $5, now() - interval '1 minute', now() - interval '1 minute')`,
+     VALUES ($1, $2, $3, $4, 'PENDING', $5, now(), now())`,
     [id, order.orderId, order.userId, order.amountCents, `lost-${id}`],
   );
   const { order: claimed } = await callUnary(
@@ -96,6 +100,13 @@ async function strandedAttempt(order: { orderId: string; userId: string; amountC
   );
   expect(claimed).toMatchObject({ status: OrderStatus.ORDER_STATUS_PAYING, paymentId: id });
   return id;
+}
+
+/** Makes a stranded attempt old enough for recovery's next pass. */
+async function abandon(paymentId: string) {
+  await paymentDb.query(`UPDATE payment.payments SET attempted_at = now() - interval '1 minute' WHERE id = $1`, [
+    paymentId,
+  ]);
 }
 
 describe('payments that outlast their request', () => {
@@ -133,6 +144,7 @@ describe('payments that outlast their request', () => {
     const id = await strandedAttempt(order);
     simulator.provider.configure({ latencyMs: 0 });
     await simulator.provider.charge({ paymentId: id });
+    await abandon(id);
 
     await settled(order.orderId, 'SUCCEEDED');
     await h.orders.waitForStatus(order.orderId, order.userId, OrderStatus.ORDER_STATUS_PAID);
@@ -146,6 +158,7 @@ describe('payments that outlast their request', () => {
     expect((await failureOf(pay(order.orderId, order.userId))).info?.reason).toBe('ORDER_BEING_PAID');
     expect((await failureOf(h.orders.cancel(order.orderId, as(order.userId)))).info?.reason).toBe('ORDER_BEING_PAID');
 
+    await abandon(stranded);
     const row = await settled(order.orderId, 'FAILED');
     expect(row).toMatchObject({ id: stranded, failure_code: 'PAYMENT_ABANDONED' });
     expect(await simulator.provider.lookup(stranded)).toBeUndefined();
@@ -162,7 +175,11 @@ describe('payments that outlast their request', () => {
 
   it('when the stranded attempt is recovered after the deadline, then the order expires once and its stock is released', async () => {
     const order = await placeOrder(h.producer, h.orders, { paymentTimeoutSeconds: 2 });
-    await strandedAttempt(order);
+    const stranded = await strandedAttempt(order);
+    const { expireTime } = await h.orders.get(order.orderId, as(order.userId));
+    await waitFor(async () => Date.now() > expireTime!.getTime(), { what: 'the deadline to pass' });
+    expect((await h.orders.get(order.orderId, as(order.userId))).status).toBe(OrderStatus.ORDER_STATUS_PAYING);
+    await abandon(stranded);
 
     await settled(order.orderId, 'FAILED');
     await h.orders.waitForStatus(order.orderId, order.userId, OrderStatus.ORDER_STATUS_EXPIRED);
