@@ -16,6 +16,9 @@
  *      The second Express floor then takes turns with the sold-out path (5 × 2 s each), for a ratio of the two
  *      that the host's drift over minutes does not skew.
  * The processes talk mutual TLS, as everywhere; BENCH_MTLS=off runs them in plaintext, to measure what mTLS costs.
+ * As shipped, every process serves /metrics, which the local Prometheus (scripts/infra.sh) scrapes every second
+ * during the run, and OpenTelemetry propagates trace context with no exporter; BENCH_METRICS=off and
+ * BENCH_TRACING=off measure what each costs.
  * Writes bench/results/<date>.json, .md and .svg (throughput and latency over the sale), and with BENCH_CPU_PROF a
  * CPU profile and a flame graph (<process>.flame.svg) of each mesh process in that directory. Figures, not tests:
  * nothing here fails on a slow machine.
@@ -37,7 +40,8 @@ import {
   type Running,
 } from './lib/processes';
 import { BENCH_DATABASE, BENCH_TOPIC_PREFIX, freshDatabase } from './lib/database';
-import { addr, benchMtls, databaseUrl, Mesh, REDIS_URL } from './lib/mesh';
+import { addr, benchMetrics, benchMtls, databaseUrl, Mesh, REDIS_URL } from './lib/mesh';
+import { scrapeWhileRunning } from './lib/scrape';
 import { percentiles, series } from './lib/stats';
 import { capacity, renderReport } from './lib/report';
 import { monotonicUs, writeFlameGraphs, type Window } from './lib/flame';
@@ -84,6 +88,7 @@ const PURCHASE_BODY = JSON.stringify({ quantity: 1 });
 // BENCH_TRACING=off runs everything without OpenTelemetry, to see what tracing costs.
 const tracing = env.BENCH_TRACING === 'off' ? [] : ['--require', '@flash-sale/observability/register'];
 const MTLS = benchMtls();
+const METRICS = benchMetrics();
 
 function loadRunner(load: Running) {
   return (spec: LoadRun) =>
@@ -131,8 +136,13 @@ async function main() {
     database: BENCH_DATABASE,
     topicPrefix: BENCH_TOPIC_PREFIX,
     mtls: MTLS,
+    metrics: METRICS,
   });
   mesh.startAll();
+  // As shipped: every process serves /metrics and a real Prometheus scrapes it (locally every second, more often
+  // than a cluster's usual 15 to 30 s, so the cost is if anything overstated).
+  const targets = mesh.metricsTargets();
+  const stopScraping = targets && scrapeWhileRunning(`bench-${run}`, targets);
   const load = startProcess('load', 'bench/load.ts', {});
   const drive = loadRunner(load);
   const redis = new Redis(REDIS_URL);
@@ -325,6 +335,14 @@ async function main() {
         afterMs: AFTER_MS,
         ceilingMs: CEILING_MS,
         mtls: MTLS,
+        metrics: !targets
+          ? 'off'
+          : stopScraping
+            ? 'served, scraped every 1 s by the local Prometheus'
+            : 'served, not scraped',
+        tracing: tracing.length
+          ? 'OpenTelemetry loaded, no exporter (the chart default): context propagated, nothing sampled'
+          : 'off',
         ...(STEADY_RATE ? { steadyRate: STEADY_RATE } : {}),
       },
       ceilings: {
@@ -373,6 +391,7 @@ async function main() {
     console.log(markdown);
     console.log(`[bench] written: ${base}.{json,md,svg}`);
   } finally {
+    stopScraping?.();
     redis.disconnect();
     await pg.end();
     for (const floor of floors) await stopProcess(floor);

@@ -28,14 +28,24 @@ export interface MeshOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Mutual TLS between the processes (the default), or plaintext to measure what mTLS costs (BENCH_MTLS=off). */
   mtls?: 'on' | 'off';
+  /** The services serve /metrics (the default, as shipped), or not, to measure what metrics cost (BENCH_METRICS=off). */
+  metrics?: 'on' | 'off';
+}
+
+/** A service's metrics port: its gRPC port + 10 (the gateway serves /metrics on its HTTP port). */
+export const metricsPort = (grpcPort: number) => grpcPort + 10;
+
+function onOff(variable: 'BENCH_MTLS' | 'BENCH_METRICS'): 'on' | 'off' {
+  const mode = env[variable] ?? 'on';
+  if (mode !== 'on' && mode !== 'off') throw new Error(`${variable} must be on or off, not ${mode}`);
+  return mode;
 }
 
 /** BENCH_MTLS=off runs a mesh in plaintext (MTLS_MODE=off), for the on/off comparison; on by default. */
-export function benchMtls(): 'on' | 'off' {
-  const mode = env.BENCH_MTLS ?? 'on';
-  if (mode !== 'on' && mode !== 'off') throw new Error(`BENCH_MTLS must be on or off, not ${mode}`);
-  return mode;
-}
+export const benchMtls = () => onOff('BENCH_MTLS');
+
+/** BENCH_METRICS=off runs a mesh without /metrics and without a Prometheus scraping it; on by default. */
+export const benchMetrics = () => onOff('BENCH_METRICS');
 
 /**
  * The mesh as five processes from dist/, on ports of its own, each of which can be killed, stopped and started
@@ -86,6 +96,7 @@ export class Mesh {
         RATE_LIMIT_IP_PER_SECOND: '0',
       },
     };
+    if (this.options.metrics !== 'off' && name !== 'gateway') own[name].METRICS_PORT = String(metricsPort(ports[name]));
     const entry = name === 'gateway' ? 'gateway/dist/main.js' : `services/${name}/dist/main.js`;
     const running = startProcess(
       name,
@@ -95,6 +106,15 @@ export class Mesh {
     );
     this.running.set(name, running);
     return running;
+  }
+
+  /** Where each process serves /metrics, for a Prometheus to scrape (none with metrics off). */
+  metricsTargets(): Record<ServiceName, string> | undefined {
+    if (this.options.metrics === 'off') return undefined;
+    const { ports } = this.options;
+    return Object.fromEntries(
+      SERVICES.map((name) => [name, addr(name === 'gateway' ? ports.gateway : metricsPort(ports[name]))]),
+    ) as Record<ServiceName, string>;
   }
 
   get(name: ServiceName): Running {

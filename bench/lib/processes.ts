@@ -53,6 +53,7 @@ export function infrastructureProcesses(): Running[] {
     { name: 'redis', pid: read('redis/redis.pid') },
     { name: 'postgres', pid: read('postgres/data/postmaster.pid') },
     { name: 'kafka', pid: read('kafka/kafka.pid') },
+    { name: 'prometheus', pid: read('prometheus/prometheus.pid') },
   ].filter((running) => running.pid > 0);
 }
 
