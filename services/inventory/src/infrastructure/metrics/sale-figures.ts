@@ -36,16 +36,18 @@ export function tally(into: ReservationTally, promotionId: string, outcome: Rese
 export class SaleFigures {
   private readonly reservations: Counter<'promotion' | 'outcome'>;
   private readonly drifts: Gauge<'promotion' | 'kind'>;
+  /** The open sales read again from PostgreSQL, at most every 5 s whoever asks (scrapes, the reconciler). */
+  private readonly refreshed: () => Promise<void>;
 
   constructor(
     registry: Registry,
     private readonly open: OpenSales,
     private readonly redis: Redis,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
-    // The list of open sales is read from PostgreSQL at most every 5 s, whatever the scrape interval.
     const refresh = scrapeCache(() => open.refresh(), { maxAgeMs: 5_000, timeoutMs: 2_000 });
     const refreshed = () => refresh().catch((error: unknown) => logger.debug({ err: error }, 'open sales not listed'));
+    this.refreshed = refreshed;
     const stock = scrapeCache(async () => (await refreshed(), this.readStock()), { maxAgeMs: 500, timeoutMs: 2_000 });
     const stockGauge = (name: string, help: string, pick: (sale: { available: number; total: number }) => number) =>
       new Gauge({
@@ -56,7 +58,10 @@ export class SaleFigures {
         async collect() {
           this.reset();
           try {
-            for (const sale of await stock()) this.set({ promotion: sale.promotionId }, pick(sale));
+            for (const sale of await stock()) {
+              // The read may be a moment older than a sale's closing.
+              if (open.state(sale.promotionId) === 'open') this.set({ promotion: sale.promotionId }, pick(sale));
+            }
           } catch (error) {
             logger.debug({ err: error }, 'stock not read');
           }
@@ -105,8 +110,17 @@ export class SaleFigures {
     }
   }
 
-  /** The reconciler's findings for one sale, kept while it is open. */
+  /**
+   * The reconciler's findings for one sale, kept while it is open. A sale not known here yet (prepared by another
+   * replica, or before a restart) is looked up first, so a rebuild right after start is not lost.
+   */
   drift(found: Drift): void {
+    const state = this.open.state(found.promotionId);
+    if (state === 'unknown') void this.refreshed().then(() => this.setDrift(found));
+    else this.setDrift(found);
+  }
+
+  private setDrift(found: Drift): void {
     if (this.open.state(found.promotionId) !== 'open') return;
     const promotion = found.promotionId;
     this.drifts.set({ promotion, kind: 'entries' }, found.entries);
