@@ -135,7 +135,7 @@ describe('gateway protection', () => {
       // The gateway counts them in flight (its metrics are never shed).
       await waitFor(
         async () =>
-          /^gateway_in_flight_requests 4$/m.test(
+          /^gateway_in_flight_requests\{service="gateway"\} 4$/m.test(
             await fetch(`http://127.0.0.1:${gateway.port}/metrics`).then((r) => r.text()),
           ),
         { what: 'four requests in flight', timeoutMs: 1_000, intervalMs: 10 },
@@ -214,7 +214,7 @@ describe('gateway protection', () => {
     const url = `http://127.0.0.1:${gateway.port}`;
     const buyer = client(url, await tokenFor('circuit-buyer'));
     const metric = async () =>
-      /gateway_upstream_circuit_state\{upstream="order"\} (\d)/.exec(
+      /gateway_upstream_circuit_state\{upstream="order",service="gateway"\} (\d)/.exec(
         await fetch(`${url}/metrics`).then((r) => r.text()),
       )?.[1];
     try {
@@ -237,7 +237,7 @@ describe('gateway protection', () => {
       // Before it opened, each listOrders (a call that may be repeated) was tried once more after UNAVAILABLE,
       // within the retry budget; once open, nothing more was tried.
       const retries = Number(
-        /gateway_upstream_retries_total\{upstream="order"\} (\d+)/.exec(
+        /gateway_upstream_retries_total\{upstream="order",service="gateway"\} (\d+)/.exec(
           await fetch(`${url}/metrics`).then((r) => r.text()),
         )?.[1] ?? 0,
       );

@@ -18,11 +18,15 @@ export interface Mesh {
   door: string;
   /** The services' gRPC addresses, for a second gateway. */
   addresses: { PROMOTION_ADDR: string; INVENTORY_ADDR: string; ORDER_ADDR: string; PAYMENT_ADDR: string };
+  /** Each component's Prometheus `/metrics` URL (the services' on a free METRICS_PORT, the gateway's on its HTTP port). */
+  metrics: Record<'promotion' | 'inventory' | 'order' | 'payment' | 'gateway', string>;
   stop(): Promise<void>;
 }
 
-/** Extra environment per service, over the defaults. */
+/** Extra environment per service, over the defaults (each serves its metrics on a free port unless told one). */
 export interface MeshOptions {
+  inventory?: Record<string, string>;
+  promotion?: Record<string, string>;
   order?: Record<string, string>;
   payment?: Record<string, string>;
   gateway?: Record<string, string>;
@@ -50,17 +54,27 @@ export function gatewayEnv(addresses: Mesh['addresses'], extra: Record<string, s
 /** Boots the four services and the gateway in this process, each on a free port, against the real infrastructure. */
 export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
   const address = (port: number) => `127.0.0.1:${port}`;
-  const inventory = await startInventoryService(loadInventoryConfig(serviceEnv('inventory')));
+  const metrics = { METRICS_PORT: '0' };
+  const inventory = await startInventoryService(
+    loadInventoryConfig(serviceEnv('inventory', { ...metrics, ...options.inventory })),
+  );
   const order = await startOrderService(
-    loadOrderConfig(serviceEnv('orders', { INVENTORY_ADDR: address(inventory.port), ...options.order })),
+    loadOrderConfig(serviceEnv('orders', { ...metrics, INVENTORY_ADDR: address(inventory.port), ...options.order })),
   );
   const payment = await startPaymentService(
     loadPaymentConfig(
-      serviceEnv('payment', { ORDER_ADDR: address(order.port), PROVIDER_LATENCY_MS: '5', ...options.payment }),
+      serviceEnv('payment', {
+        ...metrics,
+        ORDER_ADDR: address(order.port),
+        PROVIDER_LATENCY_MS: '5',
+        ...options.payment,
+      }),
     ),
   );
   const promotion = await startPromotionService(
-    loadPromotionConfig(serviceEnv('promotion', { INVENTORY_ADDR: address(inventory.port) })),
+    loadPromotionConfig(
+      serviceEnv('promotion', { ...metrics, INVENTORY_ADDR: address(inventory.port), ...options.promotion }),
+    ),
   );
   const addresses = {
     PROMOTION_ADDR: address(promotion.port),
@@ -69,10 +83,20 @@ export async function startMesh(options: MeshOptions = {}): Promise<Mesh> {
     PAYMENT_ADDR: address(payment.port),
   };
   const gateway = await startGateway(loadGatewayConfig(gatewayEnv(addresses, options.gateway)));
+  const url = `http://127.0.0.1:${gateway.port}`;
+  const metricsAt = (service: { metricsPort?: number | undefined }) =>
+    service.metricsPort === undefined ? '' : `http://127.0.0.1:${service.metricsPort}/metrics`;
   return {
-    url: `http://127.0.0.1:${gateway.port}`,
+    url,
     door: address(gateway.grpcPort),
     addresses,
+    metrics: {
+      promotion: metricsAt(promotion),
+      inventory: metricsAt(inventory),
+      order: metricsAt(order),
+      payment: metricsAt(payment),
+      gateway: `${url}/metrics`,
+    },
     async stop() {
       await gateway.stop();
       await Promise.all([promotion.stop(), payment.stop()]);

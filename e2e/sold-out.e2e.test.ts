@@ -18,7 +18,7 @@ afterAll(async () => {
 
 async function soldOutRejections(): Promise<number> {
   const text = await (await fetch(`${mesh.url}/metrics`)).text();
-  return Number(/^gateway_sold_out_rejections_total (\d+)/m.exec(text)?.[1] ?? 0);
+  return Number(/^gateway_sold_out_rejections_total\{service="gateway"\} (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
 const buy = async (user: string, promotionId: string, key = newKey(), quantity = 1) =>

@@ -25,28 +25,45 @@ const shared = {
 };
 const pg = (role) => `postgresql://${role}:${role}@${host}:${env.PG_PORT ?? 5432}/flashsale?schema=${role}`;
 const ports = { promotion: 50051, inventory: 50052, order: 50053, payment: 50054 };
+// Each service's Prometheus /metrics (the gateway's is on its HTTP port); docs/observability.md lists them.
+const metricsPorts = { promotion: 9461, inventory: 9462, order: 9463, payment: 9464 };
 const address = (name) => `${host}:${ports[name]}`;
 
 const processes = [
   {
     name: 'inventory',
     entry: 'services/inventory/dist/main.js',
-    env: { GRPC_PORT: ports.inventory, DATABASE_URL: pg('inventory') },
+    env: { GRPC_PORT: ports.inventory, METRICS_PORT: metricsPorts.inventory, DATABASE_URL: pg('inventory') },
   },
   {
     name: 'order',
     entry: 'services/order/dist/main.js',
-    env: { GRPC_PORT: ports.order, DATABASE_URL: pg('orders'), INVENTORY_ADDR: address('inventory') },
+    env: {
+      GRPC_PORT: ports.order,
+      METRICS_PORT: metricsPorts.order,
+      DATABASE_URL: pg('orders'),
+      INVENTORY_ADDR: address('inventory'),
+    },
   },
   {
     name: 'payment',
     entry: 'services/payment/dist/main.js',
-    env: { GRPC_PORT: ports.payment, DATABASE_URL: pg('payment'), ORDER_ADDR: address('order') },
+    env: {
+      GRPC_PORT: ports.payment,
+      METRICS_PORT: metricsPorts.payment,
+      DATABASE_URL: pg('payment'),
+      ORDER_ADDR: address('order'),
+    },
   },
   {
     name: 'promotion',
     entry: 'services/promotion/dist/main.js',
-    env: { GRPC_PORT: ports.promotion, DATABASE_URL: pg('promotion'), INVENTORY_ADDR: address('inventory') },
+    env: {
+      GRPC_PORT: ports.promotion,
+      METRICS_PORT: metricsPorts.promotion,
+      DATABASE_URL: pg('promotion'),
+      INVENTORY_ADDR: address('inventory'),
+    },
   },
   {
     name: 'gateway',
@@ -122,14 +139,14 @@ async function demoPromotion(adminToken) {
  */
 async function orderBacklog() {
   // Loading the kit also clamps kafkajs's negative timer delays (packages/kafka-kit/src/kafkajs-timeouts.ts).
-  const { Topics } = require('@flash-sale/kafka-kit');
+  const { ConsumerGroups, Topics } = require('@flash-sale/kafka-kit');
   const { Kafka, logLevel } = require('kafkajs');
   const admin = new Kafka({ brokers: shared.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const topic = Topics.OrderRequested;
-    // The order service's group for it (services/order/src/service.ts).
-    const groupId = `${env.KAFKA_GROUP_PREFIX ?? ''}order.requests-and-payments`;
+    // The order service's group for it.
+    const groupId = `${env.KAFKA_GROUP_PREFIX ?? ''}${ConsumerGroups.OrderRequestsAndPayments.name}`;
     const [ends, [committed]] = await Promise.all([
       admin.fetchTopicOffsets(topic),
       admin.fetchOffsets({ groupId, topics: [topic] }),
@@ -175,6 +192,9 @@ The flash-sale mesh is up.
 
   gateway      ${url}   (logs: .infra/logs/*.log)
   gRPC door    ${host}:${doorPort}   (TLS, certificate chains to .infra/pki/ca.crt)
+  metrics      ${url}/metrics, ${Object.entries(metricsPorts)
+    .map(([name, port]) => `${name} :${port}`)
+    .join(', ')}
   mTLS         ${env.MTLS_MODE === 'off' ? 'off (plaintext between the processes)' : 'on, certificates in .infra/pki (CA: .infra/pki/ca.crt)'}
   admin token  ${admin}
   buyer token  ${buyer}

@@ -5,6 +5,7 @@ import { redisAuth } from '@flash-sale/config';
 import { descriptorSetPath, meshHttpRules } from '@flash-sale/contracts';
 import {
   createHealthClient,
+  GrpcMetrics,
   isServing,
   loadAccessPolicy,
   meshTransport,
@@ -49,6 +50,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     },
     metrics.upstreamEvents,
     transport,
+    GrpcMetrics.of(metrics.registry),
   );
   const addresses = {
     promotion: config.PROMOTION_ADDR,
@@ -140,6 +142,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     idempotency,
     timeoutMs: config.UPSTREAM_TIMEOUT_MS,
     logger,
+    metrics: GrpcMetrics.of(metrics.registry),
   });
 
   const server: Server = await new Promise((resolve) => {

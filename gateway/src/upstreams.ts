@@ -1,8 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
 import CircuitBreaker from 'opossum';
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
-import { callerMetadata, callUnary, createClient, isServiceError, type MeshTransport } from '@flash-sale/grpc-kit';
+import {
+  callerMetadata,
+  callUnary,
+  createClient,
+  isServiceError,
+  type GrpcMetrics,
+  type MeshTransport,
+} from '@flash-sale/grpc-kit';
 import type { Principal } from './auth/jwt';
 import type { GatewayConfig } from './config';
 import { httpProblem } from './http/problem';
@@ -66,12 +73,36 @@ export class Upstreams {
     private readonly events: UpstreamEvents,
     /** How the gateway reaches the services: mTLS as the gateway workload, checking each is the one it should be. */
     transport: MeshTransport,
+    /** Counts every call (the client side of the gRPC RED metrics), whether it came over HTTP or the door. */
+    metrics?: GrpcMetrics,
   ) {
+    const counted = (service: ServiceDefinition) =>
+      metrics ? { interceptors: [metrics.clientInterceptor(service)] } : {};
     this.clients = {
-      promotion: createClient(promotionV1.PromotionServiceClient, config.PROMOTION_ADDR, transport.client('promotion')),
-      inventory: createClient(inventoryV1.InventoryServiceClient, config.INVENTORY_ADDR, transport.client('inventory')),
-      order: createClient(orderV1.OrderServiceClient, config.ORDER_ADDR, transport.client('order')),
-      payment: createClient(paymentV1.PaymentServiceClient, config.PAYMENT_ADDR, transport.client('payment')),
+      promotion: createClient(
+        promotionV1.PromotionServiceClient,
+        config.PROMOTION_ADDR,
+        transport.client('promotion'),
+        counted(promotionV1.PromotionServiceService),
+      ),
+      inventory: createClient(
+        inventoryV1.InventoryServiceClient,
+        config.INVENTORY_ADDR,
+        transport.client('inventory'),
+        counted(inventoryV1.InventoryServiceService),
+      ),
+      order: createClient(
+        orderV1.OrderServiceClient,
+        config.ORDER_ADDR,
+        transport.client('order'),
+        counted(orderV1.OrderServiceService),
+      ),
+      payment: createClient(
+        paymentV1.PaymentServiceClient,
+        config.PAYMENT_ADDR,
+        transport.client('payment'),
+        counted(paymentV1.PaymentServiceService),
+      ),
     };
     for (const name of Object.keys(this.clients) as UpstreamName[]) this.breakers.set(name, this.createBreaker(name));
   }

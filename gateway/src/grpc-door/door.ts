@@ -2,7 +2,7 @@ import { Server, type ServiceDefinition, type UntypedServiceImplementation } fro
 import { HealthImplementation } from 'grpc-health-check';
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
 import { ConfigError } from '@flash-sale/config';
-import { addReflection, drainServer, SERVER_OPTIONS, type AccessPolicy } from '@flash-sale/grpc-kit';
+import { addReflection, drainServer, SERVER_OPTIONS, type AccessPolicy, type GrpcMetrics } from '@flash-sale/grpc-kit';
 import type { Route } from '../api/route-table';
 import type { UpstreamName } from '../upstreams';
 import { publicDescriptorSet } from './descriptors';
@@ -30,6 +30,8 @@ export interface GrpcDoorOptions extends ForwardDependencies {
   maxMessageBytes: number;
   /** The mesh's allow-list (and its file, for messages): its public methods must be the door's. */
   policy?: { policy: AccessPolicy; source: string };
+  /** Counts the door's calls (the server side of the gRPC RED metrics). */
+  metrics?: GrpcMetrics;
 }
 
 export interface RunningGrpcDoor {
@@ -47,9 +49,8 @@ export async function startGrpcDoor(options: GrpcDoorOptions): Promise<RunningGr
   const credentials = doorCredentials(options.tlsDir);
   const publicRpcs = new Set(options.routes.map((route) => route.spec.rpc));
   if (options.policy) checkAgainstPolicy(options.policy.policy, options.policy.source, publicRpcs);
-  const server = new Server({ ...SERVER_OPTIONS, 'grpc.max_receive_message_length': options.maxMessageBytes });
   const specs = new Map(options.routes.map((route) => [route.spec.rpc, route.spec]));
-  const served: string[] = [];
+  const services: { name: string; definition: ServiceDefinition; implementation: UntypedServiceImplementation }[] = [];
   for (const [upstream, service] of Object.entries(UPSTREAM_SERVICES) as [UpstreamName, ServiceDefinition][]) {
     const definition: Record<string, ServiceDefinition[string]> = {};
     const implementation: UntypedServiceImplementation = {};
@@ -64,11 +65,16 @@ export async function startGrpcDoor(options: GrpcDoorOptions): Promise<RunningGr
       definition[name] = method;
       implementation[name] = forwardMethod(options, spec, upstream, name, method);
     }
-    if (!Object.keys(definition).length) continue;
-    server.addService(definition, implementation);
-    served.push(serviceName);
+    if (Object.keys(definition).length) services.push({ name: serviceName, definition, implementation });
   }
   if (specs.size) throw new Error(`the door has no upstream for ${[...specs.keys()].join(', ')}`);
+  const server = new Server({
+    ...SERVER_OPTIONS,
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    interceptors: options.metrics ? [options.metrics.serverInterceptor(services.map((s) => s.definition))] : [],
+  });
+  for (const { definition, implementation } of services) server.addService(definition, implementation);
+  const served = services.map((service) => service.name);
 
   const health = new HealthImplementation(Object.fromEntries(['', ...served].map((name) => [name, 'SERVING'])));
   health.addToServer(server);

@@ -3,10 +3,13 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 /**
  * Prometheus metrics of the gateway: requests by route and status, their latency, upstream failures, retries and
- * circuit states, and the requests refused from memory (sold out), by rate limits and by load shedding.
+ * circuit states, and the requests refused from memory (sold out), by rate limits and by load shedding. The gRPC
+ * RED metrics of its upstream calls and of its gRPC door join the same registry (see GrpcMetrics).
  */
 export function createMetrics() {
   const registry = new Registry();
+  // As every service's: one label says whose series these are, wherever they are gathered.
+  registry.setDefaultLabels({ service: 'gateway' });
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
     name: 'gateway_http_requests_total',

@@ -2,8 +2,8 @@ import {
   Metadata,
   type CallOptions,
   type ChannelCredentials,
-  type ChannelOptions,
   type Client,
+  type ClientOptions,
   type ClientUnaryCall,
   type ServiceError,
 } from '@grpc/grpc-js';
@@ -13,18 +13,19 @@ import { CLIENT_OPTIONS } from './options';
 type ClientConstructor<C extends Client> = new (
   address: string,
   creds: ChannelCredentials,
-  options?: ChannelOptions,
+  options?: ClientOptions,
 ) => C;
 
 /**
  * One channel per upstream, created once and reused for every call. `transport` says how to reach it: the
  * process's MeshTransport gives mTLS that checks the upstream is the workload it should be (`client(workload)`).
+ * `options` may add client interceptors, such as `GrpcMetrics.clientInterceptor`.
  */
 export function createClient<C extends Client>(
   Ctor: ClientConstructor<C>,
   address: string,
   transport: ClientTransport,
-  options: ChannelOptions = {},
+  options: ClientOptions = {},
 ): C {
   return new Ctor(address, transport.credentials, { ...CLIENT_OPTIONS, ...transport.options, ...options });
 }

@@ -15,3 +15,4 @@ export * from './authorization';
 export * from './mesh-tls';
 export * from './peer';
 export * from './tls-files';
+export * from './grpc-metrics';

@@ -7,6 +7,7 @@ import {
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@flash-sale/logging';
+import type { GrpcMetrics } from './grpc-metrics';
 import { plaintextTransport, type MeshTransport } from './mesh-tls';
 import { MAX_CONNECTION_AGE_MS, SERVER_OPTIONS } from './options';
 import { addReflection } from './reflection';
@@ -31,6 +32,8 @@ export interface GrpcServerOptions {
   transport?: MeshTransport;
   /** Run on every call before its handler (the allow-list, see authorizationInterceptor). */
   interceptors?: ServerInterceptor[];
+  /** Counts every call of `services` (RED metrics, see GrpcMetrics), refusals of the interceptors included. */
+  metrics?: GrpcMetrics;
 }
 
 export interface RunningGrpcServer {
@@ -46,7 +49,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const server = new Server({
     ...SERVER_OPTIONS,
     ...(maxAgeMs > 0 ? { 'grpc.max_connection_age_ms': maxAgeMs } : {}),
-    interceptors: options.interceptors ?? [],
+    interceptors: [
+      ...(options.metrics ? [options.metrics.serverInterceptor(options.services.map((s) => s.definition))] : []),
+      ...(options.interceptors ?? []),
+    ],
   });
   const names = options.services.map((service) => service.name);
   const health = new HealthImplementation(Object.fromEntries(['', ...names].map((name) => [name, 'NOT_SERVING'])));

@@ -7,3 +7,7 @@ export * from './producer';
 export * from './topics';
 export * from './outbox-relay';
 export * from './pump-loop';
+export * from './consumer-groups';
+export * from './consumer-lag';
+export * from './outbox-metrics';
+export * from './scrape-cache';

@@ -1,5 +1,6 @@
 import type { Producer } from 'kafkajs';
 import type { Logger } from '@flash-sale/logging';
+import type { OutboxBacklog } from './outbox-metrics';
 import { PumpLoop } from './pump-loop';
 
 /** One SQL statement, its rows as node-postgres reads them (`SqlPool` of `@flash-sale/db` is one). */
@@ -79,6 +80,22 @@ export class PgOutboxRelay {
       ]);
       return rows.length;
     });
+  }
+
+  /**
+   * What waits to be published, for the metrics: one statement, over the (published_at, id) index; ids are
+   * Snowflakes, so the lowest waiting id is the oldest row, and only its row is read for its time.
+   */
+  async backlog(): Promise<OutboxBacklog> {
+    const { table } = this.options;
+    const [row] = await this.db.query<{ pending: number; age: number }>(
+      `SELECT count(*)::int AS pending,
+              COALESCE(EXTRACT(EPOCH FROM now() - (SELECT created_at FROM ${table}
+                WHERE published_at IS NULL ORDER BY id LIMIT 1)), 0)::float8 AS age
+         FROM ${table} WHERE published_at IS NULL`,
+      [],
+    );
+    return { pending: row?.pending ?? 0, oldestAgeSeconds: Math.max(0, row?.age ?? 0) };
   }
 
   private async pass() {

@@ -7,6 +7,7 @@ import type { MeshConfig, MeshWorkload } from '@flash-sale/config';
 import {
   authorizationInterceptor,
   checkServedServices,
+  GrpcMetrics,
   loadAccessPolicy,
   meshTransport,
   ShutdownSequence,
@@ -19,6 +20,7 @@ import { leaseSnowflake, type Snowflake } from '@flash-sale/ids';
 import { connectProducer, createKafka, topicNames, type TopicNames } from '@flash-sale/kafka-kit';
 import { createLogger, type Logger } from '@flash-sale/logging';
 import { Counter, type Registry } from 'prom-client';
+import { metricsPortOf } from './metrics-server';
 import { servingState } from './probes';
 
 /** The variables every service's config has (see `serviceEnv` and `meshEnv` in @flash-sale/config). */
@@ -54,6 +56,8 @@ export interface Foundation {
 
 export interface RunningService {
   port: number;
+  /** Where `/metrics` is served (METRICS_PORT, or the free port 0 gave); undefined without METRICS_PORT. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -111,7 +115,8 @@ export async function connectKafka(
 
 /**
  * Starts serving gRPC last, so the server's shutdown (stop taking work) runs first. With mTLS, every call is checked
- * against the allow-list before its handler runs; refusals are counted in `registry` (the service's metrics).
+ * against the allow-list before its handler runs. Every call, refused or not, is counted in `registry` (the service's
+ * metrics: gRPC RED, and the allow-list's refusals).
  */
 export async function serve(
   foundation: Foundation,
@@ -141,10 +146,11 @@ export async function serve(
     maxConnectionAgeMs: config.GRPC_MAX_CONNECTION_AGE_MS,
     transport,
     interceptors,
+    ...(registry ? { metrics: GrpcMetrics.of(registry) } : {}),
   });
   servingState(foundation).follow(server.health);
   foundation.shutdown.add('grpc server', () => server.shutdown(config.SHUTDOWN_GRACE_MS));
-  return { port: server.port, stop: foundation.shutdown.run };
+  return { port: server.port, metricsPort: metricsPortOf(foundation), stop: foundation.shutdown.run };
 }
 
 /** What a service's PostgreSQL pool does with a connection the server closed: log it (the pool replaces it). */

@@ -3,6 +3,12 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Foundation } from './foundation';
 import { servingState } from './probes';
 
+/** The port each foundation's metrics server listens on, for its RunningService. */
+const ports = new WeakMap<Foundation, number>();
+
+/** The port `startMetrics` bound for `foundation` (0 asks for any free one), or undefined when it serves none. */
+export const metricsPortOf = (foundation: Foundation): number | undefined => ports.get(foundation);
+
 /**
  * A Prometheus registry for a service and, when `port` is set, a tiny plaintext HTTP server exposing it at
  * `/metrics`, with `/healthz` and `/readyz` for kubelet's probes (see ServingState); stopped on shutdown. gRPC
@@ -32,6 +38,8 @@ export async function startMetrics(foundation: Foundation, host: string, port: n
   });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   foundation.shutdown.add('metrics server', () => new Promise<void>((resolve) => server.close(() => resolve())));
-  foundation.logger.info({ port: (server.address() as { port: number }).port }, 'metrics listening');
+  const bound = (server.address() as { port: number }).port;
+  ports.set(foundation, bound);
+  foundation.logger.info({ port: bound }, 'metrics listening');
   return registry;
 }

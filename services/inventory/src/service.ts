@@ -1,8 +1,14 @@
 import { join } from 'node:path';
 import { inventoryV1 } from '@flash-sale/contracts';
 import { createDatabase } from '@flash-sale/db';
-import { PumpLoop, startConsumer } from '@flash-sale/kafka-kit';
-import { Counter, Gauge } from 'prom-client';
+import {
+  consumerGroups,
+  PumpLoop,
+  registerConsumerLag,
+  registerOutboxGauges,
+  startConsumer,
+} from '@flash-sale/kafka-kit';
+import { Counter } from 'prom-client';
 import {
   connectKafka,
   lostConnection,
@@ -12,6 +18,7 @@ import {
   type RunningService,
 } from '@flash-sale/service-kit';
 import { inventoryHandlers } from './api/inventory-handlers';
+import { OpenSales } from './application/open-sales';
 import { PrepareSale } from './application/prepare-sale';
 import { ReconcileSales } from './application/reconcile-sales';
 import { QueryStock } from './application/query-stock';
@@ -22,6 +29,7 @@ import { SALE_RETENTION_MS } from './domain/sale';
 import { PrismaClient } from './generated/prisma/client';
 import { KafkaLedgerProgress } from './infrastructure/kafka/kafka-ledger-progress';
 import { ledgerHandler } from './infrastructure/kafka/ledger-consumer';
+import { SaleFigures } from './infrastructure/metrics/sale-figures';
 import { orderEventsHandler } from './infrastructure/kafka/order-events-consumer';
 import { PrismaSaleRepository } from './infrastructure/prisma/prisma-sale-repository';
 import { OutboxRelay } from './infrastructure/redis/outbox-relay';
@@ -48,11 +56,14 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     claimIdleMs: config.RELAY_CLAIM_IDLE_MS,
     listPromotions: () => sales.listOpenSince(new Date(Date.now() - SALE_RETENTION_MS)),
   });
-  const ledgerGroup = `${config.KAFKA_GROUP_PREFIX}inventory.reservation-ledger`;
+  const groups = consumerGroups(config.KAFKA_GROUP_PREFIX, topics);
   const admin = kafka.admin();
   await admin.connect();
   shutdown.add('kafka admin', () => admin.disconnect());
-  const ledgerProgress = new KafkaLedgerProgress(admin, ledgerGroup, topics.OrderRequested);
+  const ledgerProgress = new KafkaLedgerProgress(admin, groups.InventoryLedger.groupId, topics.OrderRequested);
+  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
+  const openSales = new OpenSales(sales);
+  const figures = new SaleFigures(registry, openSales, redis, logger);
   const signals = new RedisStockSignals(redis, ids, logger);
   const settle = new SettleReservation(cache, sales, signals);
   const useCases = {
@@ -65,7 +76,10 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
         ? (orderId) => relay.published(orderId, config.RESERVE_DURABLE_WAIT_MS)
         : undefined,
     ),
-    prepare: new PrepareSale(sales, cache, ledgerProgress, (promotionId) => relay.watch(promotionId)),
+    prepare: new PrepareSale(sales, cache, ledgerProgress, (terms) => {
+      relay.watch(terms.promotionId);
+      openSales.note(terms.promotionId, terms.endsAt);
+    }),
     query: new QueryStock(sales, cache),
     settle,
   };
@@ -74,8 +88,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   shutdown.add('outbox relay', relay.stop);
   const ledgerConsumer = await startConsumer({
     kafka,
-    groupId: ledgerGroup,
-    topics: [topics.OrderRequested],
+    ...groups.InventoryLedger,
     handler: ledgerHandler(sales, logger),
     logger,
     deadLetterProducer: producer,
@@ -85,8 +98,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   shutdown.add('ledger consumer', () => ledgerConsumer.disconnect());
   const consumer = await startConsumer({
     kafka,
-    groupId: `${config.KAFKA_GROUP_PREFIX}inventory.order-events`,
-    topics: [topics.OrderEvents],
+    ...groups.InventoryOrderEvents,
     handler: orderEventsHandler(settle, logger),
     logger,
     deadLetterProducer: producer,
@@ -95,13 +107,8 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
   });
   shutdown.add('order events consumer', () => consumer.disconnect());
 
-  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
-  const drift = new Gauge({
-    name: 'inventory_reconcile_drift',
-    help: 'Differences the last reconciliation found between Redis and the PostgreSQL truth, by promotion and kind',
-    labelNames: ['promotion', 'kind'] as const,
-    registers: [registry],
-  });
+  registerOutboxGauges(registry, 'redis_stream', () => relay.backlog(), logger);
+  registerConsumerLag(registry, admin, Object.values(groups), logger);
   const passes = new Counter({
     name: 'inventory_reconcile_passes_total',
     help: 'Reconciliation passes completed: full (every open sale whole) or changes (ledger entries changed since)',
@@ -115,11 +122,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     logger,
     { fullEveryMs: config.RECONCILE_FULL_INTERVAL_MS, overlapMs: config.RECONCILE_OVERLAP_MS },
     {
-      report: (found) => {
-        drift.set({ promotion: found.promotionId, kind: 'entries' }, found.entries);
-        drift.set({ promotion: found.promotionId, kind: 'stock' }, found.stock);
-        drift.set({ promotion: found.promotionId, kind: 'rebuilt' }, found.rebuilt ? 1 : 0);
-      },
+      report: (found) => figures.drift(found),
       passed: ({ kind, sales: open, ms }) => {
         passes.inc({ kind });
         if (kind === 'full') logger.info({ sales: open, ms: Math.round(ms) }, 'full reconciliation pass done');
@@ -139,7 +142,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
       {
         name: 'flashsale.inventory.v1.InventoryService',
         definition: inventoryV1.InventoryServiceService,
-        implementation: inventoryHandlers(useCases, logger),
+        implementation: inventoryHandlers(useCases, logger, (outcomes) => figures.count(outcomes)),
       },
     ],
     registry,

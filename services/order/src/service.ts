@@ -1,8 +1,16 @@
 import { join } from 'node:path';
 import { inventoryV1, orderV1 } from '@flash-sale/contracts';
 import { createDatabase } from '@flash-sale/db';
-import { createClient } from '@flash-sale/grpc-kit';
-import { PgOutboxRelay, PumpLoop, startConsumer } from '@flash-sale/kafka-kit';
+import { createClient, GrpcMetrics } from '@flash-sale/grpc-kit';
+import { decompose } from '@flash-sale/ids';
+import {
+  consumerGroups,
+  PgOutboxRelay,
+  PumpLoop,
+  registerConsumerLag,
+  registerOutboxGauges,
+  startConsumer,
+} from '@flash-sale/kafka-kit';
 import {
   connectKafka,
   lostConnection,
@@ -11,7 +19,7 @@ import {
   startMetrics,
   type RunningService,
 } from '@flash-sale/service-kit';
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
 import { orderHandlers } from './api/order-handlers';
 import { CancelOrder } from './application/cancel-order';
 import { ClaimPayment } from './application/claim-payment';
@@ -37,10 +45,12 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer, topics } = await connectKafka(foundation, config);
+  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
   const inventoryClient = createClient(
     inventoryV1.InventoryServiceClient,
     config.INVENTORY_ADDR,
     transport.client('inventory'),
+    { interceptors: [GrpcMetrics.of(registry).clientInterceptor(inventoryV1.InventoryServiceService)] },
   );
   shutdown.add('inventory client', () => inventoryClient.close());
 
@@ -54,7 +64,6 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
       ? new TimerAlarm(() => sweep.nudge(), config.ORDER_SWEEP_INTERVAL_MS)
       : undefined;
   const expire = new ExpireOrders(orders, () => new Date(), alarm);
-  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
   const refunds = new Counter({
     name: 'order_payment_refunds_requested_total',
     help: 'Captured payments the order service asked to refund (the order could no longer take them), by reason',
@@ -77,6 +86,23 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     settle,
   };
 
+  const acceptToRow = new Histogram({
+    name: 'flashsale_order_accept_to_row_seconds',
+    help: "From a purchase's acceptance (its order id's Snowflake time) to the commit of its order row",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const rowsCommitted = (created: readonly { id: string }[]) => {
+    const now = Date.now();
+    for (const order of created) acceptToRow.observe(Math.max(0, now - decompose(order.id).timestampMs) / 1000);
+  };
+  const groups = consumerGroups(config.KAFKA_GROUP_PREFIX, topics);
+  const admin = kafka.admin();
+  await admin.connect();
+  shutdown.add('kafka admin', () => admin.disconnect());
+  registerConsumerLag(registry, admin, Object.values(groups), logger);
+  registerOutboxGauges(registry, 'postgres', () => relay.backlog(), logger);
+
   relay.start();
   shutdown.add('outbox relay', relay.stop);
   const consumerDefaults = {
@@ -88,16 +114,14 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   };
   const consumer = await startConsumer({
     ...consumerDefaults,
-    groupId: `${config.KAFKA_GROUP_PREFIX}order.requests-and-payments`,
-    topics: [topics.OrderRequested, topics.PaymentEvents],
-    handler: orderConsumerHandler(new RecordOrderRequests(orders, alarm), settle, topics.OrderRequested),
+    ...groups.OrderRequestsAndPayments,
+    handler: orderConsumerHandler(new RecordOrderRequests(orders, alarm, rowsCommitted), settle, topics.OrderRequested),
     concurrency: config.ORDER_CONSUMER_CONCURRENCY,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
   const deadlines = await startConsumer({
     ...consumerDefaults,
-    groupId: `${config.KAFKA_GROUP_PREFIX}order.deadlines`,
-    topics: [topics.OrderDeadlines],
+    ...groups.OrderDeadlines,
     handler: deadlineHandler(expire, logger),
   });
   shutdown.add('deadline consumer', () => deadlines.disconnect());

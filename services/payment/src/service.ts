@@ -1,8 +1,15 @@
 import { join } from 'node:path';
 import { orderV1, paymentV1 } from '@flash-sale/contracts';
 import { createDatabase } from '@flash-sale/db';
-import { createClient } from '@flash-sale/grpc-kit';
-import { PgOutboxRelay, PumpLoop, startConsumer } from '@flash-sale/kafka-kit';
+import { createClient, GrpcMetrics } from '@flash-sale/grpc-kit';
+import {
+  consumerGroups,
+  PgOutboxRelay,
+  PumpLoop,
+  registerConsumerLag,
+  registerOutboxGauges,
+  startConsumer,
+} from '@flash-sale/kafka-kit';
 import {
   connectKafka,
   lostConnection,
@@ -18,6 +25,7 @@ import { RecoverPendingPayments } from './application/recover-payments';
 import { RefundPayment } from './application/refund-payment';
 import { SettleAttempt } from './application/settle-attempt';
 import type { PaymentConfig } from './config';
+import { paymentOutcome } from './domain/payment';
 import { PrismaClient } from './generated/prisma/client';
 import { GrpcOrders } from './infrastructure/grpc/grpc-orders';
 import { HttpPaymentProvider } from './infrastructure/http-provider';
@@ -35,11 +43,23 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
   const prisma = new PrismaClient({ adapter });
   shutdown.add('postgres', () => prisma.$disconnect());
   const { kafka, producer, topics } = await connectKafka(foundation, config);
-  const orderClient = createClient(orderV1.OrderServiceClient, config.ORDER_ADDR, transport.client('order'));
+  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
+  const orderClient = createClient(orderV1.OrderServiceClient, config.ORDER_ADDR, transport.client('order'), {
+    interceptors: [GrpcMetrics.of(registry).clientInterceptor(orderV1.OrderServiceService)],
+  });
   shutdown.add('order client', () => orderClient.close());
 
+  const outcomes = new Counter({
+    name: 'flashsale_payments_total',
+    help: 'Payments settled, by outcome: succeeded, declined, failed (the order refused it), abandoned, refunded',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const relay = new PgOutboxRelay(sql, producer, logger, { table: `"${connection.schema}"."outbox"` });
-  const payments = new PrismaPaymentRepository(prisma, ids, topics, relay.nudge);
+  const payments = new PrismaPaymentRepository(prisma, ids, topics, relay.nudge, (payment) => {
+    const outcome = paymentOutcome(payment);
+    if (outcome) outcomes.inc({ outcome });
+  });
   const provider = config.PAYMENT_PROVIDER_URL
     ? new HttpPaymentProvider(config.PAYMENT_PROVIDER_URL, { requestTimeoutMs: config.PROVIDER_REQUEST_TIMEOUT_MS })
     : new SimulatedProvider({ latencyMs: config.PROVIDER_LATENCY_MS, failureRate: config.PROVIDER_FAILURE_RATE });
@@ -51,7 +71,6 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
     name: 'pending payment recovery',
     idleMs: config.PAYMENT_RECOVERY_INTERVAL_MS,
   });
-  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
   const refunds = new Counter({
     name: 'payment_refunds_total',
     help: 'Captured payments given back because their order could no longer take them, by reason',
@@ -59,12 +78,18 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
     registers: [registry],
   });
 
+  const groups = consumerGroups(config.KAFKA_GROUP_PREFIX, topics);
+  const admin = kafka.admin();
+  await admin.connect();
+  shutdown.add('kafka admin', () => admin.disconnect());
+  registerConsumerLag(registry, admin, Object.values(groups), logger);
+  registerOutboxGauges(registry, 'postgres', () => relay.backlog(), logger);
+
   relay.start();
   shutdown.add('outbox relay', relay.stop);
   const consumer = await startConsumer({
     kafka,
-    groupId: `${config.KAFKA_GROUP_PREFIX}payment.order-refunds`,
-    topics: [topics.OrderEvents],
+    ...groups.PaymentOrderRefunds,
     // Reasons are a handful of fixed phrases (order-side), so the label set stays small.
     handler: orderRefundsHandler(new RefundPayment(payments, provider), logger, (reason) =>
       refunds.inc({ reason: reason.replace(/[0-9]+/g, 'N') }),

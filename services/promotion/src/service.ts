@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { inventoryV1, promotionV1 } from '@flash-sale/contracts';
 import { createPrismaAdapter } from '@flash-sale/db';
-import { createClient } from '@flash-sale/grpc-kit';
+import { createClient, GrpcMetrics } from '@flash-sale/grpc-kit';
 import { PumpLoop } from '@flash-sale/kafka-kit';
 import { lostConnection, serve, startFoundation, startMetrics, type RunningService } from '@flash-sale/service-kit';
 import { promotionHandlers } from './api/promotion-handlers';
@@ -22,10 +22,12 @@ export async function startPromotionService(config: PromotionConfig): Promise<Ru
     adapter: createPrismaAdapter(config.DATABASE_URL, { onConnectionError: lostConnection(logger) }),
   });
   shutdown.add('postgres', () => prisma.$disconnect());
+  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
   const inventoryClient = createClient(
     inventoryV1.InventoryServiceClient,
     config.INVENTORY_ADDR,
     transport.client('inventory'),
+    { interceptors: [GrpcMetrics.of(registry).clientInterceptor(inventoryV1.InventoryServiceService)] },
   );
   shutdown.add('inventory client', () => inventoryClient.close());
 
@@ -48,7 +50,6 @@ export async function startPromotionService(config: PromotionConfig): Promise<Ru
   );
   scheduler.start();
   shutdown.add('preheat scheduler', scheduler.stop);
-  const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
   return serve(
     foundation,
     config,

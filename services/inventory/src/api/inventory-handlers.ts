@@ -2,11 +2,12 @@ import { inventoryV1 } from '@flash-sale/contracts';
 import { requireCaller, toItemFailure, unary } from '@flash-sale/grpc-kit';
 import { invalid, isDomainError } from '@flash-sale/errors';
 import type { Logger } from '@flash-sale/logging';
-import type { Reservation } from '../domain/reservation';
+import { acceptedOutcome, refusedOutcome, type Reservation } from '../domain/reservation';
 import type { PrepareSale } from '../application/prepare-sale';
 import type { QueryStock } from '../application/query-stock';
 import type { ReserveStock } from '../application/reserve-stock';
 import type { SettleReservation } from '../application/settle-reservation';
+import { tally, type ReservationTally } from '../infrastructure/metrics/sale-figures';
 
 export interface InventoryUseCases {
   reserve: ReserveStock;
@@ -33,8 +34,15 @@ const toReservation = (r: Reservation): inventoryV1.Reservation => ({
 
 const MAX_BATCH = 256;
 
-/** gRPC handlers: map the request to a command, call the use case, map the result. Nothing else. */
-export function inventoryHandlers(useCases: InventoryUseCases, logger: Logger): inventoryV1.InventoryServiceServer {
+/**
+ * gRPC handlers: map the request to a command, call the use case, map the result; and tell `counted` what became of
+ * the purchases, once per call (a batch's purchases together).
+ */
+export function inventoryHandlers(
+  useCases: InventoryUseCases,
+  logger: Logger,
+  counted: (outcomes: ReservationTally) => void = () => undefined,
+): inventoryV1.InventoryServiceServer {
   const method = (name: string) => `flashsale.inventory.v1.InventoryService/${name}`;
   const reserve = async (request: inventoryV1.ReserveRequest, userId: string) => {
     const reserved = await useCases.reserve.execute({
@@ -52,25 +60,44 @@ export function inventoryHandlers(useCases: InventoryUseCases, logger: Logger): 
       replayed: reserved.replayed,
     });
   };
+  /** `reserve`, its outcome added to `outcomes`. */
+  const reserveCounted = async (request: inventoryV1.ReserveRequest, userId: string, outcomes: ReservationTally) => {
+    try {
+      const reserved = await reserve(request, userId);
+      tally(outcomes, request.promotionId, acceptedOutcome(reserved.replayed));
+      return reserved;
+    } catch (error) {
+      const outcome = refusedOutcome(error);
+      if (outcome) tally(outcomes, request.promotionId, outcome);
+      throw error;
+    }
+  };
   return {
-    reserve: unary(method('Reserve'), logger, async (request: inventoryV1.ReserveRequest, { metadata }) =>
-      reserve(request, requireCaller(metadata).userId),
-    ),
+    reserve: unary(method('Reserve'), logger, async (request: inventoryV1.ReserveRequest, { metadata }) => {
+      const outcomes: ReservationTally = new Map();
+      try {
+        return await reserveCounted(request, requireCaller(metadata).userId, outcomes);
+      } finally {
+        counted(outcomes);
+      }
+    }),
     reserveBatch: unary(method('ReserveBatch'), logger, async (request: inventoryV1.ReserveBatchRequest) => {
       if (request.items.length > MAX_BATCH) {
         throw invalid('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH} items`, { field: 'items' });
       }
+      const outcomes: ReservationTally = new Map();
       const results = await Promise.all(
         request.items.map(async ({ userId, request: item }): Promise<inventoryV1.ReserveBatchResult> => {
           try {
             if (!userId || !item) throw invalid('INVALID_ITEM', 'every item needs a user_id and a request');
-            return { outcome: { $case: 'reserved', value: await reserve(item, userId) } };
+            return { outcome: { $case: 'reserved', value: await reserveCounted(item, userId, outcomes) } };
           } catch (error) {
             if (!isDomainError(error)) logger.error({ err: error, method: 'ReserveBatch' }, 'batch item failed');
             return { outcome: { $case: 'failure', value: toItemFailure(error) } };
           }
         }),
       );
+      counted(outcomes);
       return { results };
     }),
     getReservation: unary(method('GetReservation'), logger, async (request: inventoryV1.GetReservationRequest) =>

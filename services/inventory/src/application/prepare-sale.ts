@@ -16,7 +16,8 @@ export class PrepareSale {
     private readonly sales: SaleRepository,
     private readonly cache: StockCache,
     private readonly progress: LedgerProgress,
-    private readonly onPrepared: (promotionId: string) => void = () => undefined,
+    /** Told about every sale made sellable (the outbox relay watches its stream, the figures count it open). */
+    private readonly onPrepared: (terms: SaleTerms) => void = () => undefined,
   ) {}
 
   async execute(terms: SaleTerms): Promise<number> {
@@ -32,7 +33,7 @@ export class PrepareSale {
     }
     await this.sales.upsert(terms);
     const { available } = await this.cache.rebuild(terms, await this.sales.ledger(terms.promotionId));
-    this.onPrepared(terms.promotionId);
+    this.onPrepared(terms);
     return available;
   }
 }

@@ -1,4 +1,4 @@
-import { assertId, invalid, notFound, precondition, type DomainError } from '@flash-sale/errors';
+import { assertId, DomainError, invalid, notFound, precondition } from '@flash-sale/errors';
 
 /** Largest quantity one purchase may ask for, whatever the per-user limit: a guard against absurd input. */
 export const MAX_QUANTITY_PER_PURCHASE = 100;
@@ -45,7 +45,32 @@ export function validateReserve(command: ReserveCommand): void {
   assertId(command.promotionId, 'promotion_id');
 }
 
+/** A purchase the reserve script refused, with the script's reason (for the sale's figures). */
+export class ReservationRefused extends DomainError {
+  constructor(
+    readonly rejection: Rejection,
+    error: DomainError,
+  ) {
+    super(error.kind, error.code, error.message, error.details);
+  }
+}
+
+/**
+ * What became of one purchase, as the sale's figures count it: accepted, a replay of an accepted one (`duplicate`),
+ * or the script's reason for refusing it, lower-cased. Undefined for a request refused before the script (invalid).
+ */
+export type ReservationOutcome = 'accepted' | 'duplicate' | Lowercase<Rejection>;
+
+export const acceptedOutcome = (replayed: boolean): ReservationOutcome => (replayed ? 'duplicate' : 'accepted');
+
+export const refusedOutcome = (error: unknown): ReservationOutcome | undefined =>
+  error instanceof ReservationRefused ? (error.rejection.toLowerCase() as Lowercase<Rejection>) : undefined;
+
 export function rejectionError(rejection: Rejection, promotionId: string): DomainError {
+  return new ReservationRefused(rejection, refusal(rejection, promotionId));
+}
+
+function refusal(rejection: Rejection, promotionId: string): DomainError {
   const details = { promotion_id: promotionId };
   switch (rejection) {
     case 'NOT_PREHEATED':

@@ -9,6 +9,21 @@ export type PaymentStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'REFUNDED';
 export type PaymentFailureCode =
   'PAYMENT_DECLINED' | 'PAYMENT_ABANDONED' | 'ORDER_NOT_PAYABLE' | 'ORDER_BEING_PAID' | 'ORDER_NOT_FOUND';
 
+/** What became of a settled payment, as the sale's figures count it. */
+export type PaymentOutcome = 'succeeded' | 'declined' | 'failed' | 'abandoned' | 'refunded';
+
+/**
+ * A settled payment's outcome: captured, refunded, declined by the provider, abandoned (never reached it), or failed
+ * otherwise (the order refused the claim). Undefined while it is PENDING.
+ */
+export function paymentOutcome(payment: Pick<Payment, 'status' | 'failureCode'>): PaymentOutcome | undefined {
+  if (payment.status === 'SUCCEEDED') return 'succeeded';
+  if (payment.status === 'REFUNDED') return 'refunded';
+  if (payment.status !== 'FAILED') return undefined;
+  if (payment.failureCode === 'PAYMENT_DECLINED' || payment.failureCode === undefined) return 'declined';
+  return payment.failureCode === 'PAYMENT_ABANDONED' ? 'abandoned' : 'failed';
+}
+
 /** One attempt to pay an order: a new attempt (a new idempotency key) is a new payment with its own id. */
 export interface Payment {
   id: string;

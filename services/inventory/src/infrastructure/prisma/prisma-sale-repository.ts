@@ -2,6 +2,7 @@ import type { SqlPool } from '@flash-sale/db';
 import { precondition } from '@flash-sale/errors';
 import type { LedgerEntry } from '../../domain/ledger';
 import type { SaleTerms } from '../../domain/sale';
+import type { OpenSaleList } from '../../application/open-sales';
 import type { SaleRepository } from '../../application/ports';
 import type { PrismaClient, Reservation as ReservationRow } from '../../generated/prisma/client';
 
@@ -50,7 +51,7 @@ interface EntryRow {
   updatedAt: Date;
 }
 
-export class PrismaSaleRepository implements SaleRepository {
+export class PrismaSaleRepository implements SaleRepository, OpenSaleList {
   constructor(
     private readonly db: PrismaClient,
     /** The client's own pool, for the ledger consumer's batch statement and the reconciler's reads. */
@@ -155,6 +156,14 @@ export class PrismaSaleRepository implements SaleRepository {
       if (rows.length < PAGE_ROWS) return entries;
       after = rows[rows.length - 1];
     }
+  }
+
+  async listOpen(now: Date): Promise<{ promotionId: string; endsAt: Date }[]> {
+    const rows = await this.db.sale.findMany({
+      where: { endsAt: { gt: now } },
+      select: { promotionId: true, endsAt: true },
+    });
+    return rows.map((row) => ({ promotionId: row.promotionId.toString(), endsAt: row.endsAt }));
   }
 
   async listOpenSince(since: Date): Promise<string[]> {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Producer } from 'kafkajs';
 import { inventoryEventsV1 } from '@flash-sale/contracts';
-import { PumpLoop } from '@flash-sale/kafka-kit';
+import { PumpLoop, type OutboxBacklog } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
 import { saleKeys } from '../../domain/sale-keys';
 
@@ -137,6 +137,29 @@ export class OutboxRelay {
       for (const read of found) this.unsent.add(read.promotionId);
       throw error;
     }
+  }
+
+  /**
+   * What waits in the streams this relay watches, for the metrics: one pipelined round trip, each stream's length
+   * (entries leave a stream once Kafka has them) and its first entry, whose id is Redis's time when it was added.
+   */
+  async backlog(): Promise<OutboxBacklog> {
+    const streams = [...this.promotions].map((promotionId) => saleKeys(promotionId).outbox);
+    const pipeline = this.redis.pipeline().time();
+    for (const stream of streams) pipeline.xlen(stream).xrange(stream, '-', '+', 'COUNT', 1);
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+    const [seconds, micros] = replies[0]![1] as [string, string];
+    const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+    let pending = 0;
+    let oldestMs = nowMs;
+    for (let i = 1; i < replies.length; i += 2) {
+      pending += replies[i]![1] as number;
+      const [first] = replies[i + 1]![1] as StreamEntry[];
+      if (first) oldestMs = Math.min(oldestMs, Number(first[0].split('-')[0]));
+    }
+    return { pending, oldestAgeSeconds: Math.max(0, nowMs - oldestMs) / 1000 };
   }
 
   private async refresh() {

@@ -13,6 +13,8 @@ export class PrismaPaymentRepository implements PaymentRepository {
     /** Where the outbox sends payment events (the mesh's topic names). */
     private readonly topics: Pick<TopicNames, 'PaymentEvents'>,
     private readonly onOutboxWrite: () => void = () => undefined,
+    /** Hears each payment as it leaves PENDING or is refunded, once (the sale's figures count outcomes). */
+    private readonly onSettled: (payment: Payment) => void = () => undefined,
   ) {}
 
   async findByKey(orderId: string, idempotencyKey: string) {
@@ -85,7 +87,10 @@ export class PrismaPaymentRepository implements PaymentRepository {
       if (updated.count === 1) await tx.outboxEvent.create({ data: this.outboxRow(row, at) });
       return { row, announced: updated.count === 1 };
     });
-    if (payment.announced) this.onOutboxWrite();
+    if (payment.announced) {
+      this.onOutboxWrite();
+      this.onSettled(payment.row);
+    }
     return payment.row;
   }
 
@@ -103,7 +108,10 @@ export class PrismaPaymentRepository implements PaymentRepository {
       await tx.outboxEvent.create({ data: this.outboxRow(row, at, reason) });
       return row;
     });
-    if (result) this.onOutboxWrite();
+    if (result) {
+      this.onOutboxWrite();
+      this.onSettled(result);
+    }
     return result;
   }
 
