@@ -50,6 +50,8 @@ export const CONSOLE_PAGE = String.raw`<!doctype html>
   ul.reasons { list-style: none; margin: 2px 0 0; padding: 0; font-size: 12px; color: var(--dim); }
   canvas { width: 100%; height: 40px; margin-top: 8px; display: block; }
   .warn { color: var(--warn); font-size: 12px; margin: 8px 0 0; }
+  .caption { color: var(--dim); font-size: 11px; margin: 2px 0 0; }
+  .caption .acc { color: var(--ok); } .caption .ref { color: var(--bad); }
 </style>
 </head>
 <body>
@@ -103,6 +105,7 @@ export const CONSOLE_SCRIPT = String.raw`'use strict';
     '<dt>Refused /s</dt><dd><b data-field="refusedPerSecond"></b><ul class="reasons" data-field="reasons"></ul></dd>' +
     '<dt>p50 / p99</dt><dd><b data-field="p50"></b> / <b data-field="p99"></b></dd>' +
     '</dl><canvas data-field="series" width="480" height="40" aria-label="accepted and refused per second, last minute"></canvas>' +
+    '<p class="caption">last minute, per second: <span class="acc">accepted</span> and <span class="ref">refused</span></p>' +
     '</section></div>' +
     '<p class="warn" data-field="ordersError" hidden></p>';
 
