@@ -12,6 +12,19 @@ import { startMesh, type Mesh } from './mesh';
 
 type Json = Record<string, unknown>;
 
+// What the page-side functions below use of the DOM: they run in the browser, and this program has Node's types only.
+interface PageElement {
+  dataset: Record<string, string | undefined>;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): Iterable<PageElement>;
+}
+declare const document: { querySelector(selector: string): PageElement | null; body: unknown };
+declare class MutationObserver {
+  constructor(callback: () => void);
+  observe(target: unknown, options: Record<string, boolean>): void;
+  disconnect(): void;
+}
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 const ARTIFACTS = join(__dirname, '..', '.cache', 'artifacts');
 const STOCK = 200;
@@ -52,7 +65,7 @@ const readCard = (page: Page, promotionId: string): Promise<Card | undefined> =>
   page.evaluate((id) => {
     const card = document.querySelector(`article[data-promotion="${id}"]`);
     if (!card) return undefined;
-    const value = (field: string) => (card.querySelector(`[data-field="${field}"]`) as HTMLElement).dataset.value!;
+    const value = (field: string) => card.querySelector(`[data-field="${field}"]`)!.dataset.value!;
     const number = (field: string) => (value(field) === '' ? null : Number(value(field)));
     return {
       status: value('status'),
@@ -64,7 +77,7 @@ const readCard = (page: Page, promotionId: string): Promise<Card | undefined> =>
       acceptedPerSecond: Number(value('acceptedPerSecond')),
       accepted: Number(value('accepted')),
       refusedPerSecond: Number(value('refusedPerSecond')),
-      reasons: [...card.querySelectorAll<HTMLElement>('[data-reason]')].map((li) => li.dataset.reason!),
+      reasons: [...card.querySelectorAll('[data-reason]')].map((li) => li.dataset.reason!),
       p50: number('p50'),
       p99: number('p99'),
     };
