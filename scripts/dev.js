@@ -3,7 +3,7 @@
  * Runs the whole mesh locally for `npm start`: the four services and the gateway as child processes (logs in
  * .infra/logs), talking mutual TLS with the certificates scripts/infra.sh keeps in .infra/pki (MTLS_MODE=off in the
  * environment runs them in plaintext), waits until each is ready, creates a demo promotion and prints the gateway URL
- * with tokens.
+ * with tokens and the live sale console's URL.
  * Ctrl-C (or SIGTERM) stops every child gracefully and, with --stop-infra, the infrastructure too.
  */
 const { spawn, execFileSync } = require('node:child_process');
@@ -199,6 +199,7 @@ The flash-sale mesh is up.
   admin token  ${admin}
   buyer token  ${buyer}
   demo sale    ${promotion.id} (${promotion.title}, stock ${promotion.stock})
+  console      ${url}/console   (the live sale figures: paste the admin token above to sign in)
 
 Try it:
   curl -s -X POST ${url}/v1/promotions/${promotion.id}/purchase -H "authorization: Bearer ${buyer}" \\

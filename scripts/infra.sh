@@ -562,6 +562,7 @@ case "${1:-up}" in
   install)
     take_lock "$STATE/.infra.lock" 600
     install shellcheck
+    if [ ! -x /usr/lib/chromium/chromium ] || [ ! -d /usr/share/fonts/truetype/liberation ]; then install_packages chromium fonts-liberation; fi # the console's browser test
     # The reflection and front-door tests drive the real grpcurl (built once into the per-user cache).
     grpcurl=$(bash "$ROOT/scripts/ensure-grpcurl.sh") || die "could not build grpcurl (scripts/ensure-grpcurl.sh)"
     log "grpcurl   $grpcurl"

@@ -6,6 +6,8 @@ import helmet from 'helmet';
 import type { Logger } from '@flash-sale/logging';
 import { apiRouter } from './api/api-router';
 import { docsRouter } from './api/docs';
+import type { ConsoleFeed } from './console/console-feed';
+import { consoleRouter } from './console/console-router';
 import type { Handler, MemoryRefusal } from './api/handlers';
 import { servedOpenApi } from './api/openapi';
 import type { Route } from './api/route-table';
@@ -45,6 +47,8 @@ export interface GatewayDependencies {
   version: string;
   /** True once the process is stopping: every response then closes its connection (see `closeWhileDraining`). */
   draining?: () => boolean;
+  /** The live sale console (`/console`): its feed, and what watches the purchase route for it. */
+  console?: { feed: ConsoleFeed; observers: Record<string, RequestHandler> };
 }
 
 /** A request id a client may choose (`X-Request-Id`); anything else is replaced by one of ours. */
@@ -112,6 +116,9 @@ export function createApp(deps: GatewayDependencies) {
     res.json(openApi(new Date()));
   });
   app.use(docsRouter());
+  const auth = authMiddleware(deps.verify);
+  // An operator's page: like the docs, never shed (it reads the mesh at most every 400 ms, whoever polls).
+  if (deps.console) app.use(consoleRouter(deps.console.feed, auth, deps.upstreamTimeoutMs));
 
   app.use(loadShedding(deps.maxInFlight, metrics.shed, metrics.inFlight));
   if (deps.corsOrigins.length) {
@@ -130,7 +137,8 @@ export function createApp(deps: GatewayDependencies) {
       routes: deps.routes,
       handlers: deps.handlers,
       ...(deps.refusals ? { refusals: deps.refusals } : {}),
-      auth: authMiddleware(deps.verify),
+      auth,
+      ...(deps.console ? { observers: deps.console.observers } : {}),
       rateLimits: deps.rateLimits,
       idempotency: deps.idempotency,
       timeoutMs: deps.upstreamTimeoutMs,

@@ -14,6 +14,11 @@ import {
 } from '@flash-sale/grpc-kit';
 import { createLogger } from '@flash-sale/logging';
 import { createApp } from './app';
+import { ConsoleFeed } from './console/console-feed';
+import { upstreamSources } from './console/console-router';
+import { purchaseObserver } from './console/purchase-observer';
+import { SaleWindows } from './console/sale-windows';
+import { SoldOutTimes } from './console/sold-out-times';
 import { memoryRefusals, operationHandlers } from './api/handlers';
 import { routeTable } from './api/route-table';
 import { createJwtVerifier, verificationKey } from './auth/jwt';
@@ -74,7 +79,9 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   // A dedicated connection: a subscribed Redis connection can do nothing else.
   const subscriber = new Redis(config.REDIS_URL, { ...redisAuth(config), maxRetriesPerRequest: null });
   const soldOut = new SoldOutSet(config.SOLD_OUT_TTL_MS);
-  await soldOut.follow(subscriber, logger);
+  const soldOutTimes = new SoldOutTimes();
+  await soldOut.follow(subscriber, logger, (event) => soldOutTimes.apply(event));
+  const saleWindows = new SaleWindows();
   let draining = false;
   const soldOutRejected = () => metrics.soldOutRejections.inc();
   const verify = createJwtVerifier({
@@ -119,6 +126,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     trustedProxies: config.TRUSTED_PROXIES,
     version: VERSION,
     draining: () => draining,
+    console: {
+      feed: new ConsoleFeed(upstreamSources(upstreams), saleWindows, soldOutTimes),
+      observers: { 'flashsale.inventory.v1.InventoryService.Reserve': purchaseObserver(saleWindows) },
+    },
     readiness: async () => {
       const results = await Promise.all(health.map(async ([name, client]) => [name, await isServing(client)] as const));
       const redisReady = subscriber.status === 'ready' && redis.status === 'ready';

@@ -42,11 +42,20 @@ export class SoldOutSet {
     else if (event.kind?.$case === 'stockAvailable') this.delete(event.kind.value.promotionId);
   }
 
-  /** Subscribes `subscriber` (a dedicated connection) to inventory's channel; resolves once subscribed. */
-  async follow(subscriber: Redis, logger: Logger): Promise<void> {
+  /**
+   * Subscribes `subscriber` (a dedicated connection) to inventory's channel; resolves once subscribed. `also` sees
+   * every event too (the console's sold-out times).
+   */
+  async follow(
+    subscriber: Redis,
+    logger: Logger,
+    also: (event: inventoryEventsV1.InventoryEvent) => void = () => undefined,
+  ): Promise<void> {
     subscriber.on('messageBuffer', (_channel: Buffer, message: Buffer) => {
       try {
-        this.apply(inventoryEventsV1.InventoryEvent.decode(message));
+        const event = inventoryEventsV1.InventoryEvent.decode(message);
+        this.apply(event);
+        also(event);
       } catch (error) {
         logger.warn({ err: error }, 'undecodable inventory event ignored');
       }

@@ -1,10 +1,10 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from '@flash-sale/config';
 import type { Logger } from '@flash-sale/logging';
 import { fingerprint, type IdempotencyStore, type StoredResponse } from '../http/idempotency';
 import { idempotentCall, NOT_REPLAYED } from '../http/idempotent-call';
-import { problemOf } from '../http/error-handler';
-import { httpProblem } from '../http/problem';
+import { problemOf, sendProblem } from '../http/error-handler';
+import { httpProblem, type Problem } from '../http/problem';
 import { parse } from '../http/validation';
 import type { RateLimits } from '../http/rate-limits';
 import type { AuthMiddleware } from '../routes/auth-middleware';
@@ -23,6 +23,8 @@ export interface ApiRouterDependencies {
   idempotency: IdempotencyStore;
   timeoutMs: number;
   logger: Logger;
+  /** Middleware that goes first on an operation's route, by fully qualified method (the console's purchase watch). */
+  observers?: Record<string, RequestHandler>;
 }
 
 const none = z.object({}).strict();
@@ -38,6 +40,7 @@ export function apiRouter({
   idempotency,
   timeoutMs,
   logger,
+  observers = {},
 }: ApiRouterDependencies): Router {
   const router = Router();
   for (const { spec, method, template } of routes) {
@@ -45,7 +48,12 @@ export function apiRouter({
     if (!handle) throw new Error(`no handler for ${spec.rpc}`);
     const path = expressPath(template);
     // An idempotent operation checks the user's rate limit itself, in the same Redis round trip as the key's claim.
-    const guards = [rateLimits.ip, auth[ACCESS[spec.access]], ...(spec.idempotent ? [] : [rateLimits.user])];
+    const guards = [
+      ...(observers[spec.rpc] ? [observers[spec.rpc]!] : []),
+      rateLimits.ip,
+      auth[ACCESS[spec.access]],
+      ...(spec.idempotent ? [] : [rateLimits.user]),
+    ];
     router[method.toLowerCase() as 'get' | 'post'](path, ...guards, async (req, res) => {
       let input: OperationInput;
       try {
@@ -97,8 +105,7 @@ export function apiRouter({
 function send(req: Request, res: Response, { status, body, location, problem }: StoredResponse): void {
   if (location) res.location(location);
   if (!problem) return void res.status(status).json(body);
-  res.status(status).type('application/problem+json');
-  res.json({ ...(body as object), instance: req.path, requestId: stateOf(req).requestId });
+  sendProblem(res, { ...(body as Problem), status, instance: req.path, requestId: stateOf(req).requestId });
 }
 
 /** The idempotency key a call must carry (the `Idempotency-Key` header on HTTP), checked as the API says. */

@@ -1,6 +1,6 @@
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
 import { isServiceError, readFailure } from '@flash-sale/grpc-kit';
-import { orderJson, paymentJson, promotionJson } from '../http/mappers';
+import { orderJson, orderSummaryJson, paymentJson, promotionJson } from '../http/mappers';
 import { HttpProblem, problem, type Problem } from '../http/problem';
 import type { ReserveBatcher } from '../reserve-batcher';
 import type { SoldOutSet } from '../sold-out-set';
@@ -148,6 +148,10 @@ export function operationHandlers({
       if (body.status === 'PAID') return ok(body);
       // Still charging: the answer is not final for this key, so a retry with it asks again.
       return { ...ok(body, 202, `/v1/orders/${params.orderId}`), provisional: true };
+    },
+    'flashsale.order.v1.OrderService.GetSaleSummary': async ({ params, scope }) => {
+      const reply = await call('order', order.getSaleSummary, { promotionId: params.promotionId }, scope);
+      return ok(orderSummaryJson(reply));
     },
     'flashsale.order.v1.OrderService.CancelOrder': async ({ params, scope }) => {
       const reply = await call('order', order.cancelOrder, { orderId: params.orderId }, scope);

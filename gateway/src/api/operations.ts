@@ -164,6 +164,21 @@ export const OPERATIONS: readonly OperationSpec[] = [
       409: 'ORDER_NOT_CANCELLABLE (paid, expired or cancelled), ORDER_BEING_PAID (a payment is running)',
     },
   },
+  {
+    rpc: 'flashsale.order.v1.OrderService.GetSaleSummary',
+    operationId: 'getOrderSummary',
+    retry: true,
+    summary: "How a promotion's orders stand: orders and units by status, counted from the order rows",
+    tag: 'orders',
+    access: 'admin',
+    params: s.promotionIdParams,
+    success: {
+      status: 200,
+      description: 'the counts (all zero for a promotion without orders)',
+      schema: s.orderSummary,
+    },
+    outcomes: {},
+  },
 ];
 
 /** Outcomes any route can have, by HTTP status. */

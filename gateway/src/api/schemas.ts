@@ -130,6 +130,33 @@ export const payment = z
     amountCents: cents,
   })
   .meta({ id: 'Payment' });
+const statusCount = z.object({ orders: z.number().int(), units: z.number().int() });
+/** Order statuses that have a row (PENDING has none, so a summary never counts it). */
+export const WRITTEN_STATUSES = ['AWAITING_PAYMENT', 'PAYING', 'PAID', 'EXPIRED', 'CANCELLED', 'REFUNDED'] as const;
+export const orderSummary = z
+  .object({
+    promotionId: id,
+    orders: z.number().int().meta({ description: 'order rows written for the promotion, all statuses' }),
+    units: z.number().int().meta({ description: 'units in those orders' }),
+    byStatus: z
+      .object(
+        Object.fromEntries(WRITTEN_STATUSES.map((status) => [status, statusCount])) as Record<
+          (typeof WRITTEN_STATUSES)[number],
+          typeof statusCount
+        >,
+      )
+      .meta({ description: 'orders and units in each status (zero when none)' }),
+    firstOrderAt: timestamp.optional(),
+    lastOrderAt: timestamp
+      .optional()
+      .meta({ description: 'when the latest order was accepted: for a sold-out sale, when its last unit went' }),
+  })
+  .meta({
+    id: 'OrderSummary',
+    description:
+      'Counted from the order rows. Purchases accepted but not written yet (PENDING) are not in it: compare with ' +
+      'the stock sold to see how many are still on their way.',
+  });
 export const problem = z
   .object({
     type: z.string(),

@@ -33,7 +33,12 @@ describe('the door', () => {
     expect(inventory.methods.map((method) => method.name)).toEqual(['Reserve']);
     expect(commentOf(inventory.methods[0]!)).toContain('Reserves units for the calling buyer');
     const order = registry.getService('flashsale.order.v1.OrderService')!;
-    expect(order.methods.map((method) => method.name).sort()).toEqual(['CancelOrder', 'GetOrder', 'ListOrders']);
+    expect(order.methods.map((method) => method.name).sort()).toEqual([
+      'CancelOrder',
+      'GetOrder',
+      'GetSaleSummary',
+      'ListOrders',
+    ]);
     for (const rpc of publicRpcs) {
       const [service, method] = [rpc.slice(0, rpc.lastIndexOf('.')), rpc.slice(rpc.lastIndexOf('.') + 1)];
       const kept = registry.getService(service)!.methods.find((m) => m.name === method)!;

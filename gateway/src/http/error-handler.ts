@@ -28,6 +28,8 @@ export function problemOf(error: unknown): Problem {
 }
 
 export function sendProblem(res: Parameters<RequestHandler>[1], body: Problem): void {
+  // Kept for whoever watches the response finish (the live console's purchase outcomes).
+  res.locals.problemCode = body.code;
   res.status(body.status).type('application/problem+json').json(body);
 }
 

@@ -1,4 +1,5 @@
 import { orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
+import { WRITTEN_STATUSES } from '../api/schemas';
 
 /** Enum value -> contract name: `ORDER_STATUS_PAID` -> `PAID`. */
 function enumName(toJson: (value: number) => string, value: number, prefix: string): string {
@@ -37,6 +38,25 @@ export function orderJson(o: orderV1.Order) {
     ...(o.expireTime ? { expiresAt: iso(o.expireTime) } : {}),
     ...(o.paidTime ? { paidAt: iso(o.paidTime) } : {}),
     ...(o.paymentId && o.paymentId !== '0' ? { paymentId: o.paymentId } : {}),
+  };
+}
+
+/** Every written status, zero when the service left it out (it lists only statuses that have orders). */
+export function orderSummaryJson(summary: orderV1.GetSaleSummaryResponse) {
+  const byStatus = Object.fromEntries(WRITTEN_STATUSES.map((status) => [status, { orders: 0, units: 0 }]));
+  for (const count of summary.statuses) {
+    byStatus[enumName(orderV1.orderStatusToJSON, count.status, 'ORDER_STATUS_')] = {
+      orders: Number(count.orders),
+      units: Number(count.units),
+    };
+  }
+  return {
+    promotionId: summary.promotionId,
+    orders: Number(summary.orders),
+    units: Number(summary.units),
+    byStatus: byStatus as Record<(typeof WRITTEN_STATUSES)[number], { orders: number; units: number }>,
+    ...(summary.firstOrderTime ? { firstOrderAt: iso(summary.firstOrderTime) } : {}),
+    ...(summary.lastOrderTime ? { lastOrderAt: iso(summary.lastOrderTime) } : {}),
   };
 }
 

@@ -27,6 +27,7 @@ import { ExpireOrders } from './application/expire-orders';
 import { QueryOrders } from './application/query-orders';
 import { RecordOrderRequests } from './application/record-order-requests';
 import { SettlePayment } from './application/settle-payment';
+import { SummarizeSale } from './application/summarize-sale';
 import type { OrderConfig } from './config';
 import { PrismaClient } from './generated/prisma/client';
 import { GrpcReservationLookup } from './infrastructure/grpc/grpc-reservation-lookup';
@@ -84,6 +85,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     cancel: new CancelOrder(orders),
     claim: new ClaimPayment(orders),
     settle,
+    summarize: new SummarizeSale(orders),
   };
 
   const acceptToRow = new Histogram({

@@ -1,5 +1,15 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { as, failureOf, newUser, placeOrder, useOrderStack } from './support';
+import {
+  as,
+  failureOf,
+  newId,
+  newUser,
+  OrderStatus,
+  paymentSucceeded,
+  placeOrder,
+  sendPaymentEvent,
+  useOrderStack,
+} from './support';
 
 const h = useOrderStack();
 
@@ -52,5 +62,30 @@ describe('order service: who sees which orders', () => {
   it('when a page token is not one we issued, then INVALID_ARGUMENT names page_token', async () => {
     const bad = await failureOf(h.orders.list(as(newUser()), 2, 'not-a-token'));
     expect(bad).toMatchObject({ code: status.INVALID_ARGUMENT, info: { metadata: { field: 'page_token' } } });
+  });
+
+  it("when an admin asks for a promotion's order summary, then the rows are counted by status; a buyer is refused", async () => {
+    const promotionId = newId();
+    const first = await placeOrder(h.producer, h.orders, { promotionId, quantity: 2 });
+    const paid = await placeOrder(h.producer, h.orders, { promotionId });
+    await placeOrder(h.producer, h.orders); // another promotion's, never counted
+    await sendPaymentEvent(h.producer, paymentSucceeded(paid));
+    await h.orders.waitForStatus(paid.orderId, paid.userId, OrderStatus.ORDER_STATUS_PAID);
+
+    const summary = await h.orders.summary(promotionId, as(newUser('ops'), ['admin']));
+
+    expect(summary).toEqual({
+      promotionId,
+      statuses: [
+        { status: OrderStatus.ORDER_STATUS_AWAITING_PAYMENT, orders: '1', units: '2' },
+        { status: OrderStatus.ORDER_STATUS_PAID, orders: '1', units: '1' },
+      ],
+      orders: '2',
+      units: '3',
+      firstOrderTime: first.reserveTime,
+      lastOrderTime: paid.reserveTime,
+    });
+    const buyer = await failureOf(h.orders.summary(promotionId, as(newUser())));
+    expect(buyer).toMatchObject({ code: status.PERMISSION_DENIED, info: { reason: 'FORBIDDEN' } });
   });
 });

@@ -72,6 +72,8 @@ export function orderApi(orderAddress: string) {
       callUnary(client.listOrders, client, { pageSize, pageToken }, settings(metadata)),
     cancel: (orderId: string, metadata: Metadata) =>
       callUnary(client.cancelOrder, client, { orderId }, settings(metadata)).then(({ order }) => order!),
+    summary: (promotionId: string, metadata: Metadata) =>
+      callUnary(client.getSaleSummary, client, { promotionId }, settings(metadata)),
     /** Waits until the buyer sees the order in `status` (a missing row reads as PENDING or NOT_FOUND). */
     waitForStatus: (orderId: string, userId: string, status: orderV1.OrderStatus) =>
       waitFor(

@@ -2,18 +2,20 @@ import { orderV1 } from '@flash-sale/contracts';
 import { decodePageToken, encodePageToken, optionalCaller, requireCaller, unary } from '@flash-sale/grpc-kit';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Logger } from '@flash-sale/logging';
-import { invalid, notFound } from '@flash-sale/errors';
+import { invalid, notFound, permissionDenied } from '@flash-sale/errors';
 import type { OrderStatus } from '../domain/order';
 import type { CancelOrder } from '../application/cancel-order';
 import type { ClaimPayment } from '../application/claim-payment';
 import type { OrderView, QueryOrders } from '../application/query-orders';
 import type { SettlePayment } from '../application/settle-payment';
+import type { SaleSummary, SummarizeSale } from '../application/summarize-sale';
 
 export interface OrderUseCases {
   query: QueryOrders;
   cancel: CancelOrder;
   claim: ClaimPayment;
   settle: SettlePayment;
+  summarize: SummarizeSale;
 }
 
 const S = orderV1.OrderStatus;
@@ -40,6 +42,23 @@ const toMessage = (order: OrderView): orderV1.Order =>
     ...(order.paidAt ? { paidTime: order.paidAt } : {}),
     ...(order.paymentId ? { paymentId: order.paymentId } : {}),
   });
+
+/** Statuses in the enum's order, so the answer lists them the same way every time. */
+const summaryMessage = (summary: SaleSummary): orderV1.GetSaleSummaryResponse =>
+  orderV1.GetSaleSummaryResponse.fromPartial({
+    promotionId: summary.promotionId,
+    statuses: summary.statuses
+      .map((count) => ({ status: STATUS[count.status], orders: String(count.orders), units: String(count.units) }))
+      .sort((a, b) => a.status - b.status),
+    orders: String(summary.orders),
+    units: String(summary.units),
+    ...(summary.firstOrderAt ? { firstOrderTime: summary.firstOrderAt } : {}),
+    ...(summary.lastOrderAt ? { lastOrderTime: summary.lastOrderAt } : {}),
+  });
+
+function requireAdmin(metadata: Metadata) {
+  if (!requireCaller(metadata).isAdmin) throw permissionDenied('FORBIDDEN', 'this call needs the admin role');
+}
 
 /**
  * The buyer an internal call acts for: named in the request by the payment service. A payment service of the
@@ -72,6 +91,14 @@ export function orderHandlers(useCases: OrderUseCases, logger: Logger): orderV1.
     cancelOrder: unary(method('CancelOrder'), logger, async (request: orderV1.CancelOrderRequest, { metadata }) => ({
       order: toMessage(await useCases.cancel.execute(request.orderId, requireCaller(metadata))),
     })),
+    getSaleSummary: unary(
+      method('GetSaleSummary'),
+      logger,
+      async (request: orderV1.GetSaleSummaryRequest, { metadata }) => {
+        requireAdmin(metadata);
+        return summaryMessage(await useCases.summarize.execute(request.promotionId));
+      },
+    ),
     getBuyerOrder: unary(
       method('GetBuyerOrder'),
       logger,

@@ -37,6 +37,15 @@ export const CLAIM_MAX_MS = 5_000;
 
 export type TransitionResult = { applied: Order } | { notInState: true } | { duplicate: true };
 
+/** The orders of one promotion in one status, as GetSaleSummary reports them. */
+export interface StatusCount {
+  status: Exclude<OrderStatus, 'PENDING'>;
+  orders: number;
+  units: number;
+  firstCreatedAt: Date;
+  lastCreatedAt: Date;
+}
+
 export interface OrderRepository {
   /**
    * In one transaction: inserts an order for each request whose order id is new (the order id is the request's
@@ -56,6 +65,8 @@ export interface OrderRepository {
    * replicas sweep side by side. Returns the orders expired.
    */
   expireOverdue(now: Date, limit: number): Promise<Order[]>;
+  /** The order rows of a promotion counted by status (statuses without orders left out). */
+  countByStatus(promotionId: string): Promise<StatusCount[]>;
   /** The earliest deadline after `after` of an order still awaiting payment, if any. */
   earliestDeadline(after: Date): Promise<Date | undefined>;
 }

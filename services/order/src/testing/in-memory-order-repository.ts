@@ -1,5 +1,5 @@
 import { orderFromRequest, type Order, type OrderRequest } from '../domain/order';
-import type { OrderChange, OrderRepository, Transition, TransitionResult } from '../application/ports';
+import type { OrderChange, OrderRepository, StatusCount, Transition, TransitionResult } from '../application/ports';
 
 /** The repository contract in memory, for unit tests of the use cases. */
 export class InMemoryOrderRepository implements OrderRepository {
@@ -62,6 +62,30 @@ export class InMemoryOrderRepository implements OrderRepository {
       this.outbox.push({ orderId: order.id, change: { kind: 'EXPIRED' } });
       return expired;
     });
+  }
+
+  async countByStatus(promotionId: string): Promise<StatusCount[]> {
+    const counts = new Map<StatusCount['status'], StatusCount>();
+    for (const order of this.orders.values()) {
+      if (order.promotionId !== promotionId || order.status === 'PENDING') continue;
+      const count = counts.get(order.status);
+      if (!count) {
+        const at = order.createdAt;
+        counts.set(order.status, {
+          status: order.status,
+          orders: 1,
+          units: order.quantity,
+          firstCreatedAt: at,
+          lastCreatedAt: at,
+        });
+        continue;
+      }
+      count.orders += 1;
+      count.units += order.quantity;
+      if (order.createdAt < count.firstCreatedAt) count.firstCreatedAt = order.createdAt;
+      if (order.createdAt > count.lastCreatedAt) count.lastCreatedAt = order.createdAt;
+    }
+    return [...counts.values()];
   }
 
   async earliestDeadline(after: Date): Promise<Date | undefined> {

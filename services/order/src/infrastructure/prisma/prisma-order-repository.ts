@@ -5,6 +5,7 @@ import type {
   IdGeneratorPort,
   OrderChange,
   OrderRepository,
+  StatusCount,
   Transition,
   TransitionResult,
 } from '../../application/ports';
@@ -154,6 +155,25 @@ export class PrismaOrderRepository implements OrderRepository {
     });
     if (expired.length > 0) this.onOutboxWrite();
     return expired;
+  }
+
+  /** One grouped read on the (promotion_id, status) index. */
+  async countByStatus(promotionId: string): Promise<StatusCount[]> {
+    const groups = await this.db.order.groupBy({
+      by: ['status'],
+      where: { promotionId: BigInt(promotionId) },
+      _count: { _all: true },
+      _sum: { quantity: true },
+      _min: { createdAt: true },
+      _max: { createdAt: true },
+    });
+    return groups.map((group) => ({
+      status: group.status,
+      orders: group._count._all,
+      units: group._sum.quantity ?? 0,
+      firstCreatedAt: group._min.createdAt!,
+      lastCreatedAt: group._max.createdAt!,
+    }));
   }
 
   async earliestDeadline(after: Date): Promise<Date | undefined> {
