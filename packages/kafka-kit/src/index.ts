@@ -7,3 +7,4 @@ export * from './producer';
 export * from './topics';
 export * from './outbox-relay';
 export * from './pump-loop';
+export * from './message-tracing';
