@@ -3,7 +3,7 @@ import { context, createTraceState, ROOT_CONTEXT, trace, TraceFlags } from '@ope
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { tracing } from '@opentelemetry/sdk-node';
 import { createLogger } from '@flash-sale/logging';
-import { inSpan, linkTo, restoreTraceContext, saveTraceContext } from './trace-context';
+import { inItemSpan, inSpan, linkTo, restoreTraceContext, saveTraceContext } from './trace-context';
 import { defaultSampler } from './tracing';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/;
@@ -125,5 +125,30 @@ describe('trace context through an outbox, with the default sampler (no exporter
       [2, 'broker away'],
       [2, 'bad'],
     ]);
+  });
+});
+
+describe('inItemSpan', () => {
+  it("when a batch call's items come from other traces, then each item's span continues its own trace and links to the call; an item of the call's trace is the call's child", () => {
+    const { exported, tracer } = tracingWithoutExporter();
+    // The gateway's call, in its first purchase's trace (a...a, span 2...2).
+    const first = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: 'a'.repeat(32),
+      spanId: '2'.repeat(16),
+      traceFlags: 1,
+    });
+    const call = tracer.startSpan('ReserveBatch', {}, first);
+    context.with(trace.setSpan(ROOT_CONTEXT, call), () => {
+      inItemSpan('item', { traceparent: `00-${'a'.repeat(32)}-${'2'.repeat(16)}-01` }, () => undefined);
+      inItemSpan('item', { traceparent: `00-${'b'.repeat(32)}-${'3'.repeat(16)}-01` }, () => undefined);
+      inItemSpan('item', undefined, () => undefined);
+    });
+    const [own, other, none] = exported.getFinishedSpans();
+    expect(own?.parentSpanContext?.spanId).toBe(call.spanContext().spanId);
+    expect(own?.links).toEqual([]);
+    expect(other?.spanContext().traceId).toBe('b'.repeat(32));
+    expect(other?.parentSpanContext?.spanId).toBe('3'.repeat(16));
+    expect(other?.links.map((link) => link.context.spanId)).toEqual([call.spanContext().spanId]);
+    expect(none?.parentSpanContext?.spanId).toBe(call.spanContext().spanId);
   });
 });

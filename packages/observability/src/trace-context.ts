@@ -91,3 +91,16 @@ export function endSpan(span: Span, error?: unknown): void {
   }
   span.end();
 }
+
+/**
+ * Runs one item of a batch call in the trace the item came with: inside a span `name` that continues `carrier`
+ * (the item's own caller) and links to the batch call's span. An item from the call's own trace, or without a
+ * carrier, gets a plain child of the call's span.
+ */
+export function inItemSpan<T>(name: string, carrier: Partial<TraceCarrier> | undefined, fn: () => T): T {
+  const call = context.active();
+  const item = restoreTraceContext(carrier);
+  const itemTrace = item && trace.getSpanContext(item)?.traceId;
+  if (!item || itemTrace === trace.getSpanContext(call)?.traceId) return inSpan(name, call, {}, fn);
+  return inSpan(name, item, { links: linkTo(call) }, fn);
+}

@@ -90,7 +90,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     ...consumerDefaults,
     groupId: `${config.KAFKA_GROUP_PREFIX}order.requests-and-payments`,
     topics: [topics.OrderRequested, topics.PaymentEvents],
-    handler: orderConsumerHandler(new RecordOrderRequests(orders, alarm), settle, topics.OrderRequested),
+    handler: orderConsumerHandler(new RecordOrderRequests(orders, alarm), settle, topics.OrderRequested, logger),
     concurrency: config.ORDER_CONSUMER_CONCURRENCY,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());
