@@ -19,7 +19,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
  */
 export type TraceCarrier = { traceparent: string; tracestate?: string };
 
-/** W3C whatever OTEL_PROPAGATORS says: the outbox columns and the Kafka headers are specified as W3C. */
+/** Always W3C, whatever OTEL_PROPAGATORS says: the outbox entries and the Kafka headers are specified as W3C. */
 const w3c = new W3CTraceContextPropagator();
 
 /** The tracer of the mesh's own spans (the outbox relays, the consumers, the batch items). */
