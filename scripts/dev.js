@@ -87,7 +87,13 @@ function start({ name, entry, env: own }) {
   const out = createWriteStream(join(logs, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, ['--require', '@flash-sale/observability/register', join(root, entry)], {
     cwd: root,
-    env: { ...env, ...shared, ...Object.fromEntries(Object.entries(own).map(([k, v]) => [k, String(v)])) },
+    env: {
+      ...env,
+      ...shared,
+      // Names the process's spans when OTEL_TRACES_EXPORTER is set (the chart sets it per workload too).
+      OTEL_SERVICE_NAME: name,
+      ...Object.fromEntries(Object.entries(own).map(([k, v]) => [k, String(v)])),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.pipe(out);

@@ -1,4 +1,6 @@
 import { status } from '@grpc/grpc-js';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { inventoryV1 } from '@flash-sale/contracts';
 import { HttpProblem } from './http/problem';
 import { ReserveBatcher } from './reserve-batcher';
@@ -40,6 +42,37 @@ describe('ReserveBatcher', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]!.items.map((item) => item.userId)).toEqual(['ann', 'bob', 'cid']);
     expect(answers.map((a) => a.orderId)).toEqual(['order-ann', 'order-bob', 'order-cid']);
+  });
+
+  it('when purchases of different traces share a call, then each item carries its own trace and the call runs in the first one', async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    try {
+      const traced = (traceId: string, flags: number) =>
+        trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: 'b7ad6b7169203331', traceFlags: flags });
+      const callTraces: (string | undefined)[] = [];
+      const { upstreams: fake, calls } = upstreams((item) => reserved(item.userId));
+      const call = fake.call.bind(fake);
+      fake.call = ((...args: Parameters<typeof call>) => {
+        callTraces.push(trace.getSpanContext(context.active())?.traceId);
+        return call(...args);
+      }) as typeof fake.call;
+      const batcher = new ReserveBatcher(fake, { maxBatch: 64 });
+
+      await Promise.all([
+        context.with(traced('a'.repeat(32), 0), () => batcher.reserve(request('ann'), scope('ann'))),
+        context.with(traced('b'.repeat(32), 1), () => batcher.reserve(request('bob'), scope('bob'))),
+        batcher.reserve(request('cid'), scope('cid')),
+      ]);
+
+      expect(calls[0]!.items.map(({ traceparent, tracestate }) => [traceparent, tracestate])).toEqual([
+        [`00-${'a'.repeat(32)}-b7ad6b7169203331-00`, undefined],
+        [`00-${'b'.repeat(32)}-b7ad6b7169203331-01`, undefined],
+        [undefined, undefined],
+      ]);
+      expect(callTraces).toEqual(['a'.repeat(32)]);
+    } finally {
+      context.disable();
+    }
   });
 
   it('when more purchases arrive than a batch holds, then they are split into calls of at most that many', async () => {

@@ -1,12 +1,16 @@
 import { status } from '@grpc/grpc-js';
+import { context, type Context } from '@opentelemetry/api';
 import type { inventoryV1 } from '@flash-sale/contracts';
 import { ERROR_DOMAIN } from '@flash-sale/grpc-kit';
+import { saveTraceContext } from '@flash-sale/observability';
 import { problemFromFailure } from './http/grpc-status-map';
 import { HttpProblem } from './http/problem';
 import type { CallScope, Upstreams } from './upstreams';
 
 interface Pending {
   item: inventoryV1.ReserveBatchItem;
+  /** The purchase's trace: its item carries it, and a batch call is made in its first purchase's. */
+  context: Context;
   scope: CallScope;
   queuedAt: number;
   resolve: (response: inventoryV1.ReserveResponse) => void;
@@ -25,6 +29,9 @@ interface Pending {
  * so this never caps the rate. Idle, a purchase waits for nothing; busy, batches grow with the load instead of each
  * turn's handful paying for a gRPC call, a Redis pipeline and a relay pass of its own; and a slow call (inventory
  * waiting for Kafka, say) holds the purchases behind it no longer than `maxWaitMs`.
+ *
+ * Each item carries its purchase's W3C trace context (`traceparent`, `tracestate`), so that inventory reserves it,
+ * and saves its outbox entry, in that purchase's trace; the call itself belongs to the first purchase's trace.
  */
 export class ReserveBatcher {
   private pending: Pending[] = [];
@@ -47,7 +54,8 @@ export class ReserveBatcher {
   reserve(request: inventoryV1.ReserveRequest, scope: CallScope): Promise<inventoryV1.ReserveResponse> {
     return new Promise((resolve, reject) => {
       this.pending.push({
-        item: { userId: scope.principal!.userId, request },
+        item: { userId: scope.principal!.userId, request, ...saveTraceContext() },
+        context: context.active(),
         scope,
         queuedAt: Date.now(),
         resolve,
@@ -92,8 +100,11 @@ export class ReserveBatcher {
       retry: true,
     };
     this.inFlight += 1;
-    this.upstreams
-      .call('inventory', inventory.reserveBatch, { items: batch.map((p) => p.item) }, scope)
+    // In the first purchase's trace, whatever context this turn runs in (a timer, or an earlier call's settling).
+    context
+      .with(batch[0]!.context, () =>
+        this.upstreams.call('inventory', inventory.reserveBatch, { items: batch.map((p) => p.item) }, scope),
+      )
       .then(
         ({ results }) =>
           batch.forEach((pending, i) => {

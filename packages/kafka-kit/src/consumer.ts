@@ -3,6 +3,7 @@ import type { Logger } from '@flash-sale/logging';
 import { DeadLetters } from './dead-letters';
 import { OffsetCommits } from './offset-commits';
 import { Backoff } from './backoff';
+import { BatchSpans } from './message-tracing';
 import { whileStarting } from './while-starting';
 
 export interface BatchContext {
@@ -14,6 +15,13 @@ export interface BatchContext {
    * invalid). Resolves once Kafka acknowledged it, so the handler may then treat the message as handled.
    */
   deadLetter(message: KafkaMessage, reason: string, error?: unknown): Promise<void>;
+  /**
+   * Runs `fn` in the trace `message` carries (inside its `process` span), so that the work done for that message
+   * (its SQL, its gRPC calls, its log lines and the outbox rows it writes) joins the trace that produced it. The
+   * handler as a whole runs in the message's span when the batch holds one message, else in a span of the batch's
+   * own that links to each of them (see BatchSpans).
+   */
+  within<T>(message: KafkaMessage, fn: () => T): T;
 }
 
 /**
@@ -172,15 +180,22 @@ export async function startConsumer(options: ConsumerOptions): Promise<Consumer>
     const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
     if (!isRunning() || isStale() || batch.messages.length === 0) return;
     const where = `${batch.topic}/${batch.partition}`;
+    const spans = new BatchSpans(batch.topic, batch.partition, groupId, batch.messages);
     let deferral: Deferral | void;
     try {
-      deferral = await handler(batch.messages, {
-        topic: batch.topic,
-        partition: batch.partition,
-        heartbeat,
-        deadLetter: (message, reason, error) => deadLetters.send(batch.topic, batch.partition, message, reason, error),
-      });
+      deferral = await spans.run(() =>
+        handler(batch.messages, {
+          topic: batch.topic,
+          partition: batch.partition,
+          heartbeat,
+          deadLetter: (message, reason, error) =>
+            deadLetters.send(batch.topic, batch.partition, message, reason, error),
+          within: spans.within,
+        }),
+      );
+      spans.end();
     } catch (error) {
+      spans.end(error);
       const delay = backoff.failed(where);
       logger.warn(
         { err: error, groupId, topic: batch.topic, partition: batch.partition, retryInMs: delay },

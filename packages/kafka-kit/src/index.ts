@@ -11,3 +11,4 @@ export * from './consumer-groups';
 export * from './consumer-lag';
 export * from './outbox-metrics';
 export * from './scrape-cache';
+export * from './message-tracing';

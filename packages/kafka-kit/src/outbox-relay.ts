@@ -1,5 +1,8 @@
 import type { Producer } from 'kafkajs';
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from '@flash-sale/logging';
+import type { TraceCarrier } from '@flash-sale/observability';
+import { endSpans, sendSpan } from './message-tracing';
 import type { OutboxBacklog } from './outbox-metrics';
 import { PumpLoop } from './pump-loop';
 
@@ -19,6 +22,8 @@ interface OutboxRow {
   topic: string;
   key: string;
   payload: Uint8Array;
+  /** The W3C trace context of the code that wrote the row (jsonb); null for rows written before it was saved. */
+  trace_context: Partial<TraceCarrier> | null;
 }
 
 export interface PgOutboxRelayOptions {
@@ -35,7 +40,8 @@ export interface PgOutboxRelayOptions {
 /**
  * Publishes a service's transactional outbox table to Kafka. One relay per service is active at a time (a
  * transaction-scoped advisory lock), so events leave in id order; rows are marked published only after Kafka
- * acknowledged them, inside the same transaction, so a crash re-sends rather than loses (consumers dedupe).
+ * acknowledged them, inside the same transaction, so a crash re-sends rather than loses (consumers dedupe). Each
+ * message is sent in the trace saved with its row (a `send` span, child of it, whose context its headers carry).
  */
 export class PgOutboxRelay {
   private readonly loop: PumpLoop;
@@ -70,11 +76,18 @@ export class PgOutboxRelay {
       ]);
       if (!lock?.locked) return 0;
       const rows = await tx.query<OutboxRow>(
-        `SELECT id, topic, key, payload FROM ${table} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        `SELECT id, topic, key, payload, trace_context FROM ${table} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
         [this.options.batchSize ?? 500],
       );
       if (rows.length === 0) return 0;
-      await this.producer.sendBatch({ acks: -1, topicMessages: groupByTopic(rows) });
+      const { topicMessages, spans } = groupByTopic(rows);
+      try {
+        await this.producer.sendBatch({ acks: -1, topicMessages });
+      } catch (error) {
+        endSpans(spans, error);
+        throw error;
+      }
+      endSpans(spans);
       await tx.query(`UPDATE ${table} SET published_at = now() WHERE id = ANY($1::bigint[])`, [
         rows.map((row) => row.id),
       ]);
@@ -124,10 +137,13 @@ export class PgOutboxRelay {
 
 function groupByTopic(rows: OutboxRow[]) {
   const byTopic = new Map<string, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+  const spans: Span[] = [];
   for (const row of rows) {
     const messages = byTopic.get(row.topic) ?? [];
-    messages.push({ key: row.key, value: Buffer.from(row.payload), headers: { 'event-id': row.id } });
+    const { span, headers } = sendSpan(row.topic, row.trace_context);
+    spans.push(span);
+    messages.push({ key: row.key, value: Buffer.from(row.payload), headers: { ...headers, 'event-id': row.id } });
     byTopic.set(row.topic, messages);
   }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+  return { topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), spans };
 }

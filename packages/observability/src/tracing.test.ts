@@ -16,10 +16,15 @@ describe('instrumentations', () => {
       expect.arrayContaining([
         '@opentelemetry/instrumentation-http',
         '@opentelemetry/instrumentation-grpc',
-        '@opentelemetry/instrumentation-kafkajs',
         '@opentelemetry/instrumentation-pino',
       ]),
     );
+  });
+
+  it('when tracing starts, then kafkajs is never patched: kafka-kit carries the context of each message itself', () => {
+    for (const exporter of ['none', 'otlp'] as const) {
+      expect(names(exporter)).not.toContain('@opentelemetry/instrumentation-kafkajs');
+    }
   });
 
   it('when spans are exported, then Express, Redis and SQL are patched too, for spans of their own', () => {

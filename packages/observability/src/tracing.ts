@@ -4,7 +4,6 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
-import { KafkaJsInstrumentation } from '@opentelemetry/instrumentation-kafkajs';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 
@@ -19,17 +18,20 @@ function spanProcessor(name: ExporterName) {
 }
 
 /**
- * What is patched: everything that carries trace context across processes (HTTP, gRPC, Kafka headers), and the
- * instrumentations that only add spans of their own (Express layers, Redis commands, SQL queries) only when spans
- * are exported. Without an exporter those spans are never recorded, yet creating them and timing every call cost
- * the gateway a tenth of its CPU (Express) and every service a share of each Redis and database call.
+ * What is patched: everything that carries trace context across processes (HTTP, gRPC), and the instrumentations
+ * that only add spans of their own (Express layers, Redis commands, SQL queries) only when spans are exported.
+ * Without an exporter those spans are never recorded, yet creating them and timing every call cost the gateway a
+ * tenth of its CPU (Express) and every service a share of each Redis and database call.
+ *
+ * Kafka is not patched: `@flash-sale/kafka-kit` makes the producer and consumer spans itself, because a relay sends
+ * messages of many traces in one request (each must continue the trace saved with its outbox entry, which the
+ * kafkajs instrumentation, one context per request, would overwrite) and a consumer's batch holds many traces too.
  */
 export function instrumentations(exporter: ExporterName) {
   const exporting = exporter !== 'none';
   return [
     new HttpInstrumentation(),
     new GrpcInstrumentation(),
-    new KafkaJsInstrumentation(),
     ...(exporting ? [new ExpressInstrumentation(), new IORedisInstrumentation(), new PgInstrumentation()] : []),
     // Our logger adds trace ids itself; this only keeps pino's own correlation consistent.
     new PinoInstrumentation({ disableLogSending: true }),
@@ -49,6 +51,17 @@ export function signalsOff(environment: NodeJS.ProcessEnv) {
   };
 }
 
+/**
+ * With nowhere to send spans, record none of our own: trace context (and the trace ids in logs) still flows, saved
+ * with outbox entries and restored by the relays and consumers even unsampled, but spans cost next to nothing. A
+ * caller that sampled its trace is still followed (parent-based). OTEL_TRACES_SAMPLER, when set, decides instead
+ * (undefined here: the SDK reads it).
+ */
+export function defaultSampler(exporter: ExporterName, environment: NodeJS.ProcessEnv) {
+  if (exporter !== 'none' || environment.OTEL_TRACES_SAMPLER) return undefined;
+  return new tracing.ParentBasedSampler({ root: new tracing.TraceIdRatioBasedSampler(0) });
+}
+
 /** Starts the OpenTelemetry Node SDK; returns it so tests and shutdown can stop it. */
 export function startTracing(environment: NodeJS.ProcessEnv): NodeSDK {
   const exporter = (environment.OTEL_TRACES_EXPORTER ?? 'none') as ExporterName;
@@ -56,14 +69,10 @@ export function startTracing(environment: NodeJS.ProcessEnv): NodeSDK {
     process.stderr.write(`Invalid configuration:\n  OTEL_TRACES_EXPORTER: must be one of ${EXPORTERS.join(', ')}\n`);
     process.exit(78);
   }
+  const sampler = defaultSampler(exporter, environment);
   const sdk = new NodeSDK({
     spanProcessors: [spanProcessor(exporter)],
-    // With nowhere to send spans, record none of our own: trace context (and the trace ids in logs) still flows,
-    // but spans cost next to nothing. A caller that sampled its trace is still followed (parent-based).
-    // OTEL_TRACES_SAMPLER, when set, decides instead.
-    ...(exporter === 'none' && !environment.OTEL_TRACES_SAMPLER
-      ? { sampler: new tracing.ParentBasedSampler({ root: new tracing.TraceIdRatioBasedSampler(0) }) }
-      : {}),
+    ...(sampler ? { sampler } : {}),
     instrumentations: instrumentations(exporter),
     ...signalsOff(environment),
   });

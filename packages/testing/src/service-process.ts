@@ -21,6 +21,8 @@ export interface ServiceProcessOptions {
   listening?: string;
   /** Modules loaded before the entry, as `node --require` does (e.g. OpenTelemetry's register). */
   preload?: string[];
+  /** Its LOG_LEVEL; `info` by default, whatever the environment says (tests read the lines it logs). */
+  logLevel?: 'info' | 'debug';
 }
 
 /**
@@ -34,14 +36,14 @@ export async function startServiceProcess(
   env: Record<string, string>,
   options: ServiceProcessOptions = {},
 ): Promise<ServiceProcess> {
-  const { timeoutMs = 60_000, listening = 'grpc server listening', preload = [] } = options;
+  const { timeoutMs = 60_000, listening = 'grpc server listening', preload = [], logLevel = 'info' } = options;
   const logs = join(root, '.cache', 'test-logs');
   mkdirSync(logs, { recursive: true });
   // tsx's CommonJS hook first, so that the preloaded modules and the entry may be TypeScript.
   const requires = [require.resolve('tsx/cjs'), ...preload].flatMap((module) => ['--require', module]);
   const child = spawn(process.execPath, [...requires, entry], {
     cwd: root,
-    env: { ...process.env, ...env, LOG_LEVEL: 'info', TSX_TSCONFIG_PATH: join(root, 'tsconfig.source.json') },
+    env: { ...process.env, ...env, LOG_LEVEL: logLevel, TSX_TSCONFIG_PATH: join(root, 'tsconfig.source.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(join(logs, `${name}-${child.pid}.log`));

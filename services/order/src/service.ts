@@ -117,7 +117,12 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
   const consumer = await startConsumer({
     ...consumerDefaults,
     ...groups.OrderRequestsAndPayments,
-    handler: orderConsumerHandler(new RecordOrderRequests(orders, alarm, rowsCommitted), settle, topics.OrderRequested),
+    handler: orderConsumerHandler(
+      new RecordOrderRequests(orders, alarm, rowsCommitted),
+      settle,
+      topics.OrderRequested,
+      logger,
+    ),
     concurrency: config.ORDER_CONSUMER_CONCURRENCY,
   });
   shutdown.add('kafka consumer', () => consumer.disconnect());

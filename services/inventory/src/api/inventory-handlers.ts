@@ -2,6 +2,7 @@ import { inventoryV1 } from '@flash-sale/contracts';
 import { requireCaller, toItemFailure, unary } from '@flash-sale/grpc-kit';
 import { invalid, isDomainError } from '@flash-sale/errors';
 import type { Logger } from '@flash-sale/logging';
+import { inItemSpan } from '@flash-sale/observability';
 import { acceptedOutcome, refusedOutcome, type Reservation } from '../domain/reservation';
 import type { PrepareSale } from '../application/prepare-sale';
 import type { QueryStock } from '../application/query-stock';
@@ -86,16 +87,23 @@ export function inventoryHandlers(
         throw invalid('BATCH_TOO_LARGE', `a batch holds at most ${MAX_BATCH} items`, { field: 'items' });
       }
       const outcomes: ReservationTally = new Map();
+      // Each item is another buyer's purchase: it is reserved (and its outbox entry saved) in that purchase's trace.
       const results = await Promise.all(
-        request.items.map(async ({ userId, request: item }): Promise<inventoryV1.ReserveBatchResult> => {
-          try {
-            if (!userId || !item) throw invalid('INVALID_ITEM', 'every item needs a user_id and a request');
-            return { outcome: { $case: 'reserved', value: await reserveCounted(item, userId, outcomes) } };
-          } catch (error) {
-            if (!isDomainError(error)) logger.error({ err: error, method: 'ReserveBatch' }, 'batch item failed');
-            return { outcome: { $case: 'failure', value: toItemFailure(error) } };
-          }
-        }),
+        request.items.map(({ userId, request: item, traceparent, tracestate }) =>
+          inItemSpan(
+            'InventoryService/ReserveBatch item',
+            traceparent ? { traceparent, tracestate } : undefined,
+            async (): Promise<inventoryV1.ReserveBatchResult> => {
+              try {
+                if (!userId || !item) throw invalid('INVALID_ITEM', 'every item needs a user_id and a request');
+                return { outcome: { $case: 'reserved', value: await reserveCounted(item, userId, outcomes) } };
+              } catch (error) {
+                if (!isDomainError(error)) logger.error({ err: error, method: 'ReserveBatch' }, 'batch item failed');
+                return { outcome: { $case: 'failure', value: toItemFailure(error) } };
+              }
+            },
+          ),
+        ),
       );
       counted(outcomes);
       return { results };

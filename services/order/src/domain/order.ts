@@ -28,6 +28,8 @@ export interface OrderRequest {
   amountCents: bigint;
   reservedAt: Date;
   paymentTimeoutSeconds: number;
+  /** The trace the request came in (W3C `traceparent`, `tracestate`), saved with what it writes; opaque here. */
+  traceContext?: Readonly<Record<string, string>>;
 }
 
 const ID = /^[1-9][0-9]{0,18}$/;

@@ -41,6 +41,7 @@ describe('orderEventsHandler', () => {
         partition: 0,
         heartbeat: async () => undefined,
         deadLetter: async () => undefined,
+        within: (_message, fn) => fn(),
       }),
     ).resolves.toBeUndefined();
 

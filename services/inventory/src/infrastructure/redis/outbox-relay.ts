@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { inventoryEventsV1 } from '@flash-sale/contracts';
-import { PumpLoop, type OutboxBacklog } from '@flash-sale/kafka-kit';
+import { endSpans, PumpLoop, sendSpan, type OutboxBacklog } from '@flash-sale/kafka-kit';
 import type { Logger } from '@flash-sale/logging';
 import { saleKeys } from '../../domain/sale-keys';
+import { fromTraceField } from './trace-field';
 
 const GROUP = 'relay';
 
@@ -33,7 +34,8 @@ type StreamEntry = [id: string, fields: string[]];
 /**
  * Publishes each promotion's outbox stream to Kafka (`order.requested`, keyed by order id) and acknowledges
  * entries only after Kafka acknowledged them. A relay that dies between the two leaves its entries pending;
- * they are claimed and sent again, and the order service dedupes by event id, so nothing is lost or doubled.
+ * they are claimed and sent again, and the order service dedupes by event id, so nothing is lost or doubled. Each
+ * message goes in the purchase's trace (the entry's `trace` field): a `send` span, child of it, in its headers.
  */
 export class OutboxRelay {
   private readonly promotions = new Set<string>();
@@ -210,11 +212,14 @@ export class OutboxRelay {
 
   private async publish(reads: { stream: string; entries: StreamEntry[] }[]): Promise<number> {
     if (reads.length === 0) return 0;
-    const messages: ReturnType<typeof toMessage>[] = [];
+    const messages: Message[] = [];
+    const spans: ReturnType<typeof toMessage>['span'][] = [];
     for (const { stream, entries } of reads) {
       for (const [id, fields] of entries) {
         try {
-          messages.push(toMessage(fields));
+          const { message, span } = toMessage(this.options.topic, fields);
+          messages.push(message);
+          spans.push(span);
         } catch (error) {
           // Only the reserve script writes here, so this is a bug or a hand-made entry. It is logged whole (to be
           // replayed by hand) and dropped with the rest of the batch's acknowledgement: it must not stop the relay.
@@ -222,9 +227,15 @@ export class OutboxRelay {
         }
       }
     }
-    if (messages.length > 0) await this.producer.send({ topic: this.options.topic, acks: -1, messages });
+    try {
+      if (messages.length > 0) await this.producer.send({ topic: this.options.topic, acks: -1, messages });
+    } catch (error) {
+      endSpans(spans, error);
+      throw error;
+    }
+    endSpans(spans);
     // Each waiter removes itself from the map when it settles.
-    for (const { key } of messages) if (key) this.waiting.get(key)?.();
+    for (const { key } of messages) if (typeof key === 'string') this.waiting.get(key)?.();
     await Promise.all(
       reads.map(({ stream, entries }) => {
         const ids = entries.map(([id]) => id);
@@ -239,7 +250,7 @@ export class OutboxRelay {
   }
 }
 
-function toMessage(fields: string[]) {
+function toMessage(topic: string, fields: string[]) {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
   const event = inventoryEventsV1.OrderRequested.fromPartial({
@@ -254,9 +265,15 @@ function toMessage(fields: string[]) {
     paymentTimeoutSeconds: Number(f.timeout),
     idempotencyKey: f.key,
   });
+  const value = Buffer.from(inventoryEventsV1.OrderRequested.encode(event).finish());
+  // Started once the entry decoded: an undecodable one is dropped, not sent.
+  const { span, headers } = sendSpan(topic, fromTraceField(f.trace));
   return {
-    key: f.order ?? null,
-    value: Buffer.from(inventoryEventsV1.OrderRequested.encode(event).finish()),
-    headers: { 'event-type': 'flashsale.inventory.v1.OrderRequested', 'event-id': f.event ?? '' },
+    message: {
+      key: f.order ?? null,
+      value,
+      headers: { ...headers, 'event-type': 'flashsale.inventory.v1.OrderRequested', 'event-id': f.event ?? '' },
+    },
+    span,
   };
 }

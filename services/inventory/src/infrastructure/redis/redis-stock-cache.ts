@@ -12,6 +12,7 @@ import type {
   StockCache,
 } from '../../application/ports';
 import { CHECK_STOCK, CONFIRM, MERGE, OPEN, RELEASE, RESERVE, SEED } from './scripts';
+import { traceField } from './trace-field';
 
 type ScriptReply = string[];
 
@@ -60,6 +61,7 @@ export class RedisStockCache implements StockCache {
       request.orderId,
       request.eventId,
       request.promotionId,
+      traceField(),
     );
     const [outcome, orderId, amount, left, at] = reply;
     if (outcome !== 'RESERVED' && outcome !== 'REPLAYED') {

@@ -9,7 +9,8 @@ local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
 
 /**
  * KEYS: meta, stock, users, idem, reservations, outbox.
- * ARGV: user id, idempotency key, quantity, new order id, event id, promotion id.
+ * ARGV: user id, idempotency key, quantity, new order id, event id, promotion id, and the purchase's trace context
+ * for the outbox entry (see `traceField`; optional, empty when there is none).
  * Returns {outcome, order id, amount cents, stock left, reserved at ms}; outcome is RESERVED, REPLAYED or a
  * rejection (NOT_PREHEATED, SALE_NOT_STARTED, SALE_ENDED, PURCHASE_LIMIT_REACHED, SOLD_OUT, INSUFFICIENT_STOCK).
  * PURCHASE_LIMIT_REACHED also carries the stock left: it is checked before the stock, and a sold-out sale must be
@@ -40,7 +41,7 @@ redis.call('HINCRBY', KEYS[3], user, qty)
 redis.call('HSET', KEYS[4], idemField, orderId)
 redis.call('HSET', KEYS[5], orderId, cjson.encode({u = user, q = qty, a = amount, t = now, s = 'R', k = key}))
 redis.call('XADD', KEYS[6], '*', 'event', ARGV[5], 'order', orderId, 'promotion', ARGV[6], 'user', user,
-  'quantity', qty, 'amount', amount, 'at', now, 'timeout', meta[5], 'key', key)
+  'quantity', qty, 'amount', amount, 'at', now, 'timeout', meta[5], 'key', key, 'trace', ARGV[7] or '')
 if redis.call('PTTL', KEYS[5]) == -1 then
   -- First reservation of this sale: the per-user, idempotency, reservation and outbox keys expire with the sale.
   local expireAt = redis.call('PEXPIRETIME', KEYS[1])

@@ -1,5 +1,6 @@
 import type { SqlPool } from '@flash-sale/db';
 import type { TopicNames } from '@flash-sale/kafka-kit';
+import { saveTraceContext, type TraceCarrier } from '@flash-sale/observability';
 import { orderFromRequest, type Order, type OrderRequest } from '../../domain/order';
 import type {
   IdGeneratorPort,
@@ -27,9 +28,9 @@ const CREATE_REQUESTED = `
     ON CONFLICT (id) DO NOTHING
     RETURNING id
   ), announced AS (
-    INSERT INTO outbox (id, topic, key, payload)
-    SELECT id::bigint, $8::text, key, decode(payload, 'base64')
-      FROM unnest($9::text[], $10::text[], $11::text[]) AS e(id, key, payload)
+    INSERT INTO outbox (id, topic, key, payload, trace_context)
+    SELECT id::bigint, $8::text, key, decode(payload, 'base64'), trace::jsonb
+      FROM unnest($9::text[], $10::text[], $11::text[], $12::text[]) AS e(id, key, payload, trace)
      WHERE key::bigint IN (SELECT id FROM inserted)
   )
   SELECT id::text FROM inserted`;
@@ -56,10 +57,13 @@ export class PrismaOrderRepository implements OrderRepository {
    */
   async createRequested(requests: OrderRequest[]): Promise<Order[]> {
     const orders = [...new Map(requests.map((request) => [request.orderId, orderFromRequest(request)])).values()];
+    // Each deadline continues the trace of its own request (the requests of one batch come from many purchases).
+    const traces = new Map(requests.map((request) => [request.orderId, request.traceContext]));
     const deadlines = orders.map((order) => ({
       id: this.ids.next(),
       key: order.id,
       payload: Buffer.from(encodeOrderDeadline(order)).toString('base64'),
+      trace: traces.get(order.id),
     }));
     const inserted = await this.sql.query<{ id: string }>(CREATE_REQUESTED, [
       orders.map((order) => order.id),
@@ -73,6 +77,7 @@ export class PrismaOrderRepository implements OrderRepository {
       deadlines.map((row) => row.id),
       deadlines.map((row) => row.key),
       deadlines.map((row) => row.payload),
+      deadlines.map((row) => (row.trace ? JSON.stringify(row.trace) : null)),
     ]);
     if (inserted.length > 0) this.onOutboxWrite();
     const created = new Set(inserted.map((row) => row.id));
@@ -96,6 +101,8 @@ export class PrismaOrderRepository implements OrderRepository {
   }
 
   async transition(transition: Transition): Promise<TransitionResult> {
+    // Taken here, in the caller's context (a gRPC call, a consumed message), for the event the change announces.
+    const trace = saveTraceContext();
     try {
       const result = await this.db.$transaction(
         async (tx) => {
@@ -117,7 +124,7 @@ export class PrismaOrderRepository implements OrderRepository {
           if (updated.count === 0) throw new NotInState();
           const order = toOrder(await tx.order.findUniqueOrThrow({ where: { id } }));
           if (transition.change) {
-            await tx.outboxEvent.create({ data: this.outboxRow(order, transition.change, new Date()) });
+            await tx.outboxEvent.create({ data: this.outboxRow(order, transition.change, new Date(), trace) });
           }
           return { applied: order } as const;
         },
@@ -132,6 +139,7 @@ export class PrismaOrderRepository implements OrderRepository {
   }
 
   async expireOverdue(now: Date, limit: number): Promise<Order[]> {
+    const trace = saveTraceContext();
     const expired = await this.db.$transaction(async (tx) => {
       // SKIP LOCKED: rows a concurrent sweeper (another replica) or a payment holds are left to them.
       const rows = await tx.$queryRaw<OrderRow[]>`
@@ -150,7 +158,9 @@ export class PrismaOrderRepository implements OrderRepository {
                   o.payment_claimed_at AS "paymentClaimedAt"`;
       const orders = rows.map(toOrder);
       const at = new Date();
-      await tx.outboxEvent.createMany({ data: orders.map((order) => this.outboxRow(order, { kind: 'EXPIRED' }, at)) });
+      await tx.outboxEvent.createMany({
+        data: orders.map((order) => this.outboxRow(order, { kind: 'EXPIRED' }, at, trace)),
+      });
       return orders;
     });
     if (expired.length > 0) this.onOutboxWrite();
@@ -185,13 +195,19 @@ export class PrismaOrderRepository implements OrderRepository {
     return next?.expiresAt;
   }
 
-  private outboxRow(order: Order, change: OrderChange, at: Date): Prisma.OutboxEventCreateManyInput {
+  private outboxRow(
+    order: Order,
+    change: OrderChange,
+    at: Date,
+    trace: TraceCarrier | undefined,
+  ): Prisma.OutboxEventCreateManyInput {
     const id = this.ids.next();
     return {
       id: BigInt(id),
       topic: this.topics.OrderEvents,
       key: order.id,
       payload: Buffer.from(encodeOrderEvent(id, order, change, at)),
+      ...(trace ? { traceContext: trace } : {}),
     };
   }
 }

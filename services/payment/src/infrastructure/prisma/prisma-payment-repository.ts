@@ -1,4 +1,5 @@
 import type { TopicNames } from '@flash-sale/kafka-kit';
+import { saveTraceContext, type TraceCarrier } from '@flash-sale/observability';
 import type { Payment, PaymentFailureCode } from '../../domain/payment';
 import type { ChargeResult, IdGenerator, PaymentRepository, StartResult } from '../../application/ports';
 import { Prisma, type Payment as PaymentRow, type PrismaClient } from '../../generated/prisma/client';
@@ -75,6 +76,7 @@ export class PrismaPaymentRepository implements PaymentRepository {
     failureCode: PaymentFailureCode = 'PAYMENT_DECLINED',
   ): Promise<Payment> {
     const id = BigInt(paymentId);
+    const trace = saveTraceContext();
     const payment = await this.db.$transaction(async (tx) => {
       const updated = await tx.payment.updateMany({
         where: { id, status: 'PENDING' },
@@ -84,7 +86,7 @@ export class PrismaPaymentRepository implements PaymentRepository {
       });
       const row = toPayment(await tx.payment.findUniqueOrThrow({ where: { id } }));
       // Only the attempt that moved it out of PENDING announces it; a concurrent one returns the stored result.
-      if (updated.count === 1) await tx.outboxEvent.create({ data: this.outboxRow(row, at) });
+      if (updated.count === 1) await tx.outboxEvent.create({ data: this.outboxRow(row, at, trace) });
       return { row, announced: updated.count === 1 };
     });
     if (payment.announced) {
@@ -96,6 +98,7 @@ export class PrismaPaymentRepository implements PaymentRepository {
 
   async markRefunded(paymentId: string, reason: string, at: Date, causedBy: string): Promise<Payment | undefined> {
     const id = BigInt(paymentId);
+    const trace = saveTraceContext();
     const result = await this.db.$transaction(async (tx) => {
       const fresh = await tx.processedEvent.createMany({ data: [{ eventId: BigInt(causedBy) }], skipDuplicates: true });
       if (fresh.count === 0) return undefined;
@@ -105,7 +108,7 @@ export class PrismaPaymentRepository implements PaymentRepository {
       });
       if (updated.count === 0) return undefined;
       const row = toPayment(await tx.payment.findUniqueOrThrow({ where: { id } }));
-      await tx.outboxEvent.create({ data: this.outboxRow(row, at, reason) });
+      await tx.outboxEvent.create({ data: this.outboxRow(row, at, trace, reason) });
       return row;
     });
     if (result) {
@@ -115,13 +118,20 @@ export class PrismaPaymentRepository implements PaymentRepository {
     return result;
   }
 
-  private outboxRow(payment: Payment, at: Date, refundReason?: string): Prisma.OutboxEventCreateInput {
+  /** `trace`: the context of the call that made the change (taken before its transaction), for the relay. */
+  private outboxRow(
+    payment: Payment,
+    at: Date,
+    trace: TraceCarrier | undefined,
+    refundReason?: string,
+  ): Prisma.OutboxEventCreateInput {
     const id = this.ids.next();
     return {
       id: BigInt(id),
       topic: this.topics.PaymentEvents,
       key: payment.orderId,
       payload: Buffer.from(encodePaymentEvent(id, payment, at, refundReason)),
+      ...(trace ? { traceContext: trace } : {}),
     };
   }
 }
