@@ -36,7 +36,10 @@ async function promClientDefaults(): Promise<string[]> {
   collectDefaultMetrics({ register: registry });
   const metrics = await registry.getMetricsAsJSON();
   return metrics.flatMap((metric) =>
-    metric.type === 'histogram' ? ['_bucket', '_sum', '_count'].map((end) => `${metric.name}${end}`) : [metric.name],
+    // Typed as an enum, served as the text Prometheus uses.
+    String(metric.type) === 'histogram'
+      ? ['_bucket', '_sum', '_count'].map((end) => `${metric.name}${end}`)
+      : [metric.name],
   );
 }
 

@@ -216,8 +216,10 @@ describe('chart: Grafana dashboard', () => {
       '--set',
       'metrics.grafanaDashboard.annotations.grafana_folder=Shop',
     ]).filter((o) => o.metadata.name.endsWith('-dashboard'));
-    expect(config!.metadata.namespace).toBe('monitoring');
-    expect(config!.metadata.labels).toMatchObject({ dashboards: 'shop', grafana_dashboard: '1' });
+    expect(config!.metadata).toMatchObject({
+      namespace: 'monitoring',
+      labels: { dashboards: 'shop', grafana_dashboard: '1' },
+    });
     expect(config!.metadata.annotations).toEqual({ grafana_folder: 'Shop' });
   });
 });
