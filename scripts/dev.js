@@ -7,8 +7,8 @@
  * Ctrl-C (or SIGTERM) stops every child gracefully and, with --stop-infra, the infrastructure too.
  */
 const { spawn, execFileSync } = require('node:child_process');
-const { createWriteStream, mkdirSync, readFileSync } = require('node:fs');
-const { join } = require('node:path');
+const { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { dirname, join } = require('node:path');
 const { mint } = require('./token');
 
 const root = join(__dirname, '..');
@@ -28,6 +28,9 @@ const ports = { promotion: 50051, inventory: 50052, order: 50053, payment: 50054
 // Each service's Prometheus /metrics (the gateway's is on its HTTP port); docs/observability.md lists them.
 const metricsPorts = { promotion: 9461, inventory: 9462, order: 9463, payment: 9464 };
 const address = (name) => `${host}:${ports[name]}`;
+
+// The local Prometheus (scripts/infra.sh) scrapes every file in this folder.
+const targetsFile = join(root, '.infra', 'prometheus', 'targets', 'mesh.json');
 
 const processes = [
   {
@@ -164,9 +167,24 @@ async function orderBacklog() {
   }
 }
 
+/** Names every process in the local Prometheus's targets, each with its `service` label, under the job `mesh`. */
+function writeTargets() {
+  const ports = { ...metricsPorts, gateway: gatewayPort };
+  const groups = Object.entries(ports).map(([service, port]) => ({
+    targets: [`${host}:${port}`],
+    labels: { job: 'mesh', service },
+  }));
+  mkdirSync(dirname(targetsFile), { recursive: true });
+  // Written aside, then renamed: Prometheus never reads half a file.
+  writeFileSync(`${targetsFile}.tmp`, JSON.stringify(groups, null, 2));
+  renameSync(`${targetsFile}.tmp`, targetsFile);
+}
+
 function stop(code) {
   if (stopping) return;
   stopping = true;
+  // Stopped on purpose: nothing for ServiceDown to page about.
+  rmSync(targetsFile, { force: true });
   console.log('\nstopping the mesh...');
   const exits = children.reverse().map(
     ({ child }) =>
@@ -189,6 +207,7 @@ async function main() {
   process.on('SIGTERM', () => stop(0));
   for (const spec of processes) start(spec);
   await waitFor('the gateway and its upstreams', ready);
+  writeTargets();
   const admin = await mint('admin', { admin: true, ttlSeconds: 12 * 3600, key: secret });
   const buyer = await mint('buyer-1', { ttlSeconds: 12 * 3600, key: secret });
   const promotion = await demoPromotion(admin);
@@ -206,6 +225,7 @@ The flash-sale mesh is up.
   buyer token  ${buyer}
   demo sale    ${promotion.id} (${promotion.title}, stock ${promotion.stock})
   console      ${url}/console   (the live sale figures: paste the admin token above to sign in)
+  Prometheus   http://${host}:${env.PROMETHEUS_PORT ?? 9091}   (alerts: /alerts; docs/observability.md)
 
 Try it:
   curl -s -X POST ${url}/v1/promotions/${promotion.id}/purchase -H "authorization: Bearer ${buyer}" \\

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Local infrastructure for the mesh, on 127.0.0.1 only: Redis, PostgreSQL and Apache Kafka (KRaft, one node).
+# Local infrastructure for the mesh, on 127.0.0.1 only: Redis, PostgreSQL, Apache Kafka (KRaft, one node) and a
+# Prometheus that scrapes what the mesh and the tests register and evaluates the shipped alert rules.
 #
 #   bash scripts/infra.sh up        install what is missing, start what is not answering, create the database,
 #                                   roles, schemas and topics, and the local certificates (.infra/pki); prints
 #                                   the endpoints (the default command)
 #   bash scripts/infra.sh down      stop the servers this script started (others are left alone); `down kafka`,
-#                                   `down redis` or `down postgres` stops only that one (`up` brings it back)
-#   bash scripts/infra.sh status    one line per server; exit 0 only when all three answer
-#   bash scripts/infra.sh reset     down, then delete their data (.infra/{redis,postgres,kafka})
+#                                   `down redis`, `down postgres` or `down prometheus` stops only that one (`up`
+#                                   brings it back)
+#   bash scripts/infra.sh status    one line per server; exit 0 only when all four answer
+#   bash scripts/infra.sh reset     down, then delete their data (.infra/{redis,postgres,kafka,prometheus})
 #   bash scripts/infra.sh install   only the install step (Debian packages, Kafka's jars), plus shellcheck for
 #                                   `npm run lint` and grpcurl for the gRPC tests; used by .ci/run and npm test
 #   bash scripts/infra.sh verify    prove kafkajs works against the broker (scripts/verify-kafka.js)
@@ -15,9 +17,10 @@
 # Idempotent and safe to run concurrently (a lock serialises runs). Debian packages come from apt (apt-get update
 # runs once, only when something is missing), Kafka's jars from Maven Central through infra/kafka/pom.xml, cached in
 # .cache/kafka-<version>/libs. Data and logs live in .infra/ (INFRA_DIR overrides). Ports: REDIS_PORT (6379),
-# PG_PORT (5432), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093); new topics get at most KAFKA_PARTITIONS_MAX (4)
-# partitions. Runs as root (PostgreSQL then runs as the `postgres` user) or as a user with passwordless sudo for
-# apt. The settings trade durability for speed: they are for development and tests only.
+# PG_PORT (5432), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), PROMETHEUS_PORT (9091; `off`: no Prometheus);
+# new topics get at most KAFKA_PARTITIONS_MAX (4) partitions. Runs as root (PostgreSQL then runs as the `postgres`
+# user) or as a user with passwordless sudo for apt. The settings trade durability for speed: they are for
+# development and tests only.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,6 +38,9 @@ KAFKA_VERSION=4.1.2
 KAFKA_LIBS="$CACHE/kafka-$KAFKA_VERSION/libs"
 KAFKA_POM="$ROOT/infra/kafka/pom.xml"
 KAFKA_LOG4J="$ROOT/infra/kafka/log4j2.properties"
+PROMETHEUS_PORT="${PROMETHEUS_PORT:-9091}"
+# The chart renders the same file into a PrometheusRule (docs/adr/0015-one-rules-file-for-prometheus-and-the-chart.md).
+PROMETHEUS_RULES="$ROOT/deploy/helm/flash-sale/files/prometheus/rules.yaml"
 DATABASE=flashsale
 # The tests' own database and Kafka topics (packages/testing), and the topics of the benchmark and the fault
 # harness (bench/): none of them reads or writes what a mesh started by `npm start` uses (docs/operations.md, "Isolation").
@@ -96,6 +102,14 @@ quiet_system_services() {
           done < <(pg_lsclusters -h 2>/dev/null || true)
         fi
         ;;
+      # Debian's prometheus recommends the node exporter; either would listen on the ports 9090 and 9100.
+      prometheus | prometheus-node-exporter)
+        local unit
+        for unit in prometheus prometheus-node-exporter; do
+          if [ -d /run/systemd/system ]; then "${SUDO[@]}" systemctl disable --now "$unit" >/dev/null 2>&1 || true; fi
+          if [ -x "/etc/init.d/$unit" ]; then "${SUDO[@]}" "/etc/init.d/$unit" stop >/dev/null 2>&1 || true; fi
+        done
+        ;;
     esac
   done
 }
@@ -140,6 +154,8 @@ install() { # extra commands, each from the Debian package of the same name (`in
   find_java || missing+=(openjdk-17-jre-headless)
   if ! kafka_jars_current; then command -v mvn >/dev/null || missing+=(maven); fi
   command -v flock >/dev/null && command -v runuser >/dev/null || missing+=(util-linux)
+  # promtool (same package) checks and tests the alert rules in `npm run lint`, whether Prometheus runs or not.
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
   if [ ${#missing[@]} -gt 0 ]; then install_packages "${missing[@]}"; fi
   find_java || die "no Java 17 or newer found (JAVA_HOME, PATH, /usr/lib/jvm) even after installing openjdk-17-jre-headless"
   [ -n "$(pg_bin_dir || true)" ] || die "PostgreSQL $(cat "$STATE/postgres/data/PG_VERSION" 2>/dev/null) binaries not found for $STATE/postgres/data"
@@ -453,6 +469,98 @@ kafka_stop() {
   fi
 }
 
+# --- Prometheus --------------------------------------------------------------------------------------------------
+# Debian's prometheus, a plain process with its data in .infra/prometheus. It scrapes whatever a file in
+# .infra/prometheus/targets/ names (`npm start` writes mesh.json; each test writes a file of its own and deletes it)
+# and evaluates the chart's rules file, every second, so that a test sees a sample or an alert within seconds.
+prom_enabled() { [ "$PROMETHEUS_PORT" != off ]; }
+prom_get() { # path -> the HTTP status code of a GET (no curl on a bare Debian machine)
+  # shellcheck disable=SC2016 # the single-quoted script is bash's own, with its own positional parameters
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" "$2" "$0" >&3 && head -n 1 <&3' \
+    "$HOST" "$PROMETHEUS_PORT" "$1" 2>/dev/null | awk '{ print $2 }'
+}
+prom_up() { [ "$(prom_get /-/ready)" = 200 ]; }
+prom_pid() { cat "$STATE/prometheus/prometheus.pid" 2>/dev/null || true; }
+prom_ours() {
+  local pid
+  pid=$(prom_pid)
+  pid_alive "$pid" && [[ "$(pid_cmdline "$pid")" == *"--storage.tsdb.path=$STATE/prometheus/data"* ]]
+}
+
+prom_config() {
+  local dir="$STATE/prometheus"
+  mkdir -p "$dir/targets" "$dir/data"
+  cat >"$dir/prometheus.yml" <<YAML
+# Generated by scripts/infra.sh; edits are overwritten at the next \`up\`.
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $PROMETHEUS_RULES
+scrape_configs:
+  # Each target file sets its own \`job\` label (a test's is unique to it), which replaces this name, and a
+  # \`service\` label, which the samples carry too: honoured, they keep theirs rather than gaining exported_service.
+  - job_name: flash-sale
+    honor_labels: true
+    file_sd_configs:
+      - files: ['$dir/targets/*.json']
+        refresh_interval: 1s
+YAML
+  promtool check config "$dir/prometheus.yml" >"$dir/check.log" 2>&1 ||
+    { tail_log "$dir/check.log"; die "promtool refuses the configuration or ${PROMETHEUS_RULES#"$ROOT"/}"; }
+}
+
+prom_start() {
+  local t0 dir="$STATE/prometheus" pid
+  prom_enabled || return 0
+  t0=$(now_ms)
+  if prom_up; then
+    if prom_ours; then
+      # SIGHUP reloads the configuration and the rules file: `up` after editing the rules applies them.
+      prom_config
+      kill -HUP "$(prom_pid)"
+      log "prometheus already up on $HOST:$PROMETHEUS_PORT; configuration and rules reloaded"
+    else
+      log "prometheus $HOST:$PROMETHEUS_PORT already answers, started elsewhere; using it"
+    fi
+    return 0
+  fi
+  port_open "$PROMETHEUS_PORT" && die "port $PROMETHEUS_PORT is taken by something that is not Prometheus: set PROMETHEUS_PORT"
+  prom_config
+  if [ -f "$dir/prometheus.log" ]; then mv -f "$dir/prometheus.log" "$dir/prometheus.log.prev"; fi
+  # Started as one simple command, so that $! is Prometheus itself; two days of samples are plenty locally.
+  setsid prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --storage.tsdb.retention.time=2d --web.listen-address="$HOST:$PROMETHEUS_PORT" --web.enable-lifecycle \
+    </dev/null >"$dir/prometheus.log" 2>&1 9>&- &
+  pid=$!
+  echo "$pid" >"$dir/prometheus.pid"
+  wait_until "prometheus" prom_up "$dir/prometheus.log" 30
+  log "prometheus started on http://$HOST:$PROMETHEUS_PORT (pid $pid) in $(since "$t0")"
+}
+
+prom_stop() {
+  local pid t0
+  prom_enabled || return 0
+  pid=$(prom_pid)
+  if prom_ours; then
+    t0=$(now_ms)
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do pid_alive "$pid" || break; sleep 0.2; done
+    if pid_alive "$pid"; then
+      warn "prometheus (pid $pid) still running after 30 s: killing it"
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$STATE/prometheus/prometheus.pid"
+    log "prometheus stopped in $(since "$t0")"
+  elif prom_up; then
+    log "prometheus $HOST:$PROMETHEUS_PORT was not started by infra.sh: left running"
+  else
+    rm -f "$STATE/prometheus/prometheus.pid"
+    log "prometheus not running"
+  fi
+}
+
 # --- the mesh's certificates -------------------------------------------------------------------------------------
 # Every process started locally (npm start, the tests, the bench, the fault harness) talks mutual TLS with the
 # certificates in .infra/pki: a CA and one per workload, kept while valid for more than a day (packages/pki).
@@ -484,6 +592,7 @@ endpoints() {
   for role in "${SERVICE_ROLES[@]}"; do
     echo "DATABASE_URL ($role)=postgresql://$role:$role@$HOST:$PG_PORT/$DATABASE?schema=$role"
   done
+  if prom_enabled; then echo "PROMETHEUS_URL=http://$HOST:$PROMETHEUS_PORT"; fi
 }
 
 # --- commands ----------------------------------------------------------------------------------------------------------
@@ -520,12 +629,14 @@ cmd_up() {
     done
   fi
   kafka_topics
+  prom_start
   pki_init
   log "up in $(since "$t0")"
   endpoints
 }
 
 cmd_down() {
+  prom_stop
   kafka_stop
   pg_stop
   redis_stop
@@ -555,6 +666,15 @@ cmd_status() {
     log "kafka     down  (port $KAFKA_PORT)"
     ok=1
   fi
+  if ! prom_enabled; then
+    log "prometheus off  (PROMETHEUS_PORT=off)"
+  elif prom_up; then
+    if prom_ours; then who="pid $(prom_pid)"; else who="not started by infra.sh"; fi
+    log "prometheus up   http://$HOST:$PROMETHEUS_PORT ($who)"
+  else
+    log "prometheus down (port $PROMETHEUS_PORT)"
+    ok=1
+  fi
   return $ok
 }
 
@@ -578,20 +698,21 @@ case "${1:-up}" in
       kafka) kafka_stop ;;
       redis) redis_stop ;;
       postgres) pg_stop ;;
-      *) die "usage: bash scripts/infra.sh down [kafka|redis|postgres]" ;;
+      prometheus) prom_stop ;;
+      *) die "usage: bash scripts/infra.sh down [kafka|redis|postgres|prometheus]" ;;
     esac
     ;;
   status) cmd_status ;;
   reset)
     take_lock "$STATE/.infra.lock" 600
     cmd_down
-    rm -rf "$STATE/redis" "$STATE/postgres" "$STATE/kafka"
-    log "data wiped: ${STATE#"$ROOT"/}/{redis,postgres,kafka}"
+    rm -rf "$STATE/redis" "$STATE/postgres" "$STATE/kafka" "$STATE/prometheus"
+    log "data wiped: ${STATE#"$ROOT"/}/{redis,postgres,kafka,prometheus}"
     ;;
   verify)
     need_node
     KAFKA_BROKERS="$HOST:$KAFKA_PORT" node "$ROOT/scripts/verify-kafka.js"
     ;;
-  -h | --help | help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help | help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "usage: bash scripts/infra.sh up|down|status|reset|install|verify" ;;
 esac

@@ -34,7 +34,7 @@ bash scripts/infra.sh install
 step "generate (protobuf contracts, Prisma clients)"
 npm run --silent generate
 
-step "lint (eslint with types, prettier, buf lint and breaking, shellcheck, workspace lists, the chart values table)"
+step "lint (eslint with types, prettier, buf lint and breaking, shellcheck, Prometheus rules, workspace lists, the chart values table)"
 npm run --silent lint
 
 step "type check"

@@ -4,7 +4,7 @@
  * section 1), which must also be the one the code can make (each service's *_ADDR settings) and the one the
  * allow-list grants (files/access-policy.yaml, the one source the chart derives the policies and the addresses
  * from). Nothing more, nothing less, and both ends of every connection agree (the caller's egress and the callee's
- * ingress).
+ * ingress). Besides the calls, Prometheus (networkPolicy.metricsFrom) reaches the metrics ports.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,12 @@ const ENVOY = [
   'envoy -> order:50053',
   'envoy -> payment:50054',
 ];
+/** Prometheus (networkPolicy.metricsFrom's default) scrapes every service's metrics port. */
+const SCRAPES = ['promotion', 'inventory', 'order', 'payment'].map((service) => `prometheus -> ${service}:9090`);
+const PROMETHEUS_PEER = {
+  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+  podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+};
 const INFRASTRUCTURE_PORTS: Record<string, string> = {
   '6379': 'redis',
   '9092': 'kafka',
@@ -67,6 +73,8 @@ const DNS_PORT = 53;
 
 const component = (selector: { matchLabels?: Record<string, string> } | undefined) =>
   selector?.matchLabels?.['app.kubernetes.io/component'] ?? '?';
+const source = (peer: Peer) =>
+  JSON.stringify(peer) === JSON.stringify(PROMETHEUS_PEER) ? 'prometheus' : component(peer.podSelector);
 
 interface Port {
   port: number;
@@ -74,6 +82,7 @@ interface Port {
 }
 interface Peer {
   podSelector?: { matchLabels?: Record<string, string> };
+  namespaceSelector?: { matchLabels?: Record<string, string> };
 }
 interface Rule {
   ports: Port[];
@@ -93,7 +102,7 @@ function allowedEdges(objects: K8sObject[]) {
     for (const rule of (policy.spec.ingress ?? []) as Rule[]) {
       const ports = rule.ports;
       expect(ports).toHaveLength(1);
-      const sources = rule.from ? rule.from.map((peer) => component(peer.podSelector)) : ['world'];
+      const sources = rule.from ? rule.from.map(source) : ['world'];
       for (const source of sources) ingress.add(`${source} -> ${subject}:${ports[0]!.port}`);
     }
     for (const rule of (policy.spec.egress ?? []) as Rule[]) {
@@ -130,20 +139,20 @@ function expectGraph(objects: K8sObject[], expected: string[], { frontOpen = tru
   // Ingress: exactly the callers of each pod (the world only for the front).
   expect([...ingress].sort()).toEqual([...podEdges].sort());
   // Egress: exactly the callees and the infrastructure; nothing reaches the world.
-  expect([...egress].sort()).toEqual(expected.filter((edge) => !/^(world|\?) /.test(edge)).sort());
+  expect([...egress].sort()).toEqual(expected.filter((edge) => !/^(world|\?|prometheus) /.test(edge)).sort());
 }
 
 describe('network policies', () => {
   it('when rendered with the default values, then they allow exactly the call graph of the design', () => {
     const rendered = template([]);
     expect(rendered.stderr).toBe('');
-    expectGraph(rendered.objects, DESIGN);
+    expectGraph(rendered.objects, [...DESIGN, ...SCRAPES]);
   });
 
   it('when the Envoy front is on, then Envoy is a second front that reaches the four services and nothing else', () => {
     const rendered = template(['--set', 'envoy.enabled=true', '--set-json', 'envoy.jwks="{\\"keys\\":[]}"']);
     expect(rendered.ok).toBe(true);
-    expectGraph(rendered.objects, [...DESIGN, ...ENVOY]);
+    expectGraph(rendered.objects, [...DESIGN, ...ENVOY, ...SCRAPES]);
   });
 
   it("when the front is open only to given peers, then those and the release's test pod reach it, nobody else", () => {
@@ -152,9 +161,10 @@ describe('network policies', () => {
       'networkPolicy.frontFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"ingress"}}}]',
     ]);
     expect(rendered.stderr).toBe('');
+    // Prometheus reaches the gateway's HTTP port (its /metrics) through the narrowed front too.
     expectGraph(
       rendered.objects,
-      DESIGN.map((edge) => edge.replace('world ->', '? ->')),
+      [...DESIGN.map((edge) => edge.replace('world ->', '? ->')), ...SCRAPES, 'prometheus -> gateway:8080'],
       { frontOpen: false },
     );
   });
@@ -190,6 +200,12 @@ describe('network policies', () => {
     const fromCode = Object.entries(code).flatMap(([caller, list]) => list.map((callee) => `${caller} -> ${callee}`));
     const fromDesign = DESIGN.filter((edge) => /:\d{5}$/.test(edge)).map((edge) => edge.replace(/:\d+$/, ''));
     expect(fromCode.sort()).toEqual(fromDesign.sort());
+  });
+
+  it('when no Prometheus peer is given, then nothing reaches the metrics ports', () => {
+    const rendered = template(['--set-json', 'networkPolicy.metricsFrom=[]']);
+    expect(rendered.stderr).toBe('');
+    expectGraph(rendered.objects, DESIGN);
   });
 
   it('when network policies are turned off, then none is rendered', () => {

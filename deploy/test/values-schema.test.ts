@@ -29,6 +29,12 @@ const BAD: Array<[string, string[], RegExp]> = [
   ['the Envoy front without a JWKS', ['--set', 'envoy.enabled=true'], /jwks/],
   ['a negative preStop wait', ['--set', 'config.preStopSeconds=-1'], /preStopSeconds/],
   ['topics capped at no partitions', ['--set', 'jobs.topics.maxPartitions=0'], /maxPartitions/],
+  ['a scrape interval that is not a duration', ['--set', 'metrics.podMonitor.interval=often'], /interval/],
+  [
+    'a dashboard namespace that is not a name',
+    ['--set', 'metrics.grafanaDashboard.namespace=Monitoring!'],
+    /namespace/,
+  ],
 ];
 
 describe('values.schema.json', () => {

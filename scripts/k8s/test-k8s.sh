@@ -35,7 +35,8 @@ EXTERNAL_NS=ci-external
 # The "external" Redis, Kafka and PostgreSQL: scripts/infra.sh on the bridge address, ports of its own (the same
 # addresses and Redis password as ci/external-values.yaml), so that up and down address the same servers.
 external_infra=(env INFRA_HOST=10.88.0.1 INFRA_CLIENT_CIDR=10.88.0.0/16 INFRA_DIR="$ROOT/.infra/k8s-external"
-  REDIS_PORT=16379 PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 REDIS_PASSWORD=ci-external-redis)
+  REDIS_PORT=16379 PG_PORT=15432 KAFKA_PORT=19092 KAFKA_CONTROLLER_PORT=19093 REDIS_PASSWORD=ci-external-redis
+  PROMETHEUS_PORT=off)
 started=$(date +%s)
 
 LOG_TAG=k8s

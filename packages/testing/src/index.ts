@@ -80,3 +80,4 @@ export function serviceEnv(role: 'promotion' | 'inventory' | 'orders' | 'payment
 }
 export * from './service-process';
 export * from './mesh-clients';
+export * from './prometheus';
