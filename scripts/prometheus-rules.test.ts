@@ -81,7 +81,7 @@ describe('the Prometheus rules file', () => {
     // A typo in a metric name is valid PromQL that never matches: caught here, not at 3 a.m.
     const recorded = new Set(groups.flatMap((group) => group.rules).map((rule) => rule.record));
     const served =
-      /^(grpc_server_(handled_total|handling_seconds_bucket|authorization_denied_total)|flashsale_(outbox_oldest_age_seconds|payments_total|order_accept_to_row_seconds_bucket|reservations_total)|kafka_consumergroup_lag|inventory_reconcile_drift|gateway_(http_requests_total|http_request_duration_seconds_bucket|upstream_circuit_state|shed_total)|up)$/;
+      /^(grpc_server_(handled_total|handling_seconds_bucket|authorization_denied_total)|flashsale_(outbox_oldest_age_seconds|payments_total|order_accept_to_row_seconds_bucket|reservations_total)|kafka_consumergroup_lag|inventory_(reconcile_drift|settlements_refused_total)|gateway_(http_requests_total|http_request_duration_seconds_bucket|upstream_circuit_state|shed_total)|up)$/;
     const unknown = groups
       .flatMap((group) => group.rules)
       .flatMap((rule) => metricNames(rule.expr).map((name) => `${rule.alert ?? rule.record}: ${name}`))

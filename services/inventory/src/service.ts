@@ -96,10 +96,16 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
   });
   shutdown.add('ledger consumer', () => ledgerConsumer.disconnect());
+  const settlementsRefused = new Counter({
+    name: 'inventory_settlements_refused_total',
+    help: 'Order events whose reservation could not be settled, by reason (OVERSELL_REFUSED: PostgreSQL refused to sell more than the stock)',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
   const consumer = await startConsumer({
     kafka,
     ...groups.InventoryOrderEvents,
-    handler: orderEventsHandler(settle, logger),
+    handler: orderEventsHandler(settle, logger, (reason) => settlementsRefused.inc({ reason })),
     logger,
     deadLetterProducer: producer,
     newGroupStartsAt: config.KAFKA_NEW_GROUP_START,

@@ -19,7 +19,7 @@ function paid(orderId: string): KafkaMessage {
 }
 
 describe('orderEventsHandler', () => {
-  it('when PostgreSQL refuses to count a paid order as sold (OVERSELL_REFUSED), then it is logged as an error with the sale, and the partition moves on', async () => {
+  it('when PostgreSQL refuses to count a paid order as sold (OVERSELL_REFUSED), then it is logged as an error with the sale, counted, and the partition moves on', async () => {
     const lines: Record<string, unknown>[] = [];
     const destination = new Writable({
       write(chunk, _encoding, done) {
@@ -33,7 +33,10 @@ describe('orderEventsHandler', () => {
       total_stock: '2',
     });
     const settle = { confirm: jest.fn().mockRejectedValue(refusal) } as unknown as SettleReservation;
-    const handler = orderEventsHandler(settle, createLogger({ service: 'inventory', destination }));
+    const refused: string[] = [];
+    const handler = orderEventsHandler(settle, createLogger({ service: 'inventory', destination }), (reason) =>
+      refused.push(reason),
+    );
 
     await expect(
       handler([paid('42')], {
@@ -46,6 +49,7 @@ describe('orderEventsHandler', () => {
     ).resolves.toBeUndefined();
 
     expect(settle.confirm).toHaveBeenCalledWith('42');
+    expect(refused).toEqual(['OVERSELL_REFUSED']);
     expect(lines).toEqual([
       expect.objectContaining({
         level: 'error',

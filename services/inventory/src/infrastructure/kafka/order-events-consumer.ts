@@ -9,15 +9,24 @@ import type { SettleReservation } from '../../application/settle-reservation';
  * releases it. Both are idempotent per order, so redelivery and replays change nothing. Each event is settled in
  * its own trace (the one of the call that paid, cancelled or expired the order).
  */
-export function orderEventsHandler(settle: SettleReservation, logger: Logger): BatchHandler {
+export function orderEventsHandler(
+  settle: SettleReservation,
+  logger: Logger,
+  refused: (reason: string) => void = () => undefined,
+): BatchHandler {
   return async (messages, context) => {
     for (const { message, event } of await decodeBatch(messages, orderEventsV1.OrderEvent.decode, context)) {
-      await context.within(message, () => settleFrom(event, settle, logger));
+      await context.within(message, () => settleFrom(event, settle, logger, refused));
     }
   };
 }
 
-async function settleFrom(event: orderEventsV1.OrderEvent, settle: SettleReservation, logger: Logger) {
+async function settleFrom(
+  event: orderEventsV1.OrderEvent,
+  settle: SettleReservation,
+  logger: Logger,
+  refused: (reason: string) => void,
+) {
   if (!event.kind) return;
   const kind = event.kind.$case;
   const settlement =
@@ -47,6 +56,7 @@ async function settleFrom(event: orderEventsV1.OrderEvent, settle: SettleReserva
           { orderId: event.orderId, reason: error.code, details: error.details, err: error.message },
           'order event cannot settle its reservation',
         );
+        refused(error.code);
         return;
       }
       throw error;
