@@ -98,7 +98,11 @@ export function createApp(deps: GatewayDependencies) {
   const { metrics } = deps;
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxy(deps.trustedProxies ?? []));
-  app.use(requestId, helmet(), metrics.observe);
+  // helmet's policy without upgrade-insecure-requests: a page opened over plain HTTP (a NodePort, a port-forward to
+  // a host name) would otherwise ask for its own script over HTTPS and never run. TLS, where there is any, ends
+  // before the gateway, and HSTS still tells browsers to keep to HTTPS once they have seen it.
+  const securityHeaders = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  app.use(requestId, securityHeaders, metrics.observe);
   if (deps.draining) app.use(closeWhileDraining(deps.draining));
 
   // Operations endpoints: never shed, limited or authenticated.
