@@ -318,6 +318,35 @@ inventory_pods=$(echo "$pods" | grep '^inventory:')
   die "one gateway pod's purchases were reserved by ($reached), not by every inventory pod ($inventory_pods)"
 log "purchases through gateway $one_gateway were reserved by all $(echo "$reached" | wc -l) inventory pods"
 
+step "metrics: every pod is annotated for scraping and serves the sale's figures"
+# What a Prometheus that discovers pods by annotation reads, after the purchases above.
+scraped=""
+while read -r component ip scrape port path; do
+  case "$component" in gateway | promotion | inventory | order | payment) ;; *) continue ;; esac
+  [ "$scrape" = true ] || die "pod $ip ($component) is not annotated prometheus.io/scrape=true"
+  body=$(curl -fsS --max-time 5 "http://$ip:$port$path") || die "$component pod $ip: no metrics at :$port$path"
+  grep -q "service=\"$component\"" <<<"$body" || die "$component pod $ip: series without service=\"$component\""
+  wanted=(grpc_client_handled_total)
+  case "$component" in
+    inventory) wanted=(grpc_server_handled_total flashsale_stock_available flashsale_reservations_total flashsale_outbox_pending kafka_consumergroup_lag) ;;
+    order) wanted=(grpc_server_handled_total flashsale_order_accept_to_row_seconds_count flashsale_outbox_pending kafka_consumergroup_lag) ;;
+    payment) wanted=(grpc_server_handled_total flashsale_outbox_pending kafka_consumergroup_lag) ;;
+    promotion) wanted=(grpc_server_handled_total grpc_client_handled_total) ;;
+  esac
+  for metric in "${wanted[@]}"; do
+    grep -q "^$metric{" <<<"$body" || die "$component pod $ip: no $metric"
+  done
+  scraped+="$component "
+done < <(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale -o jsonpath='{range .items[*]}{.metadata.labels.app\.kubernetes\.io/component}{" "}{.status.podIP}{" "}{.metadata.annotations.prometheus\.io/scrape}{" "}{.metadata.annotations.prometheus\.io/port}{" "}{.metadata.annotations.prometheus\.io/path}{"\n"}{end}')
+for component in gateway promotion inventory order payment; do
+  grep -q "$component" <<<"$scraped" || die "no $component pod was scraped"
+done
+accepted=$(for ip in $(kubectl -n "$NS" get pods -l "$inventory_selector" -o jsonpath='{.items[*].status.podIP}'); do
+  curl -fsS --max-time 5 "http://$ip:9090/metrics" | grep '^flashsale_reservations_total{' | grep 'outcome="accepted"'
+done | awk '{ sum += $NF } END { print sum + 0 }')
+[ "$accepted" -gt 0 ] || die "the inventory pods counted no accepted purchase"
+log "scraped by annotation: $(wc -w <<<"$scraped") pods; inventory counted $accepted accepted purchases"
+
 step "upgrade with a changed value, under a purchase load"
 gateway_ip=$(kubectl -n "$NS" get service flash-sale-gateway -o jsonpath='{.spec.clusterIP}')
 before=$(kubectl -n "$NS" get pods -l app.kubernetes.io/instance=flash-sale -o name | sort)
