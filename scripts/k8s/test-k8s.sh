@@ -326,12 +326,13 @@ while read -r component ip scrape port path; do
   [ "$scrape" = true ] || die "pod $ip ($component) is not annotated prometheus.io/scrape=true"
   body=$(curl -fsS --max-time 5 "http://$ip:$port$path") || die "$component pod $ip: no metrics at :$port$path"
   grep -q "service=\"$component\"" <<<"$body" || die "$component pod $ip: series without service=\"$component\""
-  wanted=(grpc_client_handled_total)
+  # Every method's started counter exists from the start (a code's handled counter only once a call ended with it).
+  wanted=(grpc_server_started_total grpc_client_started_total)
   case "$component" in
-    inventory) wanted=(grpc_server_handled_total flashsale_stock_available flashsale_reservations_total flashsale_outbox_pending kafka_consumergroup_lag) ;;
-    order) wanted=(grpc_server_handled_total flashsale_order_accept_to_row_seconds_count flashsale_outbox_pending kafka_consumergroup_lag) ;;
-    payment) wanted=(grpc_server_handled_total flashsale_outbox_pending kafka_consumergroup_lag) ;;
-    promotion) wanted=(grpc_server_handled_total grpc_client_handled_total) ;;
+    inventory) wanted=(grpc_server_started_total flashsale_stock_available flashsale_reservations_total flashsale_outbox_pending kafka_consumergroup_lag) ;;
+    order) wanted=(grpc_server_started_total grpc_client_started_total flashsale_order_accept_to_row_seconds_count flashsale_outbox_pending kafka_consumergroup_lag) ;;
+    payment) wanted=(grpc_server_started_total grpc_client_started_total flashsale_outbox_pending kafka_consumergroup_lag) ;;
+    promotion) wanted=(grpc_server_started_total grpc_client_started_total) ;;
   esac
   for metric in "${wanted[@]}"; do
     grep -q "^$metric{" <<<"$body" || die "$component pod $ip: no $metric"
