@@ -25,6 +25,8 @@ const FILL_BATCH = 1_000;
 const PRICE = 1999;
 const MERGE_CALLS = 40;
 const MERGED = MERGE_CALLS * 500;
+const MERGE_SIZES = [100, 200];
+const PAGE_COUNTS = [200, 500];
 const HSCAN_COUNTS = [100, 500, 1_000, 5_000];
 
 const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
@@ -95,6 +97,36 @@ async function phase(redis: Redis, name: string, run: () => Promise<Record<strin
   return result;
 }
 
+/** Ledger entries the fill already wrote (orders o<from>..), so a merge finds every one and changes nothing. */
+const known = (from: number, size: number, promotionId: string, now: number): LedgerEntry[] =>
+  Array.from({ length: size }, (_, j) => {
+    const i = from + j;
+    return {
+      orderId: `o${i}`,
+      promotionId,
+      userId: `u${i}`,
+      quantity: 1,
+      amountCents: BigInt(PRICE),
+      status: 'RESERVED',
+      reservedAtMs: now - 60_000 + i,
+      idempotencyKey: `k${i}`,
+    };
+  });
+
+/**
+ * The incremental stock check proposed for the reconciler: one HSCAN page and its held units, summed in Redis
+ * (as CHECK_STOCK does for the whole hash). KEYS: reservations. ARGV: cursor, COUNT. Returns {next cursor, units}.
+ */
+const PAGE_HELD = `
+local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local held = 0
+for i = 2, #page[2], 2 do
+  local record = cjson.decode(page[2][i])
+  if record.s ~= 'X' then held = held + record.q end
+end
+return {page[1], held}
+`;
+
 /** Fills the sale's hashes as `count` reserve calls would have (users u<i>, one unit each, keys k<i>). */
 async function fill(redis: Redis, promotionId: string, count: number, startsAtMs: number) {
   const k = saleKeys(promotionId);
@@ -135,6 +167,7 @@ async function main() {
   const hotOrders: string[] = [];
   const now = Date.now();
   const total = N * 2;
+  let cleanup: ReturnType<typeof summary> | undefined;
   try {
     // The sale as PrepareSale leaves it: terms, a seeded counter, every key expiring after the sale.
     await cache.rebuild(
@@ -227,19 +260,7 @@ async function main() {
       await phase(redis, 'reconciler merge (MERGE of 500 known entries, 40 calls)', async () => {
         const times: number[] = [];
         for (let c = 0; c < MERGE_CALLS; c++) {
-          const entries: LedgerEntry[] = Array.from({ length: 500 }, (_, j) => {
-            const i = c * 500 + j;
-            return {
-              orderId: `o${i}`,
-              promotionId,
-              userId: `u${i}`,
-              quantity: 1,
-              amountCents: BigInt(PRICE),
-              status: 'RESERVED',
-              reservedAtMs: now - 60_000 + i,
-              idempotencyKey: `k${i}`,
-            };
-          });
+          const entries = known(c * 500, 500, promotionId, now);
           await timed(times, () => cache.merge(promotionId, entries));
         }
         return summary(times);
@@ -282,6 +303,37 @@ async function main() {
         }),
       );
     }
+    for (const size of MERGE_SIZES) {
+      phases.push(
+        await phase(redis, `reconciler merge in calls of ${size} known entries (40 calls)`, async () => {
+          const times: number[] = [];
+          for (let c = 0; c < 40; c++) {
+            await timed(times, () => cache.merge(promotionId, known(c * size, size, promotionId, now)));
+          }
+          return summary(times);
+        }),
+      );
+    }
+    for (const count of PAGE_COUNTS) {
+      phases.push(
+        await phase(redis, `stock recount in Redis, a page at a time (PAGE_HELD, COUNT ${count})`, async () => {
+          const sha = (await redis.script('LOAD', PAGE_HELD)) as string;
+          const times: number[] = [];
+          let cursor = '0';
+          let held = 0;
+          do {
+            const [next, units] = await timed(
+              times,
+              () => redis.evalsha(sha, 1, k.reservations, cursor, count) as Promise<[string, number]>,
+            );
+            cursor = next;
+            held += units;
+          } while (cursor !== '0');
+          const stock = Number(await redis.get(k.stock));
+          return { ...summary(times), driftFromScan: stock - (total - held) };
+        }),
+      );
+    }
     phases.push(
       await phase(redis, `expiry of the users hash (${N} fields, lazyfree-lazy-expire ${lazyfree[1]})`, async () => {
         await redis.pexpire(k.users, 1);
@@ -304,7 +356,8 @@ async function main() {
     // The order index (outside the sale's slot): the hot path's orders and those the merge phase restored.
     const indexed = [...hotOrders, ...Array.from({ length: MERGED }, (_, i) => `o${i}`)];
     for (let i = 0; i < indexed.length; i += 1000) await redis.unlink(...indexed.slice(i, i + 1000).map(orderIndexKey));
-    console.log(`cleanup: UNLINK ${JSON.stringify(summary(times))}`);
+    cleanup = summary(times);
+    console.log(`cleanup: UNLINK ${JSON.stringify(cleanup)}`);
     redis.disconnect();
   }
 
@@ -316,6 +369,7 @@ async function main() {
     lazyfreeLazyExpire: lazyfree[1],
     reservations: N,
     slowlogThresholdUs: SLOWLOG_US,
+    unlinkOfTheSaleKeys: cleanup,
     worst: { phase: worst.name, ms: worst.worstUs / 1000, command: worst.slowlog[0]?.command },
     phases,
   };
