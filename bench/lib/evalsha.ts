@@ -53,6 +53,7 @@ export async function measureRawEvalsha(
     await drive((n) => call(n + 10_000_000), options.concurrency, options.warmUpMs ?? 2_000);
     return await drive(call, options.concurrency, options.durationMs);
   } finally {
-    await redis.del(...Object.values(k));
+    // UNLINK: the reservations hash holds every call of the run, which DEL would free inline, blocking Redis.
+    await redis.unlink(...Object.values(k));
   }
 }

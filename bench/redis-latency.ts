@@ -1,0 +1,387 @@
+/**
+ * `npm run bench:redis`: how long single Redis commands block the shared Redis when one sale holds
+ * 1,000,000 reservations (BENCH_RESERVATIONS).
+ *
+ * The sale exists only in Redis (no service knows it). Its hashes are filled with pipelined HSETs of the shape
+ * the reserve script writes; its outbox stays empty (the relay drains it as it goes). Then, with Redis's latency
+ * monitor at 1 ms and the slow log at BENCH_SLOWLOG_US, each phase runs the inventory's own code paths
+ * (RedisStockCache, the same Lua scripts) and records LATENCY LATEST/HISTORY, the slow log and client round trips.
+ * HSCAN pages are timed at a few COUNTs, as the incremental replacement of the O(N) commands. Redis's settings are
+ * put back and the sale's keys are UNLINKed afterwards. A benchmark, not a test: nothing here fails.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { LedgerEntry } from '../services/inventory/src/domain/ledger';
+import { orderIndexKey, saleKeys } from '../services/inventory/src/domain/sale-keys';
+import { RedisStockCache } from '../services/inventory/src/infrastructure/redis/redis-stock-cache';
+import { machine } from './lib/processes';
+import { markdown, type Phase } from './lib/redis-report';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const N = Number(process.env.BENCH_RESERVATIONS ?? 1_000_000);
+const SLOWLOG_US = Number(process.env.BENCH_SLOWLOG_US ?? 500);
+const FILL_BATCH = 1_000;
+const PRICE = 1999;
+const MERGE_CALLS = 40;
+const MERGED = MERGE_CALLS * 500;
+const MERGE_SIZES = [100, 200];
+const PAGE_COUNTS = [200, 500];
+const HSCAN_COUNTS = [100, 500, 1_000, 5_000];
+
+const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
+const quantile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+const summary = (times: number[]) => {
+  const sorted = [...times].sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    calls: sorted.length,
+    p50Ms: r(quantile(sorted, 0.5)),
+    p99Ms: r(quantile(sorted, 0.99)),
+    maxMs: r(sorted.at(-1) ?? 0),
+  };
+};
+
+async function timed<T>(times: number[], call: () => Promise<T>): Promise<T> {
+  const start = process.hrtime.bigint();
+  const result = await call();
+  times.push(ms(start));
+  return result;
+}
+
+/** Runs `call(i)` for i < count from `concurrency` loops. */
+async function spread(count: number, concurrency: number, call: (i: number) => Promise<unknown>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await call(next++);
+    }),
+  );
+}
+
+type SlowEntry = { id: number; atS: number; us: number; command: string };
+const slowlog = async (redis: Redis): Promise<SlowEntry[]> =>
+  ((await redis.call('SLOWLOG', 'GET', '128')) as [number, number, number, string[]][])
+    .map(([id, atS, us, args]) => ({
+      id,
+      atS,
+      us,
+      command: args.slice(0, 4).join(' ').replace(/\s+/g, ' ').slice(0, 100),
+    }))
+    .sort((a, b) => b.us - a.us);
+
+async function latency(redis: Redis) {
+  const latest = (await redis.call('LATENCY', 'LATEST')) as [string, number, number, number][];
+  const events = latest.map(([event, atS, lastMs, maxMs]) => ({ event, atS, lastMs, maxMs }));
+  const history: Record<string, [number, number][]> = {};
+  for (const { event } of events) {
+    history[event] = (await redis.call('LATENCY', 'HISTORY', event)) as [number, number][];
+  }
+  return { latest: events, history };
+}
+
+async function phase(redis: Redis, name: string, run: () => Promise<Record<string, unknown>>): Promise<Phase> {
+  await redis.call('SLOWLOG', 'RESET');
+  await redis.call('LATENCY', 'RESET');
+  const start = process.hrtime.bigint();
+  const client = await run();
+  const wallMs = Math.round(ms(start));
+  const slow = await slowlog(redis);
+  const events = await latency(redis);
+  // The slow log times commands; the latency monitor also sees what is no command (an expiry cycle).
+  const worstEventMs = Math.max(0, ...events.latest.map((e) => e.maxMs));
+  const worstUs = Math.max(slow[0]?.us ?? 0, worstEventMs * 1000);
+  const result = { name, wallMs, client, worstUs, slowlog: slow.slice(0, 5), latency: events };
+  console.log(`${name}: worst ${(worstUs / 1000).toFixed(2)} ms (${slow[0]?.command ?? 'no command over threshold'})`);
+  return result;
+}
+
+/** Ledger entries the fill already wrote (orders o<from>..), so a merge finds every one and changes nothing. */
+const known = (from: number, size: number, promotionId: string, now: number): LedgerEntry[] =>
+  Array.from({ length: size }, (_, j) => {
+    const i = from + j;
+    return {
+      orderId: `o${i}`,
+      promotionId,
+      userId: `u${i}`,
+      quantity: 1,
+      amountCents: BigInt(PRICE),
+      status: 'RESERVED',
+      reservedAtMs: now - 60_000 + i,
+      idempotencyKey: `k${i}`,
+    };
+  });
+
+/**
+ * The incremental stock check proposed for the reconciler: one HSCAN page and its held units, summed in Redis
+ * (as CHECK_STOCK does for the whole hash). KEYS: reservations. ARGV: cursor, COUNT. Returns {next cursor, units}.
+ */
+const PAGE_HELD = `
+local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local held = 0
+for i = 2, #page[2], 2 do
+  local record = cjson.decode(page[2][i])
+  if record.s ~= 'X' then held = held + record.q end
+end
+return {page[1], held}
+`;
+
+/** Fills the sale's hashes as `count` reserve calls would have (users u<i>, one unit each, keys k<i>). */
+async function fill(redis: Redis, promotionId: string, count: number, startsAtMs: number) {
+  const k = saleKeys(promotionId);
+  for (let from = 0; from < count; from += FILL_BATCH * 10) {
+    const pipeline = redis.pipeline();
+    for (let b = from; b < Math.min(count, from + FILL_BATCH * 10); b += FILL_BATCH) {
+      const users: string[] = [];
+      const idem: string[] = [];
+      const reservations: string[] = [];
+      for (let i = b; i < Math.min(count, b + FILL_BATCH); i++) {
+        const order = `o${i}`;
+        users.push(`u${i}`, '1');
+        idem.push(`u${i}:k${i}`, order);
+        const record = { u: `u${i}`, q: 1, a: PRICE, t: startsAtMs + i, s: i % 10 === 0 ? 'C' : 'R', k: `k${i}` };
+        reservations.push(order, JSON.stringify(record));
+      }
+      pipeline
+        .hset(k.users, ...users)
+        .hset(k.idempotency, ...idem)
+        .hset(k.reservations, ...reservations);
+    }
+    await pipeline.exec();
+  }
+}
+
+async function main() {
+  const redis = new Redis(REDIS_URL);
+  const promotionId = `bench-redis-${Date.now()}`;
+  const k = saleKeys(promotionId);
+  const cache = new RedisStockCache(redis);
+  const saved = {
+    latency: ((await redis.config('GET', 'latency-monitor-threshold')) as string[])[1]!,
+    slowlog: ((await redis.config('GET', 'slowlog-log-slower-than')) as string[])[1]!,
+  };
+  const server = await redis.info('server');
+  const lazyfree = (await redis.config('GET', 'lazyfree-lazy-expire')) as string[];
+  const phases: Phase[] = [];
+  const hotOrders: string[] = [];
+  const now = Date.now();
+  const total = N * 2;
+  let cleanup: ReturnType<typeof summary> | undefined;
+  try {
+    // The sale as PrepareSale leaves it: terms, a seeded counter, every key expiring after the sale.
+    await cache.rebuild(
+      {
+        promotionId,
+        priceCents: BigInt(PRICE),
+        totalStock: total,
+        perUserLimit: 10,
+        startsAt: new Date(now - 60_000),
+        endsAt: new Date(now + 3_600_000),
+        paymentTimeoutSeconds: 600,
+      },
+      [],
+    );
+    const fillStart = process.hrtime.bigint();
+    await fill(redis, promotionId, N, now - 60_000);
+    await redis.set(k.stock, total - N);
+    for (const key of [k.users, k.idempotency, k.reservations]) await redis.pexpireat(key, now + 2 * 3_600_000);
+    const fillMs = Math.round(ms(fillStart));
+    console.log(`filled ${N} reservations in ${fillMs} ms; hlen ${await redis.hlen(k.reservations)}`);
+    await redis.config('SET', 'latency-monitor-threshold', '1');
+    await redis.config('SET', 'slowlog-log-slower-than', String(SLOWLOG_US));
+
+    phases.push(
+      await phase(redis, 'reserve (hot path, 5,000 calls, 32 concurrent)', async () => {
+        const times: number[] = [];
+        await spread(5_000, 32, async (i) => {
+          const r = await timed(times, () =>
+            cache.reserve({
+              promotionId,
+              userId: `h${i}`,
+              idempotencyKey: `hk${i}`,
+              quantity: 1,
+              orderId: `ho${i}`,
+              eventId: `he${i}`,
+            }),
+          );
+          if (r.outcome === 'RESERVED') hotOrders.push(`ho${i}`);
+        });
+        return summary(times);
+      }),
+    );
+    phases.push(
+      await phase(redis, 'confirm + release (ledger/settle paths, 2,000 calls)', async () => {
+        const times: number[] = [];
+        await spread(1_000, 16, (i) => timed(times, () => cache.confirm(promotionId, `o${i * 7 + 1}`)));
+        await spread(1_000, 16, (i) => timed(times, () => cache.release(promotionId, `o${i * 7 + 2}`)));
+        return summary(times);
+      }),
+    );
+    phases.push(
+      await phase(redis, 'sold out (stock 0, 2,000 rejected reserves)', async () => {
+        const stock = await redis.get(k.stock);
+        await redis.set(k.stock, 0);
+        const times: number[] = [];
+        await spread(2_000, 32, (i) =>
+          timed(times, () =>
+            cache.reserve({
+              promotionId,
+              userId: `s${i}`,
+              idempotencyKey: `sk${i}`,
+              quantity: 1,
+              orderId: `so${i}`,
+              eventId: `se${i}`,
+            }),
+          ),
+        );
+        await redis.set(k.stock, stock!);
+        return summary(times);
+      }),
+    );
+    phases.push(
+      await phase(redis, 'metrics stock read and relay probes (500 pipelines)', async () => {
+        const times: number[] = [];
+        for (let i = 0; i < 500; i++) {
+          await timed(times, () =>
+            redis
+              .pipeline()
+              .get(k.stock)
+              .hget(k.meta, 'total')
+              .xlen(k.outbox)
+              .xrange(k.outbox, '-', '+', 'COUNT', 1)
+              .exec(),
+          );
+        }
+        return summary(times);
+      }),
+    );
+    phases.push(
+      await phase(redis, 'reconciler merge (MERGE of 500 known entries, 40 calls)', async () => {
+        const times: number[] = [];
+        for (let c = 0; c < MERGE_CALLS; c++) {
+          const entries = known(c * 500, 500, promotionId, now);
+          await timed(times, () => cache.merge(promotionId, entries));
+        }
+        return summary(times);
+      }),
+    );
+    phases.push(
+      await phase(redis, 'reconciler checkStock (CHECK_STOCK: HVALS + decode of every reservation)', async () => {
+        const times: number[] = [];
+        let drift = 0;
+        for (let i = 0; i < 3; i++) drift = await timed(times, () => cache.checkStock(promotionId, true));
+        return { ...summary(times), drift };
+      }),
+    );
+    phases.push(
+      await phase(redis, 'bare HVALS / HGETALL of the reservations (reply alone)', async () => {
+        const times: number[] = [];
+        await timed(times, () => redis.hvalsBuffer(k.reservations));
+        await timed(times, () => redis.hgetallBuffer(k.reservations));
+        return summary(times);
+      }),
+    );
+    for (const count of HSCAN_COUNTS) {
+      phases.push(
+        await phase(redis, `HSCAN reservations COUNT ${count} (whole hash, held units summed here)`, async () => {
+          const times: number[] = [];
+          let cursor = '0';
+          let held = 0;
+          let fields = 0;
+          do {
+            const [next, page] = await timed(times, () => redis.hscan(k.reservations, cursor, 'COUNT', count));
+            cursor = next;
+            for (let i = 1; i < page.length; i += 2) {
+              const record = JSON.parse(page[i]!) as { q: number; s: string };
+              if (record.s !== 'X') held += record.q;
+            }
+            fields += page.length / 2;
+          } while (cursor !== '0');
+          const stock = Number(await redis.get(k.stock));
+          return { ...summary(times), fields, driftFromScan: stock - (total - held) };
+        }),
+      );
+    }
+    for (const size of MERGE_SIZES) {
+      phases.push(
+        await phase(redis, `reconciler merge in calls of ${size} known entries (40 calls)`, async () => {
+          const times: number[] = [];
+          for (let c = 0; c < 40; c++) {
+            await timed(times, () => cache.merge(promotionId, known(c * size, size, promotionId, now)));
+          }
+          return summary(times);
+        }),
+      );
+    }
+    for (const count of PAGE_COUNTS) {
+      phases.push(
+        await phase(redis, `stock recount in Redis, a page at a time (PAGE_HELD, COUNT ${count})`, async () => {
+          const sha = (await redis.script('LOAD', PAGE_HELD)) as string;
+          const times: number[] = [];
+          let cursor = '0';
+          let held = 0;
+          do {
+            const [next, units] = await timed(
+              times,
+              () => redis.evalsha(sha, 1, k.reservations, cursor, count) as Promise<[string, number]>,
+            );
+            cursor = next;
+            held += units;
+          } while (cursor !== '0');
+          const stock = Number(await redis.get(k.stock));
+          return { ...summary(times), driftFromScan: stock - (total - held) };
+        }),
+      );
+    }
+    phases.push(
+      await phase(redis, `expiry of the users hash (${N} fields, lazyfree-lazy-expire ${lazyfree[1]})`, async () => {
+        await redis.pexpire(k.users, 1);
+        const start = process.hrtime.bigint();
+        while ((await redis.exists(k.users)) === 1) await new Promise((r) => setTimeout(r, 5));
+        return { goneAfterMs: Math.round(ms(start)) };
+      }),
+    );
+  } finally {
+    await redis.config('SET', 'latency-monitor-threshold', saved.latency);
+    await redis.config('SET', 'slowlog-log-slower-than', saved.slowlog);
+    // UNLINK frees big values on a background thread; DEL would free a million fields inline.
+    const times: number[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `flashsale:{promo:${promotionId}}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await timed(times, () => redis.unlink(...keys));
+    } while (cursor !== '0');
+    // The order index (outside the sale's slot): the hot path's orders and those the merge phase restored.
+    const indexed = [...hotOrders, ...Array.from({ length: MERGED }, (_, i) => `o${i}`)];
+    for (let i = 0; i < indexed.length; i += 1000) await redis.unlink(...indexed.slice(i, i + 1000).map(orderIndexKey));
+    cleanup = summary(times);
+    console.log(`cleanup: UNLINK ${JSON.stringify(cleanup)}`);
+    redis.disconnect();
+  }
+
+  const worst = [...phases].sort((a, b) => b.worstUs - a.worstUs)[0]!;
+  const result = {
+    at: new Date().toISOString(),
+    machine: machine(),
+    redis: /^redis_version:(\S+)/m.exec(server)?.[1],
+    lazyfreeLazyExpire: lazyfree[1],
+    reservations: N,
+    slowlogThresholdUs: SLOWLOG_US,
+    unlinkOfTheSaleKeys: cleanup,
+    worst: { phase: worst.name, ms: worst.worstUs / 1000, command: worst.slowlog[0]?.command },
+    phases,
+  };
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = result.at.slice(0, 16).replace(':', '-');
+  writeFileSync(join(dir, `redis-${stamp}.json`), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(dir, `redis-${stamp}.md`), markdown(result));
+  console.log(`worst: ${result.worst.ms} ms in "${worst.name}" (${result.worst.command})`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
