@@ -257,6 +257,7 @@ async function main() {
     const lastAccept = acceptedAt.reduce((a, b) => Math.max(a, b), 0);
     const firstAccept = acceptedAt.reduce((a, b) => Math.min(a, b), Infinity);
     saleStartUs = monotonicUs(flash.startedAt);
+    if (env.BENCH_CPU_PROF) console.log(`[bench] the sale opened at ${saleStartUs} µs on the profiles' clock`);
     saleWindow = {
       fromUs: monotonicUs(flash.startedAt + firstAccept),
       toUs: monotonicUs(flash.startedAt + lastAccept),
