@@ -36,6 +36,8 @@ export interface LoadResult {
 
 async function run(spec: LoadRun): Promise<LoadResult> {
   const tokens = spec.tokensFile ? readFileSync(spec.tokensFile, 'utf8').split('\n').filter(Boolean) : [];
+  // A pool of its own for every run, so its connections open as the run starts: a flash sale's buyers arrive on new
+  // connections, and the gateway's accepting them belongs to the sale's first second.
   const pool = new Pool(spec.url, { connections: spec.connections, pipelining: 1, keepAliveTimeout: 60_000 });
   const result: LoadResult = { startedAt: Date.now(), ends: [], latencies: [], statuses: [], errors: 0 };
   const t0 = performance.now();

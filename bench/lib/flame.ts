@@ -164,7 +164,7 @@ export async function flameGraphSvg(profile: CpuProfile, title: string, window?:
 }
 
 /**
- * Writes `<name>.flame.svg` beside each profile in `dir` that one of `processes` wrote (the pid is in the file's
+ * Writes `<name>.flame.svg` (`<name>.<suffix>.flame.svg` with a suffix) beside each profile in `dir` that one of `processes` wrote (the pid is in the file's
  * name: CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile), over `window` (`what` says what it was). Returns
  * the files written.
  */
@@ -173,6 +173,7 @@ export async function writeFlameGraphs(
   processes: { name: string; pid: number }[],
   window: Window,
   what: string,
+  suffix = '',
 ): Promise<string[]> {
   const written: string[] = [];
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'))) {
@@ -180,7 +181,7 @@ export async function writeFlameGraphs(
     const running = processes.find((one) => one.pid === pid);
     if (!running) continue;
     const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const out = join(dir, `${running.name}.flame.svg`);
+    const out = join(dir, `${running.name}${suffix ? `.${suffix}` : ''}.flame.svg`);
     writeFileSync(out, await flameGraphSvg(profile, `${running.name}, ${what}`, window));
     written.push(out);
   }

@@ -40,11 +40,16 @@ export async function stopProcess(running: Running): Promise<void> {
   await exited;
 }
 
-/** The infrastructure's own processes, from the pid files scripts/infra.sh keeps. */
+/**
+ * The infrastructure's own processes, from the pid files scripts/infra.sh keeps in .infra. A checkout whose bench
+ * uses infrastructure another checkout started names that one's folder in BENCH_INFRA_DIR (read only), or the CPU
+ * of Redis, PostgreSQL, Kafka and Prometheus goes uncounted.
+ */
 export function infrastructureProcesses(): Running[] {
+  const dir = process.env.BENCH_INFRA_DIR ?? join(root, '.infra');
   const read = (file: string) => {
     try {
-      return Number(readFileSync(join(root, '.infra', file), 'utf8').split('\n')[0]);
+      return Number(readFileSync(join(dir, file), 'utf8').split('\n')[0]);
     } catch {
       return 0;
     }

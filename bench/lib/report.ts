@@ -38,6 +38,15 @@ export interface Report {
     ordersPerSecond: number;
     errors: number;
     series: Bucket[];
+    /** Accepted purchases in each second since the sale opened; the last one is partial (older reports lack these). */
+    acceptedPerSecond?: number[];
+    /** Seconds the stock lasted through whole. */
+    fullSeconds?: number;
+    bestSecond?: number | undefined;
+    /** The first full second's accepted/s over the best full second's ([stats.ts](./stats.ts) `acceptedBySecond`). */
+    firstSecondToBest?: number | undefined;
+    /** CPU ms by process in the first second and in the best one (sampled every 250 ms, scaled to a second). */
+    firstSecondCpuMs?: { first?: Record<string, number> | undefined; best?: Record<string, number> | undefined };
   };
   steadyAt80Percent: Summary & {
     rate: number;
@@ -116,6 +125,15 @@ function turnsNote(report: Report): string {
   return `In turns after the sale (${t.turns} × ${t.turnMs / 1000} s each, the same load): the sold-out path ${t.soldOutPerSecond.toLocaleString('en')}/s, the Express floor ${t.floorPerSecond.toLocaleString('en')}/s.\n`;
 }
 
+function firstSecondNote({ flashSale: f }: Report): string {
+  if (!f.acceptedPerSecond) return '';
+  const ratio =
+    f.firstSecondToBest === undefined
+      ? ''
+      : `; the first second sold **${f.firstSecondToBest}** of the best's (second ${f.bestSecond})`;
+  return `Accepted per second since the sale opened: ${f.acceptedPerSecond.map((n) => n.toLocaleString('en')).join(', ')} (the last partial)${ratio}.\n`;
+}
+
 /** The Markdown table and the SVG plot of one run. */
 export async function renderReport(report: Report): Promise<{ markdown: string; svg: string }> {
   const f = report.flashSale;
@@ -136,7 +154,7 @@ ${row('bare Node http', report.ceilings.nodeHttp)}
 | raw EVALSHA of the reserve script | ${report.ceilings.rawEvalsha.perSecond.toLocaleString('en')} | ${report.ceilings.rawEvalsha.p50Ms} | - | ${report.ceilings.rawEvalsha.p99Ms} | ${report.ceilings.rawEvalsha.maxMs} |
 
 Accepted ${f.accepted.toLocaleString('en')} of ${report.settings.stock.toLocaleString('en')} (oversold: **${f.oversold}**, stock left ${f.stockLeft}); sold out after ${f.sellOutSeconds} s; every accepted order in PostgreSQL ${f.drainMs} ms after the last purchase; the order service wrote ${f.ordersPerSecond.toLocaleString('en')} orders/s; ${f.errors} transport errors.
-At 80% of the peak, p99 ms second by second: ${report.steadyAt80Percent.series.map((b) => Math.round(b.p99Ms)).join(', ')}${steadyCpuNote(report)}.
+${firstSecondNote(report)}At 80% of the peak, p99 ms second by second: ${report.steadyAt80Percent.series.map((b) => Math.round(b.p99Ms)).join(', ')}${steadyCpuNote(report)}.
 ${floorNote(report)}${turnsNote(report)}${capacityNote(report)}Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9${r.soldOutToExpressFloorInTurns === undefined ? '' : `; in turns with the floor **${r.soldOutToExpressFloorInTurns}**`}), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
 
 | process | CPU % of one core (sale and after) | CPU ms per purchase (while stock lasted) | peak RSS MB |

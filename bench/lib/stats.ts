@@ -38,3 +38,24 @@ export function series(ends: number[], latencies: number[], statuses: number[], 
       };
     });
 }
+
+/**
+ * Accepted purchases in each whole second since the sale opened (second k is [k, k + 1) s after the load generator
+ * sent its first requests on connections it opened then), and how the first full second compares with the best.
+ * A second is full when the stock lasted through all of it: it ends at or before the last accepted purchase; the
+ * second the stock ran out in is partial and left out, so a short last second cannot pass for a slow one. The first
+ * full second is second 0 (the sale's first second) whenever the stock lasted at least a second; undefined if not.
+ */
+export function acceptedBySecond(ends: number[], statuses: number[]) {
+  const accepted = ends.filter((_, i) => statuses[i]! < 300);
+  const lastAccept = accepted.reduce((a, b) => Math.max(a, b), 0);
+  const full = Math.floor(lastAccept / 1000);
+  const perSecond = Array.from({ length: full + 1 }, () => 0);
+  for (const end of accepted) perSecond[Math.floor(end / 1000)]! += 1;
+  const best = Math.max(0, ...perSecond.slice(0, full));
+  return {
+    perSecond,
+    fullSeconds: full,
+    firstSecondToBest: full > 0 && best > 0 ? Number((perSecond[0]! / best).toFixed(2)) : undefined,
+  };
+}
