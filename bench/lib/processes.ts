@@ -41,12 +41,15 @@ export async function stopProcess(running: Running): Promise<void> {
 }
 
 /**
- * The infrastructure's own processes, from the pid files scripts/infra.sh keeps in .infra. A checkout whose bench
- * uses infrastructure another checkout started names that one's folder in BENCH_INFRA_DIR (read only), or the CPU
- * of Redis, PostgreSQL, Kafka and Prometheus goes uncounted.
+ * The folder scripts/infra.sh keeps its state in. A checkout whose bench uses infrastructure another checkout
+ * started names that one's folder in BENCH_INFRA_DIR, or the CPU of Redis, PostgreSQL, Kafka and Prometheus goes
+ * uncounted and Prometheus never hears of the run's processes.
  */
+export const INFRA_DIR = process.env.BENCH_INFRA_DIR ?? join(root, '.infra');
+
+/** The infrastructure's own processes, from the pid files scripts/infra.sh keeps in INFRA_DIR. */
 export function infrastructureProcesses(): Running[] {
-  const dir = process.env.BENCH_INFRA_DIR ?? join(root, '.infra');
+  const dir = INFRA_DIR;
   const read = (file: string) => {
     try {
       return Number(readFileSync(join(dir, file), 'utf8').split('\n')[0]);

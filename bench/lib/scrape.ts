@@ -1,9 +1,9 @@
 import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root } from './processes';
+import { INFRA_DIR } from './processes';
 
 /** The folder the local Prometheus (scripts/infra.sh) reads its targets from (file service discovery). */
-const TARGETS = join(root, '.infra', 'prometheus', 'targets');
+const TARGETS = join(INFRA_DIR, 'prometheus', 'targets');
 
 /**
  * Has the local Prometheus scrape `targets` (service name -> host:port) for as long as the run lasts, as Prometheus
