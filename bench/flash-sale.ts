@@ -271,6 +271,23 @@ async function main() {
     const cpuMsPerPurchase = Object.fromEntries(
       Object.entries(window?.cpuMs ?? {}).map(([name, ms]) => [name, Number((ms / Math.max(1, bought)).toFixed(3))]),
     );
+    // What one sold-out refusal costs each process, after the stock ran out: most of a real sale's requests.
+    const lastEnd = flash.ends.reduce((a, b) => Math.max(a, b), 0);
+    const refusalWindow = sampler.cpuBetween(flash.startedAt + lastAccept + 500, flash.startedAt + lastEnd);
+    const refused = refusalWindow
+      ? flash.ends.filter(
+          (end, i) =>
+            flash.statuses[i] === 409 &&
+            flash.startedAt + end >= refusalWindow.from &&
+            flash.startedAt + end <= refusalWindow.to,
+        ).length
+      : 0;
+    const cpuMsPerRefusal = Object.fromEntries(
+      Object.entries(refusalWindow?.cpuMs ?? {}).map(([name, ms]) => [
+        name,
+        Number((ms / Math.max(1, refused)).toFixed(3)),
+      ]),
+    );
     await until('every accepted order in PostgreSQL', async () => counts.at(-1)!.n >= accepted, 300_000);
     counting = false;
     await counter;
@@ -401,6 +418,7 @@ async function main() {
       soldOutInTurns,
       processes,
       cpuMsPerPurchase,
+      cpuMsPerRefusal,
       ratios: {
         purchaseToExpressFloor: Number((whileStock.perSecond / floorPerSecond).toFixed(2)),
         soldOutToExpressFloor: Number((afterSellOut.perSecond / floorPerSecond).toFixed(2)),

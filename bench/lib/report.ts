@@ -1,5 +1,6 @@
 import type { Result } from './drive';
 import type { Bucket } from './stats';
+import { totalMs, targets, targetTable } from './targets';
 
 interface Summary {
   requests: number;
@@ -62,6 +63,8 @@ export interface Report {
   processes: Record<string, { cpuPercent: number; peakRssMb: number }>;
   /** CPU ms per accepted purchase, by process, while the stock lasted. */
   cpuMsPerPurchase: Record<string, number>;
+  /** CPU ms per sold-out refusal, by process, after the stock ran out (older reports lack it). */
+  cpuMsPerRefusal?: Record<string, number>;
   ratios: Record<string, number>;
 }
 
@@ -99,8 +102,6 @@ export function capacity(report: Pick<Report, 'machine' | 'ceilings' | 'flashSal
     maxRatio: Number((coreMs / msPerPurchase / floor).toFixed(2)),
     /** Share of all cores the processes used while the stock lasted. */
     coresBusy: Number(((report.flashSale.whileStock.perSecond * msPerPurchase) / coreMs).toFixed(2)),
-    /** CPU ms per purchase, all processes, that a ratio of 0.6 would allow at full use of every core. */
-    msPerPurchaseFor06: Number((coreMs / (0.6 * floor)).toFixed(2)),
     /** The floor's own CPU per request: one process on one core. */
     floorMsPerRequest: Number((1000 / floor).toFixed(2)),
   };
@@ -115,7 +116,7 @@ function steadyCpuNote({ steadyAt80Percent: s }: Report): string {
 function capacityNote(report: Report): string {
   const c = capacity(report);
   if (!c) return '';
-  return `CPU bound: at ${c.msPerPurchase} ms of CPU per purchase (all processes), ${report.machine.cpus} cores fully used would sell at most ${c.maxPerSecond.toLocaleString('en')}/s, a ratio of **${c.maxRatio}**; they were ${Math.round(c.coresBusy * 100)}% used while the stock lasted. A ratio of 0.6 needs at most ${c.msPerPurchaseFor06} ms per purchase; the floor, one process on at most one core, answers one request per ${c.floorMsPerRequest} ms.\n`;
+  return `CPU bound: at ${c.msPerPurchase} ms of CPU per purchase (all processes), ${report.machine.cpus} cores fully used would sell at most ${c.maxPerSecond.toLocaleString('en')}/s, a ratio of **${c.maxRatio}**; they were ${Math.round(c.coresBusy * 100)}% used while the stock lasted. The floor, one process on at most one core, answers one request per ${c.floorMsPerRequest} ms.\n`;
 }
 
 /** The sold-out path against the floor, driven in turns so that both see the same host. */
@@ -155,18 +156,18 @@ ${row('bare Node http', report.ceilings.nodeHttp)}
 
 Accepted ${f.accepted.toLocaleString('en')} of ${report.settings.stock.toLocaleString('en')} (oversold: **${f.oversold}**, stock left ${f.stockLeft}); sold out after ${f.sellOutSeconds} s; every accepted order in PostgreSQL ${f.drainMs} ms after the last purchase; the order service wrote ${f.ordersPerSecond.toLocaleString('en')} orders/s; ${f.errors} transport errors.
 ${firstSecondNote(report)}At 80% of the peak, p99 ms second by second: ${report.steadyAt80Percent.series.map((b) => Math.round(b.p99Ms)).join(', ')}${steadyCpuNote(report)}.
-${floorNote(report)}${turnsNote(report)}${capacityNote(report)}Ratios: purchase / Express floor **${r.purchaseToExpressFloor}** (target 0.6), sold-out / Express floor **${r.soldOutToExpressFloor}** (target 0.9${r.soldOutToExpressFloorInTurns === undefined ? '' : `; in turns with the floor **${r.soldOutToExpressFloorInTurns}**`}), Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
+${floorNote(report)}${turnsNote(report)}${capacityNote(report)}Ratios: purchase / Express floor **${r.purchaseToExpressFloor}**, sold-out / Express floor **${r.soldOutToExpressFloor}**${r.soldOutToExpressFloorInTurns === undefined ? '' : ` (in turns with the floor **${r.soldOutToExpressFloorInTurns}**)`}, Express floor / bare Node **${r.expressFloorToNodeHttp}**, purchase / raw EVALSHA ${r.purchaseToRawEvalsha}.
 
-| process | CPU % of one core (sale and after) | CPU ms per purchase (while stock lasted) | peak RSS MB |
-| --- | --- | --- | --- |
+${targetTable(targets(report))}
+| process | CPU % of one core (sale and after) | CPU ms per purchase (while stock lasted) | CPU ms per sold-out refusal | peak RSS MB |
+| --- | --- | --- | --- | --- |
 ${Object.entries(report.processes)
-  .map(([name, p]) => `| ${name} | ${p.cpuPercent} | ${report.cpuMsPerPurchase[name] ?? '-'} | ${p.peakRssMb} |`)
-  .join('\n')}
-| all | ${Object.values(report.processes).reduce((sum, p) => sum + p.cpuPercent, 0)} | ${Object.values(
-    report.cpuMsPerPurchase,
+  .map(
+    ([name, p]) =>
+      `| ${name} | ${p.cpuPercent} | ${report.cpuMsPerPurchase[name] ?? '-'} | ${report.cpuMsPerRefusal?.[name] ?? '-'} | ${p.peakRssMb} |`,
   )
-    .reduce((sum, ms) => sum + ms, 0)
-    .toFixed(2)} | |
+  .join('\n')}
+| all | ${Object.values(report.processes).reduce((sum, p) => sum + p.cpuPercent, 0)} | ${totalMs(report.cpuMsPerPurchase)} | ${report.cpuMsPerRefusal ? totalMs(report.cpuMsPerRefusal) : '-'} | |
 `;
   return { markdown, svg: await plot(f.series, report.date) };
 }
