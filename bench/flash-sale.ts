@@ -285,7 +285,7 @@ async function main() {
     const cpuMsPerRefusal = Object.fromEntries(
       Object.entries(refusalWindow?.cpuMs ?? {}).map(([name, ms]) => [
         name,
-        Number((ms / Math.max(1, refused)).toFixed(3)),
+        Number((Math.max(0, ms) / Math.max(1, refused)).toFixed(3)),
       ]),
     );
     await until('every accepted order in PostgreSQL', async () => counts.at(-1)!.n >= accepted, 300_000);
