@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Metadata, status, type Client, type ServiceDefinition, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
 import CircuitBreaker from 'opossum';
 import { inventoryV1, orderV1, paymentV1, promotionV1 } from '@flash-sale/contracts';
 import {
@@ -76,33 +76,23 @@ export class Upstreams {
     /** Counts every call (the client side of the gRPC RED metrics), whether it came over HTTP or the door. */
     metrics?: GrpcMetrics,
   ) {
-    const counted = (service: ServiceDefinition) =>
-      metrics ? { interceptors: [metrics.clientInterceptor(service)] } : {};
     this.clients = {
       promotion: createClient(
         promotionV1.PromotionServiceClient,
         config.PROMOTION_ADDR,
         transport.client('promotion'),
-        counted(promotionV1.PromotionServiceService),
+        { metrics },
       ),
       inventory: createClient(
         inventoryV1.InventoryServiceClient,
         config.INVENTORY_ADDR,
         transport.client('inventory'),
-        counted(inventoryV1.InventoryServiceService),
+        { metrics },
       ),
-      order: createClient(
-        orderV1.OrderServiceClient,
-        config.ORDER_ADDR,
-        transport.client('order'),
-        counted(orderV1.OrderServiceService),
-      ),
-      payment: createClient(
-        paymentV1.PaymentServiceClient,
-        config.PAYMENT_ADDR,
-        transport.client('payment'),
-        counted(paymentV1.PaymentServiceService),
-      ),
+      order: createClient(orderV1.OrderServiceClient, config.ORDER_ADDR, transport.client('order'), { metrics }),
+      payment: createClient(paymentV1.PaymentServiceClient, config.PAYMENT_ADDR, transport.client('payment'), {
+        metrics,
+      }),
     };
     for (const name of Object.keys(this.clients) as UpstreamName[]) this.breakers.set(name, this.createBreaker(name));
   }

@@ -5,29 +5,46 @@ import {
   type Client,
   type ClientOptions,
   type ClientUnaryCall,
+  type ServiceDefinition,
   type ServiceError,
 } from '@grpc/grpc-js';
+import type { GrpcMetrics } from './grpc-metrics';
 import type { ClientTransport } from './mesh-tls';
 import { CLIENT_OPTIONS } from './options';
 
-type ClientConstructor<C extends Client> = new (
+/** A generated client (ts-proto's `XServiceClient`): a constructor that also names the service it calls. */
+type ClientConstructor<C extends Client> = (new (
   address: string,
   creds: ChannelCredentials,
   options?: ClientOptions,
-) => C;
+) => C) & {
+  service: ServiceDefinition;
+};
+
+export interface CreateClientOptions extends ClientOptions {
+  /** Counts every call of this client in these gRPC metrics (the client side of the RED metrics). */
+  metrics?: GrpcMetrics | undefined;
+}
 
 /**
  * One channel per upstream, created once and reused for every call. `transport` says how to reach it: the
  * process's MeshTransport gives mTLS that checks the upstream is the workload it should be (`client(workload)`).
- * `options` may add client interceptors, such as `GrpcMetrics.clientInterceptor`.
+ * `options.metrics` counts the client's calls, by the methods of the service its constructor names; other options
+ * go to grpc-js (more interceptors run after the counting one).
  */
 export function createClient<C extends Client>(
   Ctor: ClientConstructor<C>,
   address: string,
   transport: ClientTransport,
-  options: ClientOptions = {},
+  { metrics, ...options }: CreateClientOptions = {},
 ): C {
-  return new Ctor(address, transport.credentials, { ...CLIENT_OPTIONS, ...transport.options, ...options });
+  const interceptors = [...(metrics ? [metrics.clientInterceptor(Ctor.service)] : []), ...(options.interceptors ?? [])];
+  return new Ctor(address, transport.credentials, {
+    ...CLIENT_OPTIONS,
+    ...transport.options,
+    ...options,
+    ...(interceptors.length ? { interceptors } : {}),
+  });
 }
 
 export type UnaryMethod<Req, Res> = (

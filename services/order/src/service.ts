@@ -51,7 +51,7 @@ export async function startOrderService(config: OrderConfig): Promise<RunningSer
     inventoryV1.InventoryServiceClient,
     config.INVENTORY_ADDR,
     transport.client('inventory'),
-    { interceptors: [GrpcMetrics.of(registry).clientInterceptor(inventoryV1.InventoryServiceService)] },
+    { metrics: GrpcMetrics.of(registry) },
   );
   shutdown.add('inventory client', () => inventoryClient.close());
 

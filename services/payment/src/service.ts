@@ -45,7 +45,7 @@ export async function startPaymentService(config: PaymentConfig): Promise<Runnin
   const { kafka, producer, topics } = await connectKafka(foundation, config);
   const registry = await startMetrics(foundation, config.GRPC_HOST, config.METRICS_PORT);
   const orderClient = createClient(orderV1.OrderServiceClient, config.ORDER_ADDR, transport.client('order'), {
-    interceptors: [GrpcMetrics.of(registry).clientInterceptor(orderV1.OrderServiceService)],
+    metrics: GrpcMetrics.of(registry),
   });
   shutdown.add('order client', () => orderClient.close());
 

@@ -27,7 +27,7 @@ export async function startPromotionService(config: PromotionConfig): Promise<Ru
     inventoryV1.InventoryServiceClient,
     config.INVENTORY_ADDR,
     transport.client('inventory'),
-    { interceptors: [GrpcMetrics.of(registry).clientInterceptor(inventoryV1.InventoryServiceService)] },
+    { metrics: GrpcMetrics.of(registry) },
   );
   shutdown.add('inventory client', () => inventoryClient.close());
 
