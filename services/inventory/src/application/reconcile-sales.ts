@@ -14,7 +14,7 @@ export interface Drift {
   entries: number;
   /** The stock counter minus what Redis's held count says it should be (now set right). */
   stock: number;
-  /** The held count minus what a recount of Redis's reservations found (now set right); full passes only. */
+  /** The held count minus what a completed recount of Redis's reservations found (now set right). */
   held?: number;
   /** The stock counter could not be checked: the held count is unknown and its recount was inconclusive. */
   unchecked?: boolean;
