@@ -38,9 +38,10 @@ export const MERGE_CHUNK = 100;
 
 /**
  * Reservations per recount page (HSCAN's COUNT, a hint: a page may hold somewhat more). At a million
- * reservations a page of 500 took at most 1.7 ms in Redis and one of 1,000 up to 9 ms; see docs/performance.md.
+ * reservations, pages of 200 / 300 / 500 took 0.7 / 1.0 / 1.5 ms at the median and 1.2 / 2.0 / 2.9 ms at the 99th
+ * percentile on a loaded 2-core host, with the whole recount taking about as long at each; see docs/performance.md.
  */
-export const RECOUNT_PAGE = 300;
+export const RECOUNT_PAGE = 200;
 
 /** A write counter's start: random, below 2^48 so it stays exact wherever a Lua number holds it. */
 const writesStart = () => String(randomInt(2 ** 40, 2 ** 47));
