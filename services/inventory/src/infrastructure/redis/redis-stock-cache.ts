@@ -38,8 +38,9 @@ export const MERGE_CHUNK = 100;
 
 /**
  * Reservations per recount page (HSCAN's COUNT, a hint: a page may hold somewhat more). At a million
- * reservations, pages of 200 / 300 / 500 took 0.7 / 1.0 / 1.5 ms at the median and 1.2 / 2.0 / 2.9 ms at the 99th
- * percentile on a loaded 2-core host, with the whole recount taking about as long at each; see docs/performance.md.
+ * reservations, pages of 200 / 300 / 500 took 0.7-0.9 / 0.9-1.3 / 1.4-1.7 ms at the median and 1.1-1.4 / 1.6-2.1 /
+ * 2.4-3.3 ms at the 99th percentile on a loaded 2-core host, the whole recount about as long at each; see
+ * docs/performance.md.
  */
 export const RECOUNT_PAGE = 200;
 
