@@ -215,7 +215,10 @@ redis_start() {
   [ -z "$REDIS_PASSWORD" ] || printf 'requirepass "%s"\n' "${quoted//\"/\\\"}" >"$dir/auth.conf"
   # Protected mode refuses every client of a non-loopback address without a password; that address (INFRA_HOST)
   # is the cluster bridge's, which only this machine's pods reach.
+  # Lazy freeing: a finished sale's hashes (a million fields at full size) expire, or are deleted, on a background
+  # thread instead of holding every command for up to a second (docs/performance.md, "Redis stays responsive").
   redis-server "$dir/auth.conf" --port "$REDIS_PORT" --bind "$HOST" --save '' --appendonly no --dir "$dir" --daemonize yes \
+    --lazyfree-lazy-expire yes --lazyfree-lazy-server-del yes --lazyfree-lazy-user-del yes \
     --protected-mode "$([ "$HOST" = 127.0.0.1 ] && echo yes || echo no)" \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --maxclients 10000 9>&- ||
     { tail_log "$dir/redis.log"; die "redis-server did not start"; }

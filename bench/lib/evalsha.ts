@@ -33,13 +33,15 @@ export async function measureRawEvalsha(
   const call = async (n: number) => {
     const reply = (await redis.evalsha(
       sha,
-      6,
+      8,
       k.meta,
       k.stock,
       k.users,
       k.idempotency,
       k.reservations,
       k.outbox,
+      k.held,
+      k.writes,
       `bench-${n % 20_000}`,
       `r${n}`,
       1,

@@ -38,7 +38,8 @@ STOPSIGNAL SIGTERM
 ENTRYPOINT ["redis-entrypoint"]
 LABEL org.opencontainers.image.title="flash-sale redis (in-cluster profile)"
 # No persistence (a cache and a stock mirror the services rebuild from PostgreSQL); override to add some.
-CMD ["--bind", "0.0.0.0", "--port", "6379", "--protected-mode", "no", "--dir", "/data", "--save", "", "--appendonly", "no", "--maxclients", "10000"]
+# Lazy freeing: a finished sale's big hashes are freed on a background thread, not while every command waits.
+CMD ["--bind", "0.0.0.0", "--port", "6379", "--protected-mode", "no", "--dir", "/data", "--save", "", "--appendonly", "no", "--maxclients", "10000", "--lazyfree-lazy-expire", "yes", "--lazyfree-lazy-server-del", "yes", "--lazyfree-lazy-user-del", "yes"]
 
 FROM infra-base AS postgres
 # The Debian packages must not create a `main` cluster: the entrypoint makes one in the volume.

@@ -33,6 +33,7 @@ import { SaleFigures } from './infrastructure/metrics/sale-figures';
 import { orderEventsHandler } from './infrastructure/kafka/order-events-consumer';
 import { PrismaSaleRepository } from './infrastructure/prisma/prisma-sale-repository';
 import { OutboxRelay } from './infrastructure/redis/outbox-relay';
+import { checkLazyFree } from './infrastructure/redis/lazy-free';
 import { RedisStockCache } from './infrastructure/redis/redis-stock-cache';
 import { RedisStockSignals } from './infrastructure/redis/redis-stock-signals';
 
@@ -50,6 +51,7 @@ export async function startInventoryService(config: InventoryConfig): Promise<Ru
 
   const sales = new PrismaSaleRepository(prisma, sql);
   const cache = new RedisStockCache(redis);
+  void checkLazyFree(redis, logger);
   const relay = new OutboxRelay(redis, producer, logger, {
     topic: topics.OrderRequested,
     consumer: `${config.POD_NAME}-${process.pid}`,

@@ -25,7 +25,7 @@ afterAll(async () => {
 function queueReserve(batch: ReturnType<Redis['multi']>, promotionId: string, userId: string, orderId = newId()) {
   const k = saleKeys(promotionId);
   const argv = [userId, `key-${userId}`, 1, orderId, newId(), promotionId];
-  batch.eval(RESERVE, 6, k.meta, k.stock, k.users, k.idempotency, k.reservations, k.outbox, ...argv);
+  batch.eval(RESERVE, 8, k.meta, k.stock, k.users, k.idempotency, k.reservations, k.outbox, k.held, k.writes, ...argv);
   return orderId;
 }
 

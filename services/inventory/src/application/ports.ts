@@ -31,8 +31,18 @@ export interface StockCache {
   isOpen(promotionId: string): Promise<boolean>;
   /** Merges ledger entries into an open sale; returns how many changed Redis. */
   merge(promotionId: string, entries: readonly LedgerEntry[]): Promise<number>;
-  /** The stock counter minus what Redis's own reservations say it should be; sets it right when `repair`. */
-  checkStock(promotionId: string, repair: boolean): Promise<number>;
+  /**
+   * The stock counter minus what it should be (total minus the held count Redis keeps), in O(1); sets it right
+   * when `repair`. Undefined when the held count is unknown (a sale opened before it was kept, or the key lost):
+   * nothing is checked or repaired until `recountHeld` restores it.
+   */
+  checkStock(promotionId: string, repair: boolean): Promise<number | undefined>;
+  /**
+   * Recounts the sale's held units from its reservations a page at a time (no call holds Redis for long) and sets
+   * the held count, unless anything moved held units or added a reservation between the first page and the last:
+   * then it changes nothing (inconclusive).
+   */
+  recountHeld(promotionId: string): Promise<HeldRecount>;
   available(promotionId: string): Promise<number | undefined>;
   /**
    * Which Redis server this is (its run id: another value means it restarted, failed over or was restored), and
@@ -45,6 +55,11 @@ export interface StockCache {
   /** Marks the reservation paid, atomically against a racing release: of the two, only the first one wins. */
   confirm(promotionId: string, orderId: string): Promise<ConfirmOutcome>;
 }
+
+export type HeldRecount =
+  /** `held` set from the reservations; `before`, what it said before (undefined: it was unknown). */
+  | { outcome: 'counted'; pages: number; held: number; before: number | undefined }
+  | { outcome: 'inconclusive' | 'closed'; pages: number };
 
 export interface RedisEpoch {
   id: string;

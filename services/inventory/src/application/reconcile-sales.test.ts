@@ -1,8 +1,8 @@
 import { createLogger } from '@flash-sale/logging';
 import type { LedgerEntry } from '../domain/ledger';
 import type { SaleTerms } from '../domain/sale';
-import type { LedgerProgress, SaleRepository, StockCache } from './ports';
-import { planPass, ReconcileSales, REDIS_CLOCK_MARGIN_MS, type PassState } from './reconcile-sales';
+import type { HeldRecount, LedgerProgress, SaleRepository, StockCache } from './ports';
+import { planPass, ReconcileSales, REDIS_CLOCK_MARGIN_MS, type Drift, type PassState } from './reconcile-sales';
 
 const options = { fullEveryMs: 600_000, overlapMs: 60_000 };
 const T0 = Date.parse('2030-01-01T00:00:00Z');
@@ -52,6 +52,11 @@ function setup() {
   const redis = { id: 'redis-a', nowMs: T0 - 2_000 };
   const open = new Set(['1', '2']);
   const postgres = { down: false };
+  /** What Redis's scripts answer: the stock drift (undefined: held unknown) and the recount. */
+  const redisSays = {
+    drift: 0 as number | undefined,
+    recount: { outcome: 'counted', pages: 1, held: 0, before: 0 } as HeldRecount,
+  };
   const sales = {
     listOpenSince: async () => {
       if (postgres.down) throw new Error('PostgreSQL down');
@@ -74,19 +79,29 @@ function setup() {
       calls.push(`merge ${promotionId} ${entries.map((e) => e.orderId).join(',')}`);
       return 0;
     },
-    checkStock: async (promotionId: string) => (calls.push(`checkStock ${promotionId}`), 0),
+    checkStock: async (promotionId: string) => (calls.push(`checkStock ${promotionId}`), redisSays.drift),
+    recountHeld: async (promotionId: string) => {
+      calls.push(`recountHeld ${promotionId}`);
+      const recount = redisSays.recount;
+      // A counted held count is set: from then on the check can tell.
+      if (recount.outcome === 'counted') redisSays.drift ??= 0;
+      return recount;
+    },
     rebuild: async (terms: SaleTerms, entries: readonly LedgerEntry[]) => {
       calls.push(`rebuild ${terms.promotionId} ${entries.length}`);
       return { available: 0, merged: entries.length };
     },
   } as Partial<StockCache> as StockCache;
   const progress: LedgerProgress = { catchUp: async () => true };
-  const reconcile = new ReconcileSales(sales, cache, progress, logger, options);
+  const reports: Drift[] = [];
+  const reconcile = new ReconcileSales(sales, cache, progress, logger, options, { report: (d) => reports.push(d) });
   return {
     reconcile,
     calls,
     open,
     postgres,
+    redisSays,
+    reports,
     /** Redis becomes another server, whose clock says `nowMs`. */
     setEpoch: (id: string, nowMs: number) => Object.assign(redis, { id, nowMs }),
     take: () => calls.splice(0),
@@ -97,7 +112,16 @@ describe('ReconcileSales', () => {
   it('when it first runs, then it merges every open sale’s whole ledger and checks each counter', async () => {
     const { reconcile, take } = setup();
     await reconcile.run(new Date(T0));
-    expect(take()).toEqual(['ledger 1', 'merge 1 10,11', 'checkStock 1', 'ledger 2', 'merge 2 20', 'checkStock 2']);
+    expect(take()).toEqual([
+      'ledger 1',
+      'merge 1 10,11',
+      'recountHeld 1',
+      'checkStock 1',
+      'ledger 2',
+      'merge 2 20',
+      'recountHeld 2',
+      'checkStock 2',
+    ]);
   });
 
   it('when it runs again soon, then it merges only the entries changed since shortly before the last pass', async () => {
@@ -175,5 +199,50 @@ describe('ReconcileSales', () => {
     take();
     await reconcile.run(new Date(T0 + 60_000));
     expect(take()[0]).toBe('changedSince -60000 reservedBefore 8000');
+  });
+});
+
+describe('ReconcileSales and the held count', () => {
+  it('when a pass between full ones finds the held count known, then it checks the counter in O(1) and recounts nothing', async () => {
+    const { reconcile, take } = setup();
+    await reconcile.run(new Date(T0));
+    take();
+    await reconcile.run(new Date(T0 + 30_000));
+    expect(take().filter((c) => c.startsWith('recountHeld'))).toEqual([]);
+  });
+
+  it('when the held count is unknown, then a pass between full ones recounts it before it checks again', async () => {
+    const { reconcile, take, redisSays } = setup();
+    await reconcile.run(new Date(T0));
+    take();
+    redisSays.drift = undefined;
+    redisSays.recount = { outcome: 'counted', pages: 3, held: 1, before: undefined };
+    const drifts = await reconcile.run(new Date(T0 + 30_000));
+    expect(take()).toEqual([
+      'changedSince -60000 reservedBefore 8000',
+      'merge 2 21',
+      'checkStock 2',
+      'recountHeld 2',
+      'checkStock 2',
+    ]);
+    // A count restored where there was none is no drift.
+    expect(drifts).toEqual([]);
+  });
+
+  it('when the recount is inconclusive and the held count unknown, then the counter is left unchecked and unrepaired', async () => {
+    const { reconcile, take, redisSays, reports } = setup();
+    redisSays.drift = undefined;
+    redisSays.recount = { outcome: 'inconclusive', pages: 2 };
+    const drifts = await reconcile.run(new Date(T0));
+    expect(take().slice(0, 4)).toEqual(['ledger 1', 'merge 1 10,11', 'recountHeld 1', 'checkStock 1']);
+    expect(drifts).toEqual([]);
+    expect(reports[0]).toEqual({ promotionId: '1', rebuilt: false, entries: 0, stock: 0, unchecked: true });
+  });
+
+  it('when a full pass’s recount finds the held count wrong, then it reports by how much', async () => {
+    const { reconcile, redisSays } = setup();
+    redisSays.recount = { outcome: 'counted', pages: 1, held: 5, before: 7 };
+    const drifts = await reconcile.run(new Date(T0));
+    expect(drifts).toContainEqual({ promotionId: '1', rebuilt: false, entries: 0, stock: 0, held: 2 });
   });
 });

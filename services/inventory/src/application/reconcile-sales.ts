@@ -12,8 +12,12 @@ export interface Drift {
   deferred?: boolean;
   /** Ledger entries Redis lacked or held in an older state (now merged). */
   entries: number;
-  /** The stock counter minus what Redis's reservations say it should be (now set right). */
+  /** The stock counter minus what Redis's held count says it should be (now set right). */
   stock: number;
+  /** The held count minus what a completed recount of Redis's reservations found (now set right). */
+  held?: number;
+  /** The stock counter could not be checked: the held count is unknown and its recount was inconclusive. */
+  unchecked?: boolean;
 }
 
 export interface ReconcileOptions {
@@ -78,11 +82,13 @@ export const DEFAULT_RECONCILE_OPTIONS: ReconcileOptions = { fullEveryMs: 15 * 6
 /**
  * Compares open sales' Redis counters with the PostgreSQL truth and repairs what differs: a sale Redis lost is
  * rebuilt; ledger entries missing from Redis (or released or paid there too late) are merged; a stock counter
- * that disagrees with Redis's own reservations is set right. Reports every sale it compared.
+ * that disagrees with Redis's held count is set right. Reports every sale it compared.
  *
  * Reading whole ledgers costs as much as every reservation of the last week, so it happens only on full passes
  * (see `planPass`); the passes between merge the entries that changed and check the sales they belong to. Each
- * pass still checks that Redis holds every open sale.
+ * pass still checks that Redis holds every open sale. The stock check is O(1) against the held count the scripts
+ * keep; that count is itself recounted from the reservations (thousands of small calls at a million) on full
+ * passes only, before the check, and on any pass that finds it unknown.
  */
 export class ReconcileSales {
   private last: PassState | undefined;
@@ -111,7 +117,7 @@ export class ReconcileSales {
       if (!drift) continue;
       rebuilt ||= drift.rebuilt;
       this.hooks.report?.(drift);
-      if (drift.rebuilt || drift.deferred || drift.entries !== 0 || drift.stock !== 0) {
+      if (drift.rebuilt || drift.deferred || drift.entries !== 0 || drift.stock !== 0 || (drift.held ?? 0) !== 0) {
         this.logger.warn({ ...drift }, 'inventory drift found and repaired');
         drifts.push(drift);
       }
@@ -142,8 +148,36 @@ export class ReconcileSales {
     const entries = changed ? changed.get(promotionId) : await this.sales.ledger(promotionId);
     if (!entries) return undefined;
     const merged = await this.cache.merge(promotionId, entries);
-    const stock = await this.cache.checkStock(promotionId, true);
-    return { promotionId, rebuilt: false, entries: merged, stock };
+    const full = !changed;
+    let stock = full ? undefined : await this.cache.checkStock(promotionId, true);
+    let held: number | undefined;
+    if (full || stock === undefined) {
+      held = await this.recount(promotionId);
+      stock = await this.cache.checkStock(promotionId, true);
+    }
+    return {
+      promotionId,
+      rebuilt: false,
+      entries: merged,
+      stock: stock ?? 0,
+      ...(held === undefined ? {} : { held }),
+      ...(stock === undefined ? { unchecked: true } : {}),
+    };
+  }
+
+  /** The held count minus what a recount found; undefined when the recount was inconclusive or it was unknown. */
+  private async recount(promotionId: string): Promise<number | undefined> {
+    const recount = await this.cache.recountHeld(promotionId);
+    if (recount.outcome !== 'counted') {
+      // Units moved during it (a sale still selling): the next full pass tries again.
+      this.logger.debug({ promotionId, ...recount }, 'held count recount inconclusive');
+      return undefined;
+    }
+    if (recount.before === undefined) {
+      this.logger.info({ promotionId, held: recount.held, pages: recount.pages }, 'held count restored by a recount');
+      return undefined;
+    }
+    return recount.before - recount.held;
   }
 }
 

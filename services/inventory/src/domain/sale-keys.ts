@@ -15,6 +15,16 @@ export interface SaleKeys {
   reservations: string;
   /** Stream: reservations waiting to be published to Kafka (the outbox). */
   outbox: string;
+  /**
+   * Integer: units held by reservations not released (R and C), kept by the scripts that move `stock`, so the
+   * reconciler checks the counter in O(1). Absent where it is not known (see `RECOUNT_HELD`): never assumed 0.
+   */
+  held: string;
+  /**
+   * Integer: bumped by every script that adds a reservation or moves `held`, so a recount spread over many calls
+   * can tell whether anything moved between its first page and its last. Starts at a random value.
+   */
+  writes: string;
 }
 
 export const hashTag = (promotionId: string) => `{promo:${promotionId}}`;
@@ -28,6 +38,8 @@ export function saleKeys(promotionId: string): SaleKeys {
     idempotency: `flashsale:${tag}:idem`,
     reservations: `flashsale:${tag}:reservations`,
     outbox: `flashsale:${tag}:outbox`,
+    held: `flashsale:${tag}:held`,
+    writes: `flashsale:${tag}:writes`,
   };
 }
 

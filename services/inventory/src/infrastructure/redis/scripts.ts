@@ -4,11 +4,27 @@
  * Reservation records are JSON: {u: user, q: quantity, a: amount cents, t: reserved at ms, s: R|X|C, k: key}.
  */
 
+/**
+ * Moves the sale's held count (units by `delta`, reservations written by `added`) where it is known: a missing one
+ * stays missing, since counting from nothing would make a partial count that a stock repair would trust. Bumps the
+ * write counter where it exists.
+ */
+const MOVE_HELD = (held: string, writes: string, delta: string, added?: string) => `
+if redis.call('EXISTS', ${held}) == 1 then
+  redis.call('HINCRBY', ${held}, 'units', ${delta})${
+    added
+      ? `
+  redis.call('HINCRBY', ${held}, 'records', ${added})`
+      : ''
+  }
+end
+if redis.call('EXISTS', ${writes}) == 1 then redis.call('INCR', ${writes}) end`;
+
 const NOW_MS = `local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
 
 /**
- * KEYS: meta, stock, users, idem, reservations, outbox.
+ * KEYS: meta, stock, users, idem, reservations, outbox, held, writes.
  * ARGV: user id, idempotency key, quantity, new order id, event id, promotion id, and the purchase's trace context
  * for the outbox entry (see `traceField`; optional, empty when there is none).
  * Returns {outcome, order id, amount cents, stock left, reserved at ms}; outcome is RESERVED, REPLAYED or a
@@ -37,7 +53,7 @@ if stock < qty then return {'INSUFFICIENT_STOCK'} end
 local orderId = ARGV[4]
 local amount = tonumber(meta[4]) * qty
 local left = redis.call('DECRBY', KEYS[2], qty)
-redis.call('HINCRBY', KEYS[3], user, qty)
+redis.call('HINCRBY', KEYS[3], user, qty)${MOVE_HELD('KEYS[7]', 'KEYS[8]', 'qty', '1')}
 redis.call('HSET', KEYS[4], idemField, orderId)
 redis.call('HSET', KEYS[5], orderId, cjson.encode({u = user, q = qty, a = amount, t = now, s = 'R', k = key}))
 redis.call('XADD', KEYS[6], '*', 'event', ARGV[5], 'order', orderId, 'promotion', ARGV[6], 'user', user,
@@ -52,7 +68,7 @@ return {'RESERVED', orderId, tostring(amount), tostring(left), tostring(now)}
 
 /**
  * Gives a reservation's units back to stock and to the user's quota, once: only a reservation still in state R
- * moves (to X). KEYS: stock, users, reservations. ARGV: order id. Returns {outcome, stock now, units}: outcome
+ * moves (to X). KEYS: stock, users, reservations, held, writes. ARGV: order id. Returns {outcome, stock now, units}: outcome
  * 1 when released now, 0 when already released or paid, -1 when unknown.
  */
 export const RELEASE = `
@@ -63,7 +79,7 @@ if record.s ~= 'R' then return {0, 0, 0} end
 record.s = 'X'
 redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(record))
 local stock = redis.call('INCRBY', KEYS[1], record.q)
-redis.call('HINCRBY', KEYS[2], record.u, -record.q)
+redis.call('HINCRBY', KEYS[2], record.u, -record.q)${MOVE_HELD('KEYS[4]', 'KEYS[5]', '-record.q')}
 return {1, stock, record.q}
 `;
 
@@ -82,18 +98,29 @@ redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
 return 1
 `;
 
-/** Seeds a sale's stock counter with its total, only where there is none. KEYS: stock. ARGV: total. */
-export const SEED = `return redis.call('SET', KEYS[1], ARGV[1], 'NX')`;
+/**
+ * Seeds a sale's stock counter with its total, only where there is none. A sale seeded with no reservations
+ * holds nothing: only then is its held count known without a recount. The write counter starts at a random value,
+ * so one made again after a loss does not pass for the lost one. KEYS: stock, reservations, held, writes.
+ * ARGV: total, the write counter's start.
+ */
+export const SEED = `
+local seeded = redis.call('SET', KEYS[1], ARGV[1], 'NX')
+if seeded and redis.call('EXISTS', KEYS[2]) == 0 then redis.call('HSET', KEYS[3], 'units', 0, 'records', 0) end
+redis.call('SET', KEYS[4], ARGV[2], 'NX')
+return seeded
+`;
 
 /**
  * Merges ledger entries (the truth) into Redis, idempotently: an entry Redis does not know is added (and, unless
  * released, takes its units from stock and counts against its buyer); an entry Redis holds as R that the ledger
- * has released or confirmed follows the ledger. KEYS: stock, users, idem, reservations.
+ * has released or confirmed follows the ledger. `held` moves opposite to the stock. KEYS: stock, users, idem,
+ * reservations, held, writes.
  * ARGV: groups of 7: order id, user, quantity, amount, reserved at ms, status (R, X or C), idempotency key.
  * Returns how many entries changed Redis.
  */
 export const MERGE = `
-local changed = 0
+local changed, moved, added = 0, 0, 0
 for i = 1, #ARGV, 7 do
   local id, user, qty, status = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 5]
   local raw = redis.call('HGET', KEYS[4], id)
@@ -103,7 +130,9 @@ for i = 1, #ARGV, 7 do
     if status ~= 'X' then
       redis.call('DECRBY', KEYS[1], qty)
       redis.call('HINCRBY', KEYS[2], user, qty)
+      moved = moved + qty
     end
+    added = added + 1
     changed = changed + 1
   else
     local record = cjson.decode(raw)
@@ -113,17 +142,20 @@ for i = 1, #ARGV, 7 do
       if status == 'X' then
         redis.call('INCRBY', KEYS[1], record.q)
         redis.call('HINCRBY', KEYS[2], record.u, -record.q)
+        moved = moved - record.q
       end
       changed = changed + 1
     end
   end
+end
+if changed > 0 then${MOVE_HELD('KEYS[5]', 'KEYS[6]', 'moved', 'added')}
 end
 return changed
 `;
 
 /**
  * Writes a sale's terms, which opens it to buyers (the reserve script refuses a sale without them), and sets
- * every key to expire after the sale. KEYS: meta, stock, users, idem, reservations, outbox.
+ * every key to expire after the sale. KEYS: meta, stock, users, idem, reservations, outbox, held, writes.
  * ARGV: startsAt ms, endsAt ms, limit, price, timeout s, total, expire-at ms. Returns the stock now available.
  */
 export const OPEN = `
@@ -136,19 +168,59 @@ return tonumber(redis.call('GET', KEYS[2]) or '0')
 `;
 
 /**
- * Checks the stock counter against the reservations Redis holds (stock must equal total minus units held by
- * reservations not released) and, with ARGV[1] = 'repair', sets it right. KEYS: meta, stock, reservations.
- * Returns the drift (counter minus what it should be); 0 when consistent.
+ * Checks the stock counter in O(1): it must equal total minus the units held by reservations not released, which
+ * the scripts above keep in `held`. With ARGV[1] = 'repair', sets it right. KEYS: meta, stock, held, reservations.
+ * Returns the drift (counter minus what it should be; 0 when consistent or the sale is not open), or nil when the
+ * held count is unknown or not to be trusted: missing, or counting another number of reservations than the hash
+ * holds (written by something other than these scripts, e.g. an older version's during a rolling update). Then
+ * nothing is repaired, and a recount (`RECOUNT_HELD`) must come first.
  */
 export const CHECK_STOCK = `
 local total = tonumber(redis.call('HGET', KEYS[1], 'total') or '-1')
 if total < 0 then return 0 end
-local held = 0
-for _, raw in ipairs(redis.call('HVALS', KEYS[3])) do
-  local record = cjson.decode(raw)
-  if record.s ~= 'X' then held = held + record.q end
-end
-local drift = tonumber(redis.call('GET', KEYS[2]) or '0') - (total - held)
-if drift ~= 0 and ARGV[1] == 'repair' then redis.call('SET', KEYS[2], total - held) end
+local held = redis.call('HMGET', KEYS[3], 'units', 'records')
+if not held[1] or not held[2] then return false end
+if tonumber(held[2]) ~= redis.call('HLEN', KEYS[4]) then return false end
+local should = total - tonumber(held[1])
+local drift = tonumber(redis.call('GET', KEYS[2]) or '0') - should
+if drift ~= 0 and ARGV[1] == 'repair' then redis.call('SET', KEYS[2], should, 'KEEPTTL') end
 return drift
+`;
+
+/**
+ * One page of a recount of `held` from the reservations themselves: an HSCAN page, its reservations and units not
+ * released counted here. A recount spans many calls, so it is exact or inconclusive, never wrong: the first page
+ * reads the write counter (making it if missing), every later page refuses to go on once it moved, and the last
+ * page sets `held` only if it did not and the reservations counted are as many as the hash holds. Unmoved, the hash
+ * neither grew (the only time HSCAN repeats a field) nor changed its units.
+ * KEYS: meta, reservations, held, writes. ARGV: cursor, the write counter at the first page ('' on the first page),
+ * the write counter's start if missing, COUNT, units and reservations counted so far. Returns {'page', cursor,
+ * writes, units, reservations}, {'counted', '0', writes, units, reservations, units before ('' when unknown)},
+ * {'moved'} or {'closed'} (no sale terms).
+ */
+export const RECOUNT_HELD = `
+local expireAt = redis.call('PEXPIRETIME', KEYS[1])
+if expireAt == -2 then return {'closed'} end
+local writes = redis.call('GET', KEYS[4])
+if ARGV[2] == '' then
+  if not writes then
+    writes = ARGV[3]
+    redis.call('SET', KEYS[4], writes)
+    if expireAt > 0 then redis.call('PEXPIREAT', KEYS[4], expireAt) end
+  end
+elseif writes ~= ARGV[2] then
+  return {'moved'}
+end
+local page = redis.call('HSCAN', KEYS[2], ARGV[1], 'COUNT', ARGV[4])
+local units, records = tonumber(ARGV[5]), tonumber(ARGV[6]) + #page[2] / 2
+for i = 2, #page[2], 2 do
+  local record = cjson.decode(page[2][i])
+  if record.s ~= 'X' then units = units + record.q end
+end
+if page[1] ~= '0' then return {'page', page[1], writes, tostring(units), tostring(records)} end
+if records ~= redis.call('HLEN', KEYS[2]) then return {'moved'} end
+local before = redis.call('HGET', KEYS[3], 'units') or ''
+redis.call('HSET', KEYS[3], 'units', units, 'records', records)
+if expireAt > 0 then redis.call('PEXPIREAT', KEYS[3], expireAt) end
+return {'counted', '0', writes, tostring(units), tostring(records), before}
 `;
