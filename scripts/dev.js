@@ -9,6 +9,7 @@
 const { spawn, execFileSync } = require('node:child_process');
 const { createWriteStream, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
+const { nodeOptions } = require('@flash-sale/observability');
 const { mint } = require('./token');
 
 const root = join(__dirname, '..');
@@ -95,6 +96,8 @@ function start({ name, entry, env: own }) {
       ...shared,
       // Names the process's spans when OTEL_TRACES_EXPORTER is set (the chart sets it per workload too).
       OTEL_SERVICE_NAME: name,
+      // The heap sizes the images run with; NODE_OPTIONS in this shell adds to them (and wins).
+      NODE_OPTIONS: nodeOptions(env),
       ...Object.fromEntries(Object.entries(own).map(([k, v]) => [k, String(v)])),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,3 +1,4 @@
+import { nodeOptions } from '@flash-sale/observability';
 import { startProcess, stopProcess, type Running } from './processes';
 
 export const HOST = '127.0.0.1';
@@ -73,6 +74,8 @@ export class Mesh {
       KAFKA_NEW_GROUP_START: 'end',
       // The certificates are the local PKI's (.infra/pki, from scripts/infra.sh up), as for `npm start`.
       MTLS_MODE: this.options.mtls ?? 'on',
+      // The heap sizes the images run with; nodeArgs (BENCH_NODE_ARGS) come on the command line and win.
+      NODE_OPTIONS: nodeOptions(env),
     };
     const own: Record<ServiceName, Record<string, string>> = {
       inventory: { GRPC_PORT: String(ports.inventory), DATABASE_URL: pgUrl('inventory') },

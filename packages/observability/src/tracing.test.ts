@@ -1,4 +1,5 @@
-import { instrumentations, signalsOff } from './tracing';
+import { signalsOff } from './sdk-environment';
+import { instrumentations } from './tracing';
 
 /** The instrumentations' names; each is disabled again at once (constructing one enables its patching). */
 const names = (exporter: Parameters<typeof instrumentations>[0]) =>

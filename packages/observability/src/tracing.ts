@@ -1,17 +1,34 @@
-import { NodeSDK, tracing } from '@opentelemetry/sdk-node';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { metrics } from '@opentelemetry/api';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import * as tracing from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
+import {
+  environmentProblems,
+  propagatorFromEnvironment,
+  resourceFromEnvironment,
+  sdkDisabled,
+  setUpDiagnostics,
+  startSignals,
+  type Problem,
+  type Stoppable,
+} from './sdk-environment';
 
 const EXPORTERS = ['none', 'otlp', 'console'] as const;
 export type ExporterName = (typeof EXPORTERS)[number];
 
 function spanProcessor(name: ExporterName) {
-  if (name === 'otlp') return new tracing.BatchSpanProcessor(new OTLPTraceExporter());
+  if (name === 'otlp') {
+    // Required only when asked for: most processes export nothing.
+    const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
+    return new tracing.BatchSpanProcessor(new OTLPTraceExporter());
+  }
   if (name === 'console') return new tracing.SimpleSpanProcessor(new tracing.ConsoleSpanExporter());
   // Spans still exist (so trace ids propagate and reach logs); they are just not sent anywhere.
   return new tracing.NoopSpanProcessor();
@@ -39,44 +56,62 @@ export function instrumentations(exporter: ExporterName) {
 }
 
 /**
- * Metrics and log records go through OpenTelemetry only when `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER` ask for
- * it: the SDK's own default for both is OTLP to localhost, so an unset variable meant every instrumented call fed
- * histograms that a timer then failed to send to a collector nobody had configured. Set, the SDK reads them as
- * usual. (The gateway's Prometheus `/metrics` does not depend on this.)
- */
-export function signalsOff(environment: NodeJS.ProcessEnv) {
-  return {
-    ...(environment.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
-    ...(environment.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
-  };
-}
-
-/**
  * With nowhere to send spans, record none of our own: trace context (and the trace ids in logs) still flows, saved
  * with outbox entries and restored by the relays and consumers even unsampled, but spans cost next to nothing. A
  * caller that sampled its trace is still followed (parent-based). OTEL_TRACES_SAMPLER, when set, decides instead
- * (undefined here: the SDK reads it).
+ * (undefined here: the tracer provider reads it).
  */
 export function defaultSampler(exporter: ExporterName, environment: NodeJS.ProcessEnv) {
   if (exporter !== 'none' || environment.OTEL_TRACES_SAMPLER) return undefined;
   return new tracing.ParentBasedSampler({ root: new tracing.TraceIdRatioBasedSampler(0) });
 }
 
-/** Starts the OpenTelemetry Node SDK; returns it so tests and shutdown can stop it. */
-export function startTracing(environment: NodeJS.ProcessEnv): NodeSDK {
-  const exporter = (environment.OTEL_TRACES_EXPORTER ?? 'none') as ExporterName;
-  if (!EXPORTERS.includes(exporter)) {
-    process.stderr.write(`Invalid configuration:\n  OTEL_TRACES_EXPORTER: must be one of ${EXPORTERS.join(', ')}\n`);
+/** What is wrong with the environment's OpenTelemetry settings, each naming its variable. */
+export function configurationProblems(environment: NodeJS.ProcessEnv): Problem[] {
+  const exporter = environment.OTEL_TRACES_EXPORTER ?? 'none';
+  return [
+    ...(EXPORTERS.includes(exporter as ExporterName)
+      ? []
+      : [{ variable: 'OTEL_TRACES_EXPORTER', message: `must be one of ${EXPORTERS.join(', ')}` }]),
+    ...environmentProblems(),
+  ];
+}
+
+/**
+ * Starts tracing as OpenTelemetry's `NodeSDK` did, with only its tracing half loaded: a `NodeTracerProvider` (the
+ * sampler, span limits and batch settings from the environment), the async-local context manager, W3C trace context
+ * and baggage, the resource from the same detectors, and the instrumentations. Metrics and log records, when asked
+ * for, load the rest of the SDK first. Returns what stops it all (flushing spans), for tests and shutdown.
+ */
+export function startTracing(environment: NodeJS.ProcessEnv): Stoppable {
+  const problems = configurationProblems(environment);
+  if (problems.length > 0) {
+    process.stderr.write(
+      `Invalid configuration:\n${problems.map(({ variable, message }) => `  ${variable}: ${message}\n`).join('')}`,
+    );
     process.exit(78);
   }
+  if (sdkDisabled()) return { shutdown: async () => {} };
+  setUpDiagnostics();
+  const exporter = (environment.OTEL_TRACES_EXPORTER ?? 'none') as ExporterName;
+  const resource = resourceFromEnvironment();
+  const signals = startSignals(environment, resource);
   const sampler = defaultSampler(exporter, environment);
-  const sdk = new NodeSDK({
+  const provider = new NodeTracerProvider({
+    resource,
     spanProcessors: [spanProcessor(exporter)],
     ...(sampler ? { sampler } : {}),
-    instrumentations: instrumentations(exporter),
-    ...signalsOff(environment),
   });
-  sdk.start();
-  process.once('beforeExit', () => void sdk.shutdown());
-  return sdk;
+  provider.register({ propagator: propagatorFromEnvironment() });
+  registerInstrumentations({
+    instrumentations: instrumentations(exporter),
+    ...(signals ? { meterProvider: metrics.getMeterProvider() } : {}),
+  });
+  const stoppable = {
+    shutdown: async () => {
+      await Promise.all([provider.shutdown(), signals?.shutdown()]);
+    },
+  };
+  process.once('beforeExit', () => void stoppable.shutdown());
+  return stoppable;
 }

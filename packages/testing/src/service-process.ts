@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { nodeOptions } from '@flash-sale/observability';
 
 const root = join(__dirname, '..', '..', '..');
 
@@ -43,7 +44,14 @@ export async function startServiceProcess(
   const requires = [require.resolve('tsx/cjs'), ...preload].flatMap((module) => ['--require', module]);
   const child = spawn(process.execPath, [...requires, entry], {
     cwd: root,
-    env: { ...process.env, ...env, LOG_LEVEL: logLevel, TSX_TSCONFIG_PATH: join(root, 'tsconfig.source.json') },
+    env: {
+      ...process.env,
+      // The node flags the images run with (ahead of the test's own NODE_OPTIONS, which win).
+      NODE_OPTIONS: nodeOptions(process.env),
+      ...env,
+      LOG_LEVEL: logLevel,
+      TSX_TSCONFIG_PATH: join(root, 'tsconfig.source.json'),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(join(logs, `${name}-${child.pid}.log`));
