@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * The node flags every mesh process runs with, defined here once (docs/adr/0021-node-flags-and-the-tracer-provider.md).
+ * The node flags every mesh process runs with, defined here once (docs/adr/0020-node-flags-and-the-tracer-provider.md).
  *
  * Heap sizes must be known before V8 starts, so they travel in `NODE_OPTIONS`: the images set this same value in
  * their environment (deploy/test checks the Dockerfile against it), the chart's `config.nodeOptions` replaces it in
