@@ -132,3 +132,22 @@ describe('PrismaSaleRepository: reading the ledger a page at a time', () => {
     expect(new Set(changed.map((e) => e.orderId))).toEqual(new Set(orderIds));
   });
 });
+
+describe('PrismaSaleRepository.ledgerPages', () => {
+  it('when a sale has more entries than a page, then it yields them in pages, in order id order, each once', async () => {
+    const promotionId = await knownSale();
+    // Order ids of one width, so their text order is their numeric order.
+    const ids = Array.from({ length: 2_345 }, (_, i) =>
+      String(9_000_000_000n + BigInt(i) * 7n + BigInt(Date.now() % 1_000) * 100_000n),
+    );
+    const all = ids.map((id, i) => entry(promotionId, id, `user-${i}`));
+    expect(await sales.recordReserved(all)).toEqual([]);
+
+    const pages: LedgerEntry[][] = [];
+    for await (const page of sales.ledgerPages(promotionId)) pages.push(page);
+
+    // A page at most 1,000 entries: a full pass never holds a sale's whole ledger.
+    expect(pages.map((page) => page.length)).toEqual([1_000, 1_000, 345]);
+    expect(pages.flat().map((e) => e.orderId)).toEqual(ids);
+  });
+});

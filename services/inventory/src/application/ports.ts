@@ -18,15 +18,19 @@ export type ReserveResult =
   /** `stockLeft` only where the script says (PURCHASE_LIMIT_REACHED, which is checked before the stock). */
   | { outcome: 'REJECTED'; rejection: Rejection; stockLeft?: number };
 
+/** Ledger entries for a rebuild: a list, or pages read as the rebuild goes. */
+export type LedgerInput = readonly LedgerEntry[] | AsyncIterable<readonly LedgerEntry[]>;
+
 /** The hot stock counters (Redis). Every method is atomic for its promotion. */
 export interface StockCache {
   reserve(request: ReserveRequest): Promise<ReserveResult>;
   /**
    * Makes Redis agree with the ledger and opens the sale: seeds the stock counter with the total where there is
    * none, merges every ledger entry Redis lacks or holds in an older state, then writes the terms (buyers are
-   * refused until then, so a rebuild never sells units the ledger says are held). Returns the stock available.
+   * refused until then, so a rebuild never sells units the ledger says are held). `ledger` is the entries, or the
+   * ledger's pages (`SaleRepository.ledgerPages`), merged as they come. Returns the stock available.
    */
-  rebuild(terms: SaleTerms, entries: readonly LedgerEntry[]): Promise<{ available: number; merged: number }>;
+  rebuild(terms: SaleTerms, ledger: LedgerInput): Promise<{ available: number; merged: number }>;
   /** Whether Redis has the sale's terms (false after Redis lost its data). */
   isOpen(promotionId: string): Promise<boolean>;
   /** Merges ledger entries into an open sale; returns how many changed Redis. */
@@ -82,8 +86,11 @@ export interface SaleRepository {
    */
   settle(entry: LedgerEntry, to: 'RELEASED' | 'CONFIRMED'): Promise<boolean>;
   findEntry(orderId: string): Promise<LedgerEntry | undefined>;
-  /** Every ledger entry of a sale, in order id order. */
-  ledger(promotionId: string): Promise<LedgerEntry[]>;
+  /**
+   * Every ledger entry of a sale, in order id order, a page at a time: a sale of a million reservations is about
+   * 270 MB of entries, more than the heap a pod gives inventory, so no caller holds them all at once.
+   */
+  ledgerPages(promotionId: string): AsyncIterable<LedgerEntry[]>;
   /**
    * Every ledger entry, of any sale, written or settled at `since` or later, except reservations still `RESERVED`
    * that were made at `reservedBefore` or later.

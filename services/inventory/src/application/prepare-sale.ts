@@ -32,7 +32,7 @@ export class PrepareSale {
       );
     }
     await this.sales.upsert(terms);
-    const { available } = await this.cache.rebuild(terms, await this.sales.ledger(terms.promotionId));
+    const { available } = await this.cache.rebuild(terms, this.sales.ledgerPages(terms.promotionId));
     this.onPrepared(terms);
     return available;
   }

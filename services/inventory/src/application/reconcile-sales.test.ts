@@ -1,7 +1,7 @@
 import { createLogger } from '@flash-sale/logging';
 import type { LedgerEntry } from '../domain/ledger';
 import type { SaleTerms } from '../domain/sale';
-import type { HeldRecount, LedgerProgress, SaleRepository, StockCache } from './ports';
+import type { HeldRecount, LedgerInput, LedgerProgress, SaleRepository, StockCache } from './ports';
 import { planPass, ReconcileSales, REDIS_CLOCK_MARGIN_MS, type Drift, type PassState } from './reconcile-sales';
 
 const options = { fullEveryMs: 600_000, overlapMs: 60_000 };
@@ -63,9 +63,9 @@ function setup() {
       return ['1', '2'];
     },
     find: async (promotionId: string) => ({ promotionId }) as unknown as SaleTerms & { sold: number },
-    ledger: async (promotionId: string) => {
+    async *ledgerPages(promotionId: string) {
       calls.push(`ledger ${promotionId}`);
-      return ledger.filter((e) => e.promotionId === promotionId);
+      yield ledger.filter((e) => e.promotionId === promotionId);
     },
     changedSince: async (since: Date, reservedBefore: Date) => {
       calls.push(`changedSince ${since.getTime() - T0} reservedBefore ${reservedBefore.getTime() - T0}`);
@@ -87,9 +87,11 @@ function setup() {
       if (recount.outcome === 'counted') redisSays.drift ??= 0;
       return recount;
     },
-    rebuild: async (terms: SaleTerms, entries: readonly LedgerEntry[]) => {
-      calls.push(`rebuild ${terms.promotionId} ${entries.length}`);
-      return { available: 0, merged: entries.length };
+    rebuild: async (terms: SaleTerms, ledger: LedgerInput) => {
+      let merged = 0;
+      for await (const page of Array.isArray(ledger) ? [ledger] : ledger) merged += page.length;
+      calls.push(`rebuild ${terms.promotionId} ${merged}`);
+      return { available: 0, merged };
     },
   } as Partial<StockCache> as StockCache;
   const progress: LedgerProgress = { catchUp: async () => true };

@@ -141,13 +141,18 @@ export class ReconcileSales {
         if (!(await this.progress.catchUp(LEDGER_CATCH_UP_MS))) {
           return { promotionId, rebuilt: false, deferred: true, entries: 0, stock: 0 };
         }
-        const { merged } = await this.cache.rebuild(terms, await this.sales.ledger(promotionId));
+        const { merged } = await this.cache.rebuild(terms, this.sales.ledgerPages(promotionId));
         return { promotionId, rebuilt: true, entries: merged, stock: 0 };
       }
     }
-    const entries = changed ? changed.get(promotionId) : await this.sales.ledger(promotionId);
-    if (!entries) return undefined;
-    const merged = await this.cache.merge(promotionId, entries);
+    let merged = 0;
+    if (changed) {
+      const entries = changed.get(promotionId);
+      if (!entries) return undefined;
+      merged = await this.cache.merge(promotionId, entries);
+    } else {
+      for await (const page of this.sales.ledgerPages(promotionId)) merged += await this.cache.merge(promotionId, page);
+    }
     const full = !changed;
     let stock = full ? undefined : await this.cache.checkStock(promotionId, true);
     let held: number | undefined;

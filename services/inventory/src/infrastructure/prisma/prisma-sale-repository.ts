@@ -128,32 +128,43 @@ export class PrismaSaleRepository implements SaleRepository, OpenSaleList {
     return row ? toEntry(row) : undefined;
   }
 
-  async ledger(promotionId: string): Promise<LedgerEntry[]> {
+  ledgerPages(promotionId: string): AsyncIterable<LedgerEntry[]> {
     return this.pages(LEDGER_PAGE, (after, limit) => [promotionId, after?.orderId ?? '-1', limit]);
   }
 
+  /** A sale's whole ledger at once (for tests and small sales; the service reads `ledgerPages`). */
+  async ledger(promotionId: string): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = [];
+    for await (const page of this.ledgerPages(promotionId)) entries.push(...page);
+    return entries;
+  }
+
   async changedSince(since: Date, reservedBefore: Date): Promise<LedgerEntry[]> {
-    return this.pages(CHANGED_PAGE, (after, limit) => [
+    const entries: LedgerEntry[] = [];
+    for await (const page of this.pages(CHANGED_PAGE, (after, limit) => [
       since,
       after?.updatedAt ?? since,
       after?.orderId ?? '-1',
       limit,
       reservedBefore,
-    ]);
+    ])) {
+      entries.push(...page);
+    }
+    return entries;
   }
 
   /**
    * Reads a query keyed on its last row, PAGE_ROWS rows at a time, so a ledger of a million reservations never
-   * turns into one result that holds the event loop (and the hot path with it) while it is parsed. Straight to
-   * node-postgres: through Prisma, mapping the rows cost more CPU than reading them.
+   * turns into one result that holds the event loop (and the hot path with it) while it is parsed, nor into one
+   * list that outgrows the heap. Straight to node-postgres: through Prisma, mapping the rows cost more CPU than
+   * reading them.
    */
-  private async pages(page: string, params: (after: EntryRow | undefined, limit: number) => unknown[]) {
-    const entries: LedgerEntry[] = [];
+  private async *pages(page: string, params: (after: EntryRow | undefined, limit: number) => unknown[]) {
     let after: EntryRow | undefined;
     for (;;) {
       const rows = await this.sql.query<EntryRow>(page, params(after, PAGE_ROWS));
-      for (const row of rows) entries.push(toEntry(row));
-      if (rows.length < PAGE_ROWS) return entries;
+      yield rows.map(toEntry);
+      if (rows.length < PAGE_ROWS) return;
       after = rows[rows.length - 1];
     }
   }

@@ -6,6 +6,7 @@ import { orderIndexKey, saleKeys } from '../../domain/sale-keys';
 import { SALE_RETENTION_MS, type SaleTerms } from '../../domain/sale';
 import type {
   ConfirmOutcome,
+  LedgerInput,
   HeldRecount,
   RedisEpoch,
   ReleaseResult,
@@ -100,10 +101,12 @@ export class RedisStockCache implements StockCache {
     };
   }
 
-  async rebuild(terms: SaleTerms, entries: readonly LedgerEntry[]): Promise<{ available: number; merged: number }> {
+  async rebuild(terms: SaleTerms, ledger: LedgerInput): Promise<{ available: number; merged: number }> {
     const k = saleKeys(terms.promotionId);
     await this.redis.flashSeed(k.stock, k.reservations, k.held, k.writes, terms.totalStock, writesStart());
-    const merged = await this.merge(terms.promotionId, entries);
+    let merged = 0;
+    const pages = isEntryList(ledger) ? [ledger] : ledger;
+    for await (const page of pages) merged += await this.merge(terms.promotionId, page);
     const available = await this.redis.flashOpen(
       k.meta,
       k.stock,
@@ -254,3 +257,5 @@ export class RedisStockCache implements StockCache {
 }
 
 const CONFIRM_OUTCOMES: Record<number, ConfirmOutcome> = { 1: 'CONFIRMED', 0: 'ALREADY_CONFIRMED', [-2]: 'RELEASED' };
+
+const isEntryList = (ledger: LedgerInput): ledger is readonly LedgerEntry[] => Array.isArray(ledger);
