@@ -24,6 +24,7 @@ const schema = z
     JWT_ISSUER: z.string().min(1).optional(),
     JWT_AUDIENCE: z.string().min(1).optional(),
     JWT_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+    JWT_VERIFIED_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
     PROMOTION_ADDR: z.string().min(1).default('127.0.0.1:50051'),
     INVENTORY_ADDR: z.string().min(1).default('127.0.0.1:50052'),
     ORDER_ADDR: z.string().min(1).default('127.0.0.1:50053'),

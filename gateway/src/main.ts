@@ -87,6 +87,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const verify = createJwtVerifier({
     key: await verificationKey(config),
     clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+    cacheSize: config.JWT_VERIFIED_CACHE_SIZE,
     ...(config.JWT_ISSUER ? { issuer: config.JWT_ISSUER } : {}),
     ...(config.JWT_AUDIENCE ? { audience: config.JWT_AUDIENCE } : {}),
   });

@@ -101,3 +101,80 @@ describe('HS256 tokens', () => {
     await expect(verify(`Bearer ${expired}`)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
   });
 });
+
+describe('remembered tokens', () => {
+  const secret = 'a-secret-of-sixteen-or-more';
+  const hs256 = (claims: Record<string, unknown>, subject: string, expiresIn: string | number, key = secret) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(subject)
+      .setIssuedAt(Math.floor(clock.at / 1000))
+      .setExpirationTime(expiresIn)
+      .sign(new TextEncoder().encode(key));
+  const clock = { at: Date.parse('2030-01-01T10:00:00Z') };
+  const verifier = (cacheSize: number) =>
+    createJwtVerifier({
+      key: { algorithm: 'HS256', secret },
+      clockToleranceSeconds: 5,
+      cacheSize,
+      now: () => clock.at,
+    });
+
+  it('when a verified token comes again, then it answers the same principal, frozen against changes', async () => {
+    const verify = verifier(10);
+    const token = await hs256({ roles: ['buyer'] }, 'alice', Math.floor(clock.at / 1000) + 300);
+    const first = await verify(`Bearer ${token}`);
+    const again = await verify(`Bearer ${token}`);
+    expect(again).toEqual({ userId: 'alice', roles: ['buyer'], isAdmin: false });
+    expect(again).toBe(first);
+    expect(Object.isFrozen(again) && Object.isFrozen(again.roles)).toBe(true);
+  });
+
+  it('when a token with the same claims carries another signature, then it is refused, even after the genuine one', async () => {
+    const verify = verifier(10);
+    const exp = Math.floor(clock.at / 1000) + 300;
+    const genuine = await hs256({ roles: ['admin'] }, 'alice', exp);
+    await verify(`Bearer ${genuine}`);
+    const forged = await hs256({ roles: ['admin'] }, 'alice', exp, 'another-secret-of-sixteen');
+    expect(forged.split('.').slice(0, 2)).toEqual(genuine.split('.').slice(0, 2));
+    await expect(verify(`Bearer ${forged}`)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    // One byte of the genuine signature changed is another token too.
+    const last = genuine.at(-2) === 'A' ? 'B' : 'A';
+    await expect(verify(`Bearer ${genuine.slice(0, -2)}${last}${genuine.at(-1)}`)).rejects.toBeInstanceOf(AuthError);
+  });
+
+  it('when a remembered token expires, then it is refused as expired, as without the cache', async () => {
+    const verify = verifier(10);
+    const token = await hs256({}, 'bob', Math.floor(clock.at / 1000) + 20);
+    await verify(`Bearer ${token}`);
+    clock.at += 24_000; // within the 5 s tolerance
+    expect((await verify(`Bearer ${token}`)).userId).toBe('bob');
+    clock.at += 2_000; // past exp + tolerance
+    await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ code: 'TOKEN_EXPIRED' });
+  });
+
+  it('when a token has not started yet (nbf), then it is refused until it has, and remembered from then', async () => {
+    const verify = verifier(10);
+    const start = Math.floor(clock.at / 1000) + 60;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('carol')
+      .setNotBefore(start)
+      .setExpirationTime(start + 300)
+      .sign(new TextEncoder().encode(secret));
+    await expect(verify(`Bearer ${token}`)).rejects.toMatchObject({ code: 'INVALID_TOKEN' });
+    clock.at = start * 1000;
+    expect((await verify(`Bearer ${token}`)).userId).toBe('carol');
+  });
+
+  it('when the cache is off or full, then tokens are verified every time and the oldest is forgotten', async () => {
+    const exp = Math.floor(clock.at / 1000) + 300;
+    const [a, b] = await Promise.all([hs256({}, 'a', exp), hs256({}, 'b', exp)]);
+    const off = verifier(0);
+    expect(await off(`Bearer ${a}`)).not.toBe(await off(`Bearer ${a}`));
+    const one = verifier(1);
+    const first = await one(`Bearer ${a}`);
+    await one(`Bearer ${b}`);
+    expect(await one(`Bearer ${a}`)).not.toBe(first);
+  });
+});
