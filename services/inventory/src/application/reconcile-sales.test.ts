@@ -89,7 +89,8 @@ function setup() {
     },
     rebuild: async (terms: SaleTerms, ledger: LedgerInput) => {
       let merged = 0;
-      for await (const page of Array.isArray(ledger) ? [ledger] : ledger) merged += page.length;
+      const isList = (input: LedgerInput): input is readonly LedgerEntry[] => Array.isArray(input);
+      for await (const page of isList(ledger) ? [ledger] : ledger) merged += page.length;
       calls.push(`rebuild ${terms.promotionId} ${merged}`);
       return { available: 0, merged };
     },
