@@ -91,7 +91,7 @@ function floorNote(report: Report): string {
  * ratio these costs permit, however the waiting is arranged, and the CPU per purchase a target ratio would need.
  */
 export function capacity(report: Pick<Report, 'machine' | 'ceilings' | 'flashSale' | 'cpuMsPerPurchase'>) {
-  const msPerPurchase = Object.values(report.cpuMsPerPurchase).reduce((sum, ms) => sum + ms, 0);
+  const msPerPurchase = totalMs(report.cpuMsPerPurchase);
   const floor = report.ceilings.expressFloor?.perSecond;
   if (!floor || msPerPurchase <= 0) return undefined;
   const coreMs = report.machine.cpus * 1000;
@@ -167,7 +167,7 @@ ${Object.entries(report.processes)
       `| ${name} | ${p.cpuPercent} | ${report.cpuMsPerPurchase[name] ?? '-'} | ${report.cpuMsPerRefusal?.[name] ?? '-'} | ${p.peakRssMb} |`,
   )
   .join('\n')}
-| all | ${Object.values(report.processes).reduce((sum, p) => sum + p.cpuPercent, 0)} | ${totalMs(report.cpuMsPerPurchase)} | ${report.cpuMsPerRefusal ? totalMs(report.cpuMsPerRefusal) : '-'} | |
+| all | ${Object.values(report.processes).reduce((sum, p) => sum + p.cpuPercent, 0)} | ${totalMs(report.cpuMsPerPurchase).toFixed(2)} | ${report.cpuMsPerRefusal ? totalMs(report.cpuMsPerRefusal).toFixed(2) : '-'} | |
 `;
   return { markdown, svg: await plot(f.series, report.date) };
 }

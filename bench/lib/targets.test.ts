@@ -34,7 +34,7 @@ function report(overrides: { cpu?: Record<string, number>; first?: number; p99?:
       kafka: { cpuPercent: 5, peakRssMb: 900 },
     },
     cpuMsPerPurchase: overrides.cpu ?? { gateway: 0.3, inventory: 0.2 },
-    ratios: { soldOutToExpressFloor: 1.2 },
+    ratios: { soldOutToExpressFloor: 1.2, soldOutToExpressFloorInTurns: 1.1 },
   };
 }
 
