@@ -16,8 +16,9 @@ export interface SaleKeys {
   /** Stream: reservations waiting to be published to Kafka (the outbox). */
   outbox: string;
   /**
-   * Integer: units held by reservations not released (R and C), kept by the scripts that move `stock`, so the
-   * reconciler checks the counter in O(1). Absent where it is not known (see `RECOUNT_HELD`): never assumed 0.
+   * Hash: `units` held by reservations not released (R and C) and `records`, how many reservations the scripts
+   * wrote; kept by the scripts that move `stock`, so the reconciler checks the counter in O(1). Absent where it is
+   * not known (see `RECOUNT_HELD`): never assumed 0.
    */
   held: string;
   /**

@@ -134,23 +134,19 @@ export class PrismaSaleRepository implements SaleRepository, OpenSaleList {
 
   /** A sale's whole ledger at once (for tests and small sales; the service reads `ledgerPages`). */
   async ledger(promotionId: string): Promise<LedgerEntry[]> {
-    const entries: LedgerEntry[] = [];
-    for await (const page of this.ledgerPages(promotionId)) entries.push(...page);
-    return entries;
+    return all(this.ledgerPages(promotionId));
   }
 
   async changedSince(since: Date, reservedBefore: Date): Promise<LedgerEntry[]> {
-    const entries: LedgerEntry[] = [];
-    for await (const page of this.pages(CHANGED_PAGE, (after, limit) => [
-      since,
-      after?.updatedAt ?? since,
-      after?.orderId ?? '-1',
-      limit,
-      reservedBefore,
-    ])) {
-      entries.push(...page);
-    }
-    return entries;
+    return all(
+      this.pages(CHANGED_PAGE, (after, limit) => [
+        since,
+        after?.updatedAt ?? since,
+        after?.orderId ?? '-1',
+        limit,
+        reservedBefore,
+      ]),
+    );
   }
 
   /**
@@ -229,4 +225,11 @@ function toEntry(row: EntryRow): LedgerEntry {
     reservedAtMs: row.reservedAt.getTime(),
     idempotencyKey: row.idempotencyKey,
   };
+}
+
+/** Every page's entries in one list. */
+async function all(pages: AsyncIterable<LedgerEntry[]>): Promise<LedgerEntry[]> {
+  const entries: LedgerEntry[] = [];
+  for await (const page of pages) entries.push(...page);
+  return entries;
 }

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { STATUS_CODE, type LedgerEntry } from '../../domain/ledger';
 import type { Rejection, Reservation, ReservationStatus } from '../../domain/reservation';
-import { orderIndexKey, saleKeys } from '../../domain/sale-keys';
+import { orderIndexKey, saleKeys, type SaleKeys } from '../../domain/sale-keys';
 import { SALE_RETENTION_MS, type SaleTerms } from '../../domain/sale';
 import type {
   ConfirmOutcome,
@@ -48,6 +48,9 @@ export const RECOUNT_PAGE = 200;
 /** A write counter's start: random, below 2^48 so it stays exact wherever a Lua number holds it. */
 const writesStart = () => String(randomInt(2 ** 40, 2 ** 47));
 
+/** A sale's keys in the order RESERVE and OPEN take them (their KEYS). */
+const everyKey = (k: SaleKeys) => [k.meta, k.stock, k.users, k.idempotency, k.reservations, k.outbox, k.held, k.writes];
+
 const STATUS: Record<string, ReservationStatus> = { R: 'RESERVED', X: 'RELEASED', C: 'CONFIRMED' };
 
 export class RedisStockCache implements StockCache {
@@ -68,14 +71,7 @@ export class RedisStockCache implements StockCache {
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
     const k = saleKeys(request.promotionId);
     const reply = await this.redis.flashReserve(
-      k.meta,
-      k.stock,
-      k.users,
-      k.idempotency,
-      k.reservations,
-      k.outbox,
-      k.held,
-      k.writes,
+      ...everyKey(k),
       request.userId,
       request.idempotencyKey,
       request.quantity,
@@ -108,14 +104,7 @@ export class RedisStockCache implements StockCache {
     const pages = isEntryList(ledger) ? [ledger] : ledger;
     for await (const page of pages) merged += await this.merge(terms.promotionId, page);
     const available = await this.redis.flashOpen(
-      k.meta,
-      k.stock,
-      k.users,
-      k.idempotency,
-      k.reservations,
-      k.outbox,
-      k.held,
-      k.writes,
+      ...everyKey(k),
       terms.startsAt.getTime(),
       terms.endsAt.getTime(),
       terms.perUserLimit,
