@@ -22,6 +22,7 @@ import {
   RedisStockCache,
 } from '../services/inventory/src/infrastructure/redis/redis-stock-cache';
 import { machine } from './lib/processes';
+import { percentiles } from './lib/stats';
 import { markdown, type Phase } from './lib/redis-report';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -37,17 +38,9 @@ const MERGED = MERGE_CALLS * MERGE_CHUNK;
 const RECOUNT_PAGES = [RECOUNT_PAGE, 300, 500];
 
 const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
-const quantile = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 const summary = (times: number[]) => {
-  const sorted = [...times].sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 1000) / 1000;
-  return {
-    calls: sorted.length,
-    p50Ms: r(quantile(sorted, 0.5)),
-    p99Ms: r(quantile(sorted, 0.99)),
-    maxMs: r(sorted.at(-1) ?? 0),
-  };
+  const { p50, p99, max } = percentiles(times, 3);
+  return { calls: times.length, p50Ms: p50, p99Ms: p99, maxMs: max };
 };
 
 async function timed<T>(times: number[], call: () => Promise<T>): Promise<T> {
@@ -201,20 +194,21 @@ async function main() {
     await redis.config('SET', 'slowlog-log-slower-than', String(SLOWLOG_US));
     await redis.config('SET', 'slowlog-max-len', String(SLOWLOG_LEN));
 
+    // Buyer i of a phase, with ids of its own (`prefix`), buying one unit.
+    const reserveAs = (prefix: string, i: number) =>
+      cache.reserve({
+        promotionId,
+        userId: `${prefix}${i}`,
+        idempotencyKey: `${prefix}k${i}`,
+        quantity: 1,
+        orderId: `${prefix}o${i}`,
+        eventId: `${prefix}e${i}`,
+      });
     phases.push(
       await phase(redis, 'reserve (hot path, 5,000 calls, 32 concurrent)', async () => {
         const times: number[] = [];
         await spread(5_000, 32, async (i) => {
-          const r = await timed(times, () =>
-            cache.reserve({
-              promotionId,
-              userId: `h${i}`,
-              idempotencyKey: `hk${i}`,
-              quantity: 1,
-              orderId: `ho${i}`,
-              eventId: `he${i}`,
-            }),
-          );
+          const r = await timed(times, () => reserveAs('h', i));
           if (r.outcome === 'RESERVED') hotOrders.push(`ho${i}`);
         });
         return summary(times);
@@ -233,18 +227,7 @@ async function main() {
         const stock = await redis.get(k.stock);
         await redis.set(k.stock, 0);
         const times: number[] = [];
-        await spread(2_000, 32, (i) =>
-          timed(times, () =>
-            cache.reserve({
-              promotionId,
-              userId: `s${i}`,
-              idempotencyKey: `sk${i}`,
-              quantity: 1,
-              orderId: `so${i}`,
-              eventId: `se${i}`,
-            }),
-          ),
-        );
+        await spread(2_000, 32, (i) => timed(times, () => reserveAs('s', i)));
         await redis.set(k.stock, stock!);
         return summary(times);
       }),

@@ -1,8 +1,8 @@
-/** Latency percentiles (ms) of a set of samples. */
-export function percentiles(samples: number[]) {
+/** Latency percentiles (ms) of a set of samples, to `digits` decimals. */
+export function percentiles(samples: number[], digits = 2) {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) =>
-    Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2));
+    Number((sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(digits));
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
 }
 
